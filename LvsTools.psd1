@@ -1,0 +1,32 @@
+@{
+    RootModule           = 'LvsTools.dll'
+    ModuleVersion        = '0.1.0'
+    GUID                 = '6f3c2a4e-8d1b-4b7e-9a52-3c1e7d0b9f41'
+    Author               = 'LvsTools contributors'
+    CompanyName          = 'LvsTools'
+    Copyright            = '(c) LvsTools contributors. MIT License.'
+    Description          = 'Linux Virtual Server (IPVS) load balancers from PowerShell: virtual IPs, sysctls, IP forwarding and IPVS services over netlink, with typed objects, pipelines, -WhatIf and network-namespace targeting.'
+    PowerShellVersion    = '7.4'
+    CompatiblePSEditions = @('Core')
+    FormatsToProcess     = @('LvsTools.format.ps1xml')
+    CmdletsToExport      = @(
+        'Get-NetInterface'
+        'Get-NetAlias'
+        'Add-LvsVirtualIp'
+        'Remove-LvsVirtualIp'
+        'Get-Sysctl'
+        'Set-Sysctl'
+        'Get-IpForwarding'
+        'Set-IpForwarding'
+    )
+    FunctionsToExport    = @()
+    VariablesToExport    = @()
+    AliasesToExport      = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags         = @('LVS', 'IPVS', 'ipvsadm', 'LoadBalancer', 'Netlink', 'Linux', 'sysctl')
+            LicenseUri   = 'https://opensource.org/licenses/MIT'
+            ReleaseNotes = 'Foundation: netlink core, virtual IPs, sysctls, IP forwarding, network namespaces.'
+        }
+    }
+}

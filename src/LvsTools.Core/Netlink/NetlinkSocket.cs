@@ -1,0 +1,141 @@
+namespace LvsTools.Core.Netlink;
+
+/// <summary>
+/// What the engine needs from a socket. The real one is <see cref="NetlinkSocket"/>; tests hand the engine
+/// a fake that maps requests to canned replies.
+/// </summary>
+public interface INetlinkTransport : IDisposable
+{
+    /// <summary>The port id the kernel assigned (nl_pid); replies carry it.</summary>
+    uint PortId { get; }
+
+    /// <summary>Sends one datagram (one or more messages).</summary>
+    void Send(ReadOnlySpan<byte> datagram);
+
+    /// <summary>
+    /// Receives one datagram into <paramref name="buffer"/> and returns its length. Throws
+    /// <see cref="NetlinkTimeoutException"/> when nothing arrives in time and <see cref="NetlinkException"/>
+    /// (ENOBUFS) when the kernel dropped messages.
+    /// </summary>
+    int Receive(Span<byte> buffer, TimeSpan timeout);
+}
+
+/// <summary>Netlink protocol numbers (the third argument of socket(2)).</summary>
+public enum NetlinkProtocol
+{
+    Route = 0,
+    Generic = 16,
+}
+
+/// <summary>An AF_NETLINK socket opened through libc, bound to a kernel-assigned port id.</summary>
+public sealed unsafe class NetlinkSocket : INetlinkTransport
+{
+    private const int BufferSize = 4 << 20;
+    private int _fd;
+
+    private NetlinkSocket(int fd, uint portId)
+    {
+        _fd = fd;
+        PortId = portId;
+    }
+
+    public uint PortId { get; }
+
+    /// <summary>
+    /// Opens a socket in the calling thread's network namespace (use <see cref="NetNamespace.Run{T}"/> to open
+    /// it in another; the socket stays there afterwards, whatever thread uses it).
+    /// </summary>
+    public static NetlinkSocket Open(NetlinkProtocol protocol)
+    {
+        int fd = Native.socket(Native.AF_NETLINK, Native.SOCK_RAW | Native.SOCK_CLOEXEC, (int)protocol);
+        if (fd < 0)
+            throw new NetlinkException("socket(AF_NETLINK)", Native.LastErrno);
+        try
+        {
+            int one = 1, size = BufferSize;
+            // Large buffers keep big dumps and batches flowing; the FORCE variants need CAP_NET_ADMIN and are optional.
+            if (Native.setsockopt(fd, Native.SOL_SOCKET, Native.SO_RCVBUFFORCE, &size, sizeof(int)) != 0)
+                Native.setsockopt(fd, Native.SOL_SOCKET, Native.SO_RCVBUF, &size, sizeof(int));
+            if (Native.setsockopt(fd, Native.SOL_SOCKET, Native.SO_SNDBUFFORCE, &size, sizeof(int)) != 0)
+                Native.setsockopt(fd, Native.SOL_SOCKET, Native.SO_SNDBUF, &size, sizeof(int));
+            // Extended acks carry the kernel's reason text; capped acks do not echo our whole request back.
+            Native.setsockopt(fd, Native.SOL_NETLINK, Native.NETLINK_EXT_ACK, &one, sizeof(int));
+            Native.setsockopt(fd, Native.SOL_NETLINK, Native.NETLINK_CAP_ACK, &one, sizeof(int));
+            var addr = new Native.SockaddrNl { Family = Native.AF_NETLINK };
+            if (Native.bind(fd, &addr, sizeof(Native.SockaddrNl)) != 0)
+                throw new NetlinkException("bind(AF_NETLINK)", Native.LastErrno);
+            int len = sizeof(Native.SockaddrNl);
+            if (Native.getsockname(fd, &addr, &len) != 0)
+                throw new NetlinkException("getsockname(AF_NETLINK)", Native.LastErrno);
+            return new NetlinkSocket(fd, addr.Pid);
+        }
+        catch
+        {
+            Native.close(fd);
+            throw;
+        }
+    }
+
+    public void Send(ReadOnlySpan<byte> datagram)
+    {
+        fixed (byte* p = datagram)
+        {
+            while (true)
+            {
+                nint n = Native.send(Fd, p, datagram.Length, 0);
+                if (n >= 0)
+                {
+                    if (n != datagram.Length)
+                        throw new NetlinkProtocolException($"short send: {n} of {datagram.Length} bytes");
+                    return;
+                }
+                int errno = Native.LastErrno;
+                if (errno != Errno.EINTR)
+                    throw new NetlinkException("sendmsg", errno);
+            }
+        }
+    }
+
+    public int Receive(Span<byte> buffer, TimeSpan timeout)
+    {
+        var pfd = new Native.PollFd { Fd = Fd, Events = Native.POLLIN };
+        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        while (true)
+        {
+            int left = (int)Math.Max(0, deadline - Environment.TickCount64);
+            int r = Native.poll(&pfd, 1, left);
+            if (r < 0)
+            {
+                int errno = Native.LastErrno;
+                if (errno == Errno.EINTR)
+                    continue;
+                throw new NetlinkException("poll", errno);
+            }
+            if (r == 0)
+                throw new NetlinkTimeoutException("recvmsg", timeout);
+            fixed (byte* p = buffer)
+            {
+                nint n = Native.recv(Fd, p, buffer.Length, Native.MSG_TRUNC | Native.MSG_DONTWAIT);
+                if (n < 0)
+                {
+                    int errno = Native.LastErrno;
+                    if (errno is Errno.EINTR or Errno.EAGAIN)
+                        continue;
+                    throw new NetlinkException("recvmsg", errno);
+                }
+                if (n > buffer.Length)
+                    throw new NetlinkProtocolException($"datagram of {n} bytes truncated to {buffer.Length}");
+                return (int)n;
+            }
+        }
+    }
+
+    private int Fd => _fd >= 0 ? _fd : throw new ObjectDisposedException(nameof(NetlinkSocket));
+
+    public void Dispose()
+    {
+        int fd = Interlocked.Exchange(ref _fd, -1);
+        if (fd >= 0)
+            Native.close(fd);
+    }
+}

@@ -1,0 +1,148 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace LvsTools.Core.Route;
+
+/// <summary>What the user asked for when adding a virtual IP; the planner turns it into an <see cref="AddressRequest"/>.</summary>
+public sealed record VirtualIpSpec
+{
+    public required string InterfaceName { get; init; }
+    /// <summary>"10.0.0.100", "10.0.0.100/32" or an IPv6 address.</summary>
+    public required string Address { get; init; }
+    public int? PrefixLength { get; init; }
+    public string? SubnetMask { get; init; }
+    public string? Label { get; init; }
+    public string? Broadcast { get; init; }
+    public AddressScope? Scope { get; init; }
+    public uint? ValidLifetime { get; init; }
+    public uint? PreferredLifetime { get; init; }
+    public bool NoPrefixRoute { get; init; }
+}
+
+/// <summary>
+/// Validates a virtual IP and completes it the way ifconfig users expect: a /32 (/128) unless told otherwise,
+/// the broadcast address computed as `brd +` does, and for IPv4 the next free `IF:N` label (eth0:1, eth0:2...).
+/// Equivalent to: ifconfig eth0:1 VIP netmask MASK (ip addr add VIP/PREFIX brd + dev eth0 label eth0:1).
+/// </summary>
+public static class VirtualIpPlanner
+{
+    public const int MaxLabelLength = 15;
+
+    /// <summary>Validates everything that can be checked without the kernel.</summary>
+    public static (IPAddress Address, int Prefix) ParseAddress(VirtualIpSpec spec)
+    {
+        var (ip, cidrPrefix) = IPNetworkMath.Parse(spec.Address);
+        bool v4 = ip.AddressFamily == AddressFamily.InterNetwork;
+        int max = IPNetworkMath.MaxPrefix(ip.AddressFamily);
+        int? prefix = cidrPrefix;
+        if (spec.PrefixLength is { } p)
+        {
+            if (p < 0 || p > max)
+                throw LvsException.Invalid("InvalidPrefixLength",
+                    $"Prefix length {p} is out of range for {(v4 ? "IPv4" : "IPv6")} address {ip}: 0 to {max}.", p);
+            if (cidrPrefix is { } c && c != p)
+                throw LvsException.Invalid("ConflictingPrefixLength", $"'{spec.Address}' says /{c} but -PrefixLength says {p}.", p);
+            prefix = p;
+        }
+        if (spec.SubnetMask is { } maskText)
+        {
+            if (!v4)
+                throw LvsException.Invalid("InvalidSubnetMask", $"-SubnetMask applies to IPv4 only; give {ip} a -PrefixLength.", maskText);
+            IPAddress mask;
+            try { mask = IPNetworkMath.ParseAddress(maskText); }
+            catch (LvsException) { throw LvsException.Invalid("InvalidSubnetMask", $"'{maskText}' is not a valid subnet mask.", maskText); }
+            var fromMask = IPNetworkMath.PrefixFromMask(mask)
+                ?? throw LvsException.Invalid("InvalidSubnetMask", $"'{maskText}' is not a contiguous subnet mask (such as 255.255.255.0).", maskText);
+            if (prefix is { } q && q != fromMask)
+                throw LvsException.Invalid("ConflictingPrefixLength", $"'{spec.Address}' says /{q} but -SubnetMask {maskText} means /{fromMask}.", maskText);
+            prefix = fromMask;
+        }
+        if (ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any) || ip.Equals(IPAddress.Broadcast) ||
+            (v4 ? ip.GetAddressBytes()[0] >= 224 : ip.IsIPv6Multicast))
+            throw LvsException.Invalid("InvalidIPAddress", $"{ip} is not a unicast address.", spec.Address);
+        return (ip, prefix ?? max);
+    }
+
+    /// <summary>Checks a label: IPv4 only, at most 15 characters, the interface name or IF:suffix.</summary>
+    public static void ValidateLabel(string label, string interfaceName, IPAddress address)
+    {
+        if (address.AddressFamily != AddressFamily.InterNetwork)
+            throw LvsException.Invalid("InvalidLabel", $"Labels are an IPv4 feature; IPv6 address {address} cannot have label '{label}'.", label);
+        if (label.Length > MaxLabelLength)
+            throw LvsException.Invalid("InvalidLabel", $"Label '{label}' is {label.Length} characters long; the kernel allows at most {MaxLabelLength}.", label);
+        if (label != interfaceName && !label.StartsWith(interfaceName + ":", StringComparison.Ordinal))
+            throw LvsException.Invalid("InvalidLabel", $"Label '{label}' must be '{interfaceName}' or start with '{interfaceName}:' (like {interfaceName}:1).", label);
+        if (label.Length == interfaceName.Length + 1 || label.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+            throw LvsException.Invalid("InvalidLabel", $"Label '{label}' needs a suffix after ':' and no white space.", label);
+    }
+
+    /// <summary>The lowest N ≥ 1 such that IF:N is not a label on the interface yet.</summary>
+    public static string NextFreeLabel(string interfaceName, IEnumerable<string?> labelsInUse)
+    {
+        var used = new HashSet<int>();
+        string prefix = interfaceName + ":";
+        foreach (var l in labelsInUse)
+            if (l is not null && l.StartsWith(prefix, StringComparison.Ordinal) && int.TryParse(l[prefix.Length..], out int n))
+                used.Add(n);
+        int next = 1;
+        while (used.Contains(next))
+            next++;
+        string label = prefix + next;
+        if (label.Length > MaxLabelLength)
+            throw LvsException.Invalid("InvalidLabel",
+                $"Interface name '{interfaceName}' is too long for an automatic label ('{label}' exceeds {MaxLabelLength} characters); give -Label.", interfaceName);
+        return label;
+    }
+
+    /// <summary>Builds the request, asking the kernel for the interface and the labels already in use.</summary>
+    public static AddressRequest Plan(RouteClient route, VirtualIpSpec spec)
+    {
+        var (ip, prefix) = ParseAddress(spec);
+        IPAddress? brd = null;
+        if (spec.Broadcast is { } b)
+        {
+            if (ip.AddressFamily != AddressFamily.InterNetwork)
+                throw LvsException.Invalid("InvalidBroadcast", "A broadcast address applies to IPv4 only.", b);
+            try { brd = IPNetworkMath.ParseAddress(b); }
+            catch (LvsException) { throw LvsException.Invalid("InvalidBroadcast", $"'{b}' is not a valid broadcast address.", b); }
+            if (brd.AddressFamily != AddressFamily.InterNetwork)
+                throw LvsException.Invalid("InvalidBroadcast", $"'{b}' is not an IPv4 address.", b);
+        }
+        if (spec.Label is { } explicitLabel)
+            ValidateLabel(explicitLabel, spec.InterfaceName, ip);
+        if (!RouteClient.IsValidInterfaceName(spec.InterfaceName))
+            throw LvsException.Invalid("InvalidInterfaceName", $"'{spec.InterfaceName}' is not a valid interface name.", spec.InterfaceName);
+        var link = route.RequireInterface(spec.InterfaceName);
+        string? label = spec.Label;
+        if (label is null && ip.AddressFamily == AddressFamily.InterNetwork)
+        {
+            var inUse = route.GetAddresses(IPFamily.IPv4).Where(a => a.InterfaceIndex == link.Index).Select(a => a.Label);
+            label = NextFreeLabel(link.Name, inUse);
+        }
+        var scope = spec.Scope ?? (IPAddress.IsLoopback(ip) ? AddressScope.Host : AddressScope.Global);
+        return new AddressRequest
+        {
+            InterfaceIndex = link.Index,
+            InterfaceName = link.Name,
+            Address = ip,
+            PrefixLength = prefix,
+            Broadcast = brd ?? IPNetworkMath.Broadcast(ip, prefix),
+            Label = label,
+            Scope = scope,
+            Flags = spec.NoPrefixRoute ? AddressFlags.NoPrefixRoute : AddressFlags.None,
+            ValidLifetime = spec.ValidLifetime,
+            PreferredLifetime = spec.PreferredLifetime,
+        };
+    }
+
+    /// <summary>The request that deletes an existing alias.</summary>
+    public static AddressRequest ForDelete(NetAlias alias) => new()
+    {
+        InterfaceIndex = alias.InterfaceIndex,
+        InterfaceName = alias.InterfaceName,
+        Address = alias.IPAddress,
+        PrefixLength = alias.PrefixLength,
+        Peer = alias.Peer,
+        Label = alias.AddressFamily == IPFamily.IPv4 && alias.Label != alias.InterfaceName ? alias.Label : null,
+    };
+}

@@ -1,0 +1,121 @@
+using System.Management.Automation;
+using LvsTools.Core.Route;
+using LvsTools.Internal;
+
+namespace LvsTools.Commands;
+
+/// <summary>
+/// Adds a virtual IP to an interface as a labelled alias, the way `ifconfig eth0:1 VIP netmask MASK` does,
+/// and returns the new <see cref="NetAlias"/>.
+/// </summary>
+[Cmdlet(VerbsCommon.Add, "LvsVirtualIp", SupportsShouldProcess = true, DefaultParameterSetName = "Prefix")]
+[OutputType(typeof(NetAlias))]
+public sealed class AddLvsVirtualIpCommand : LvsCmdlet
+{
+    private static readonly Dictionary<LvsErrorKind, string> Ids = new()
+    {
+        [LvsErrorKind.AlreadyExists] = "NetAliasExists",
+        [LvsErrorKind.NotFound] = "InterfaceNotFound",
+    };
+
+    /// <summary>The interface to put the address on (eth0, or lo for an LVS-DR real server).</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(InterfaceNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string InterfaceName { get; set; } = "";
+
+    /// <summary>The address: 192.168.31.173, 10.0.0.100/32 or 2001:db8::100.</summary>
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
+    [Alias("Address", "VirtualIp")]
+    [ValidateNotNullOrEmpty]
+    public string IPAddress { get; set; } = "";
+
+    /// <summary>Prefix length (0-32 for IPv4, 0-128 for IPv6). Default: 32 or 128, a single host.</summary>
+    [Parameter(ParameterSetName = "Prefix", ValueFromPipelineByPropertyName = true)]
+    public int? PrefixLength { get; set; }
+
+    /// <summary>IPv4 netmask in dotted form, as ifconfig's netmask (255.255.255.0).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = "Mask")]
+    [Alias("Netmask")]
+    [ValidateNotNullOrEmpty]
+    public string? SubnetMask { get; set; }
+
+    /// <summary>The IPv4 label (eth0:1). Default: the next free IF:N.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Label { get; set; }
+
+    /// <summary>IPv4 broadcast address. Default: computed from the prefix, as `brd +`.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Broadcast { get; set; }
+
+    /// <summary>Address scope. Default: Global (Host for 127.0.0.0/8).</summary>
+    [Parameter]
+    public AddressScope? Scope { get; set; }
+
+    /// <summary>How long the address stays valid; default forever.</summary>
+    [Parameter]
+    public TimeSpan? ValidLifetime { get; set; }
+
+    /// <summary>How long the address stays preferred; default forever (at most the valid lifetime).</summary>
+    [Parameter]
+    public TimeSpan? PreferredLifetime { get; set; }
+
+    /// <summary>Do not add the prefix route for the address's network.</summary>
+    [Parameter]
+    public SwitchParameter NoPrefixRoute { get; set; }
+
+    protected override string ErrorSubject => "NetAlias";
+
+    protected override void ProcessRecord()
+    {
+        AddressRequest request;
+        try
+        {
+            request = VirtualIpPlanner.Plan(Route, new VirtualIpSpec
+            {
+                InterfaceName = InterfaceName,
+                Address = IPAddress,
+                PrefixLength = PrefixLength,
+                SubnetMask = SubnetMask,
+                Label = Label,
+                Broadcast = Broadcast,
+                Scope = Scope,
+                ValidLifetime = Seconds(ValidLifetime, nameof(ValidLifetime)),
+                PreferredLifetime = Seconds(PreferredLifetime, nameof(PreferredLifetime)),
+                NoPrefixRoute = NoPrefixRoute,
+            });
+        }
+        catch (Exception e)
+        {
+            WriteLvsError(e, IPAddress, Ids);
+            return;
+        }
+        if (!ShouldProcess($"{request.Address}/{request.PrefixLength} on {request.InterfaceName}{Where}", request.Describe("add")))
+            return;
+        try
+        {
+            Route.AddAddress(request);
+            var added = Route.GetAddresses((IPFamily)NetlinkFamily(request))
+                .FirstOrDefault(a => a.InterfaceIndex == request.InterfaceIndex && a.IPAddress.Equals(request.Address) && a.PrefixLength == request.PrefixLength);
+            if (added is not null)
+                WriteObject(added);
+        }
+        catch (Exception e)
+        {
+            WriteLvsError(e, $"{request.Address}/{request.PrefixLength} on {request.InterfaceName}", Ids);
+        }
+    }
+
+    private static int NetlinkFamily(AddressRequest r) => Core.Netlink.NetlinkWriter.Family(r.Address.AddressFamily);
+
+    private static uint? Seconds(TimeSpan? t, string name)
+    {
+        if (t is null)
+            return null;
+        if (t.Value < TimeSpan.Zero || t.Value.TotalSeconds >= uint.MaxValue)
+            throw LvsException.Invalid("InvalidLifetime", $"-{name} must be between 0 and {uint.MaxValue - 1} seconds.", t);
+        return (uint)t.Value.TotalSeconds;
+    }
+}

@@ -1,0 +1,50 @@
+using System.Collections;
+using System.Management.Automation;
+using System.Management.Automation.Language;
+using LvsTools.Core;
+using LvsTools.Core.Route;
+
+namespace LvsTools.Internal;
+
+/// <summary>Completes namespace names from /run/netns.</summary>
+public sealed class NetNamespaceCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        const string dir = "/run/netns";
+        if (!Directory.Exists(dir))
+            return [];
+        var prefix = wordToComplete.Trim('\'', '"');
+        return Directory.EnumerateFiles(dir).Select(Path.GetFileName).OfType<string>()
+            .Where(n => n.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+            .Order(StringComparer.Ordinal)
+            .Select(n => new CompletionResult(n, n, CompletionResultType.ParameterValue, "network namespace " + n))
+            .ToList();
+    }
+}
+
+/// <summary>Completes interface names, in the namespace named by -NetNamespace when one is bound.</summary>
+public sealed class InterfaceNameCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        try
+        {
+            var ns = NetNamespace.Resolve(fakeBoundParameters["NetNamespace"] as string);
+            using var route = RouteClient.Open(ns);
+            var prefix = wordToComplete.Trim('\'', '"');
+            return route.GetInterfaces()
+                .Where(i => i.Name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+                .OrderBy(i => i.Index)
+                .Select(i => new CompletionResult(i.Name, i.Name, CompletionResultType.ParameterValue,
+                    $"{i.Name}: index {i.Index}, {i.OperationalState}, mtu {i.Mtu}"))
+                .ToList();
+        }
+        catch (Exception)
+        {
+            return []; // completion must never throw at the prompt
+        }
+    }
+}

@@ -1,0 +1,73 @@
+using System.Management.Automation;
+using LvsTools.Core.Netlink;
+
+namespace LvsTools.Internal;
+
+/// <summary>
+/// The one place exceptions become ErrorRecords. Core exceptions carry their kind and, where the core knows
+/// the context, a stable id; kernel errors (a bare errno) get an id from the cmdlet's context instead.
+/// Nothing else escapes: an unexpected exception becomes an ErrorRecord with its message, never a stack trace.
+/// </summary>
+public static class ErrorMapper
+{
+    public static ErrorCategory Category(LvsErrorKind kind) => kind switch
+    {
+        LvsErrorKind.InvalidArgument => ErrorCategory.InvalidArgument,
+        LvsErrorKind.NotFound => ErrorCategory.ObjectNotFound,
+        LvsErrorKind.AlreadyExists => ErrorCategory.ResourceExists,
+        LvsErrorKind.PermissionDenied => ErrorCategory.PermissionDenied,
+        LvsErrorKind.NotInstalled => ErrorCategory.NotInstalled,
+        LvsErrorKind.ProtocolError => ErrorCategory.ProtocolError,
+        LvsErrorKind.Timeout => ErrorCategory.OperationTimeout,
+        LvsErrorKind.ResourceBusy => ErrorCategory.ResourceBusy,
+        LvsErrorKind.NotSupported => ErrorCategory.NotImplemented,
+        _ => ErrorCategory.InvalidOperation,
+    };
+
+    /// <summary>The id suffix for a kind: "NetAlias" + "Exists" = "NetAliasExists".</summary>
+    public static string Suffix(LvsErrorKind kind) => kind switch
+    {
+        LvsErrorKind.InvalidArgument => "Invalid",
+        LvsErrorKind.NotFound => "NotFound",
+        LvsErrorKind.AlreadyExists => "Exists",
+        LvsErrorKind.PermissionDenied => "PermissionDenied",
+        LvsErrorKind.NotInstalled => "NotInstalled",
+        LvsErrorKind.ProtocolError => "ProtocolError",
+        LvsErrorKind.Timeout => "Timeout",
+        LvsErrorKind.ResourceBusy => "Busy",
+        LvsErrorKind.NotSupported => "NotSupported",
+        _ => "Failed",
+    };
+
+    /// <param name="e">The failure.</param>
+    /// <param name="subject">The noun of the context ("NetAlias", "LvsService"); ids are subject + kind suffix.</param>
+    /// <param name="target">The object the cmdlet was working on, when the exception does not name one.</param>
+    /// <param name="overrides">Context ids by kind, e.g. NotFound → "InterfaceNotFound".</param>
+    public static ErrorRecord ToRecord(Exception e, string subject, object? target = null,
+        IReadOnlyDictionary<LvsErrorKind, string>? overrides = null)
+    {
+        switch (e)
+        {
+            case LvsException lvs:
+                string id = lvs.ErrorId.Length > 0 ? lvs.ErrorId
+                    : overrides is not null && overrides.TryGetValue(lvs.Kind, out var o) ? o
+                    : lvs.Kind == LvsErrorKind.PermissionDenied ? "PermissionDenied"
+                    : subject + Suffix(lvs.Kind);
+                var message = lvs.Kind == LvsErrorKind.PermissionDenied && lvs is NetlinkException
+                    ? lvs.Message + " Changing network configuration needs root (CAP_NET_ADMIN)."
+                    : lvs.Message;
+                var record = new ErrorRecord(new LvsErrorException(message, lvs), id, Category(lvs.Kind), lvs.Target ?? target);
+                return record;
+            case PipelineStoppedException or OperationCanceledException:
+                throw e;
+            default:
+                return new ErrorRecord(new LvsErrorException(e.Message, e), subject + "UnexpectedError", ErrorCategory.NotSpecified, target);
+        }
+    }
+}
+
+/// <summary>The exception inside LvsTools ErrorRecords: the message the user reads, the core exception as inner.</summary>
+public sealed class LvsErrorException : Exception
+{
+    public LvsErrorException(string message, Exception inner) : base(message, inner) { }
+}
