@@ -1,0 +1,196 @@
+#Requires -Version 7.4
+<#
+.SYNOPSIS
+    Builds, tests, demonstrates and packages LvsTools.
+.DESCRIPTION
+    Tasks:
+      Prerequisites  apt packages (user-mode-linux, ipvsadm, iproute2, kmod, strace) and Pester, when missing
+      Build          compiles, lays the module out in out/LvsTools (psd1, dlls, format file, en-US help),
+                     checks the manifest and fails when a cmdlet or parameter has no help
+      Test           Build, then xUnit + Pester on the host kernel and inside the User-mode Linux kernel;
+                     ends with one line "N passed, M failed, K skipped" and exits non-zero on any failure
+      Demo           Build, then the LVS walk-through (tools/Demo.ps1) in network namespaces and the UML kernel
+      Package        Build, then a .nupkg in out/repo that Install-PSResource can install
+      Bench          Build, then the benchmarks in bench/ (UML kernel), results in bench/results
+.EXAMPLE
+    ./build.sh Test
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Position = 0)]
+    [ValidateSet('Prerequisites', 'Build', 'Test', 'Demo', 'Package', 'Bench')]
+    [string] $Task = 'Build',
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release',
+
+    # Test: which kernels to run on.
+    [ValidateSet('Host', 'Uml')]
+    [string[]] $Kernel = @('Host', 'Uml')
+)
+
+Set-StrictMode -Version Latest
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+
+$Root = $PSScriptRoot
+$Out = Join-Path $Root 'out'
+$ModuleOut = Join-Path $Out 'LvsTools'
+$PesterVersion = '5.7.1'
+$env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
+$env:DOTNET_NOLOGO = '1'
+
+function Write-Step([string] $Text) { Write-Host "==> $Text" -ForegroundColor Cyan }
+
+function Invoke-Native {
+    param([string] $FilePath, [string[]] $ArgumentList, [switch] $AllowFailure)
+    & $FilePath @ArgumentList
+    if ($LASTEXITCODE -ne 0 -and -not $AllowFailure) {
+        throw "$FilePath $($ArgumentList -join ' ') exited with $LASTEXITCODE"
+    }
+    $LASTEXITCODE
+}
+
+function Get-NuGetPackagesRoot {
+    if ($env:NUGET_PACKAGES) { return $env:NUGET_PACKAGES }
+    Join-Path $HOME '.nuget/packages'
+}
+
+function Invoke-Prerequisites {
+    Write-Step 'Prerequisites'
+    if (Test-Path /usr/bin/dpkg-query) {
+        Invoke-Native bash @((Join-Path $Root 'tools/install-prerequisites.sh')) | Out-Null
+    }
+    $pester = Join-Path (Get-NuGetPackagesRoot) "pester/$PesterVersion/tools/Pester.psd1"
+    if (-not (Test-Path $pester)) {
+        Invoke-Native dotnet @('restore', (Join-Path $Root 'tools/Restore.Pester.csproj'), '-v', 'quiet') | Out-Null
+    }
+    if (-not (Test-Path $pester)) { throw "Pester $PesterVersion was not restored to $pester" }
+}
+
+function Invoke-Build {
+    Write-Step "Build ($Configuration)"
+    Invoke-Native dotnet @('build', (Join-Path $Root 'LvsTools.sln'), '-c', $Configuration, '-v', 'quiet', '-nologo', '-clp:ErrorsOnly') | Out-Null
+
+    Write-Step "Module layout in $ModuleOut"
+    if (Test-Path $ModuleOut) { Remove-Item $ModuleOut -Recurse -Force }
+    New-Item -ItemType Directory -Path (Join-Path $ModuleOut 'en-US') -Force | Out-Null
+    $bin = Join-Path $Root "src/LvsTools/bin/$Configuration/net8.0"
+    foreach ($f in 'LvsTools.dll', 'LvsTools.Core.dll', 'LvsTools.format.ps1xml') {
+        Copy-Item (Join-Path $bin $f) $ModuleOut
+    }
+    Copy-Item (Join-Path $Root 'LvsTools.psd1') $ModuleOut
+
+    Import-Module (Join-Path $Root 'tools/HelpBuilder.psm1') -Force
+    $docs = Join-Path $Root 'docs/en-US'
+    ConvertTo-MamlHelp -Path $docs -OutputPath (Join-Path $ModuleOut 'en-US/LvsTools.dll-Help.xml')
+    ConvertTo-AboutHelp -Path (Join-Path $docs 'about_LvsTools.md') -OutputPath (Join-Path $ModuleOut 'en-US/about_LvsTools.help.txt')
+
+    # Check manifest and help in a child process, so this session never loads (and locks) the module.
+    $check = @"
+`$ErrorActionPreference = 'Stop'
+Test-ModuleManifest -Path '$ModuleOut/LvsTools.psd1' | Out-Null
+Import-Module '$Root/tools/HelpBuilder.psm1'
+`$problems = @(Test-HelpCoverage -ModuleManifest '$ModuleOut/LvsTools.psd1' -Path '$docs')
+`$problems | Format-Table -AutoSize -Wrap | Out-String -Width 200 | Write-Host
+exit `$problems.Count
+"@
+    & (Get-Process -Id $PID).Path -NoLogo -NoProfile -NonInteractive -Command $check
+    if ($LASTEXITCODE -ne 0) { throw "Help check failed: $LASTEXITCODE problem(s) with cmdlet help (see above)." }
+}
+
+function Get-TestSummary([string] $Directory) {
+    $file = Join-Path $Directory 'summary.json'
+    if (-not (Test-Path $file)) { return $null }
+    Get-Content $file -Raw | ConvertFrom-Json
+}
+
+function Invoke-Test {
+    Invoke-Prerequisites
+    Invoke-Build
+    $results = Join-Path $Out 'test-results'
+    if (Test-Path $results) { Remove-Item $results -Recurse -Force }
+    $suite = Join-Path $Root 'tests/Invoke-TestSuite.ps1'
+    $pwsh = (Get-Process -Id $PID).Path
+    $started = Get-Date
+    $summaries = [System.Collections.Generic.List[object]]::new()
+    $missing = [System.Collections.Generic.List[string]]::new()
+
+    if ('Host' -in $Kernel) {
+        Write-Step 'Tests on the host kernel (network namespaces)'
+        $dir = Join-Path $results 'host'
+        & $pwsh -NoLogo -NoProfile -NonInteractive -File $suite -Kernel host -Configuration $Configuration -ResultsDirectory $dir
+        $s = Get-TestSummary $dir
+        if ($s) { $summaries.Add($s) } else { $missing.Add('host') }
+    }
+    if ('Uml' -in $Kernel) {
+        Write-Step 'Tests inside the User-mode Linux kernel (IPVS)'
+        $dir = Join-Path $results 'uml'
+        $uml = Join-Path $Root 'tests/Uml/uml-run.sh'
+        & bash $uml --timeout 1800 --cwd $Root -- $pwsh -NoLogo -NoProfile -NonInteractive -File $suite -Kernel uml -Configuration $Configuration -ResultsDirectory $dir
+        if ($LASTEXITCODE -ge 124) { Write-Warning "The UML run ended with $LASTEXITCODE (124: timeout, 125: guest failure)." }
+        $s = Get-TestSummary $dir
+        if ($s) { $summaries.Add($s) } else { $missing.Add('uml') }
+    }
+
+    Write-Host ''
+    Write-Host 'Summary' -ForegroundColor Cyan
+    $passed = 0; $failed = 0; $skipped = 0
+    foreach ($s in $summaries) {
+        foreach ($part in $s.Parts) {
+            '{0,-5} {1,-7} {2,5} passed {3,4} failed {4,4} skipped' -f $s.Kernel, $part.Runner, $part.Passed, $part.Failed, $part.Skipped | Write-Host
+            foreach ($reason in @($part.SkipReasons)) { if ($reason) { Write-Host "        skipped: $reason" } }
+            $passed += $part.Passed; $failed += $part.Failed; $skipped += $part.Skipped
+        }
+    }
+    foreach ($m in $missing) {
+        Write-Host "${m}: the suite produced no results (it crashed or did not start); counted as 1 failure" -ForegroundColor Red
+        $failed++
+    }
+    Write-Host ('Test time: {0:N0} s' -f ((Get-Date) - $started).TotalSeconds)
+    Write-Host "$passed passed, $failed failed, $skipped skipped"
+    if ($failed -gt 0) { exit 1 }
+}
+
+function Invoke-Demo {
+    Invoke-Prerequisites
+    Invoke-Build
+    Write-Step 'Demo'
+    & (Join-Path $Root 'tools/Demo.ps1') -ModulePath (Join-Path $ModuleOut 'LvsTools.psd1')
+    if (-not $?) { exit 1 }
+}
+
+function Invoke-Package {
+    Invoke-Build
+    Write-Step 'Package'
+    $repo = Join-Path $Out 'repo'
+    if (Test-Path $repo) { Remove-Item $repo -Recurse -Force }
+    New-Item -ItemType Directory -Path $repo | Out-Null
+    $name = 'LvsToolsBuild'
+    if (Get-PSResourceRepository -Name $name -ErrorAction SilentlyContinue) { Unregister-PSResourceRepository -Name $name }
+    Register-PSResourceRepository -Name $name -Uri $repo -Trusted
+    try {
+        Publish-PSResource -Path $ModuleOut -Repository $name -SkipDependenciesCheck
+    }
+    finally {
+        Unregister-PSResourceRepository -Name $name
+    }
+    Get-ChildItem $repo -Filter *.nupkg | ForEach-Object { Write-Host "Package: $($_.FullName)" }
+}
+
+function Invoke-Bench {
+    Invoke-Prerequisites
+    Invoke-Build
+    Write-Step 'Benchmarks (UML kernel)'
+    & bash (Join-Path $Root 'tests/Uml/uml-run.sh') --timeout 3000 --mem 4G --cwd $Root -- (Get-Process -Id $PID).Path -NoLogo -NoProfile -NonInteractive -File (Join-Path $Root 'bench/Invoke-Benchmarks.ps1') -ModulePath (Join-Path $ModuleOut 'LvsTools.psd1')
+    if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
+}
+
+switch ($Task) {
+    'Prerequisites' { Invoke-Prerequisites }
+    'Build' { Invoke-Build }
+    'Test' { Invoke-Test }
+    'Demo' { Invoke-Demo }
+    'Package' { Invoke-Package }
+    'Bench' { Invoke-Bench }
+}
