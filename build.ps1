@@ -95,7 +95,7 @@ Import-Module '$Root/tools/HelpBuilder.psm1'
 `$problems | Format-Table -AutoSize -Wrap | Out-String -Width 200 | Write-Host
 exit `$problems.Count
 "@
-    & (Get-Process -Id $PID).Path -NoLogo -NoProfile -NonInteractive -Command $check
+    & (Join-Path $PSHOME 'pwsh') -NoLogo -NoProfile -NonInteractive -Command $check
     if ($LASTEXITCODE -ne 0) { throw "Help check failed: $LASTEXITCODE problem(s) with cmdlet help (see above)." }
 }
 
@@ -111,7 +111,7 @@ function Invoke-Test {
     $results = Join-Path $Out 'test-results'
     if (Test-Path $results) { Remove-Item $results -Recurse -Force }
     $suite = Join-Path $Root 'tests/Invoke-TestSuite.ps1'
-    $pwsh = (Get-Process -Id $PID).Path
+    $pwsh = (Join-Path $PSHOME 'pwsh')
     $started = Get-Date
     $summaries = [System.Collections.Generic.List[object]]::new()
     $missing = [System.Collections.Generic.List[string]]::new()
@@ -182,7 +182,7 @@ function Invoke-Bench {
     Invoke-Prerequisites
     Invoke-Build
     Write-Step 'Benchmarks (UML kernel)'
-    & bash (Join-Path $Root 'tests/Uml/uml-run.sh') --timeout 3000 --mem 4G --cwd $Root -- (Get-Process -Id $PID).Path -NoLogo -NoProfile -NonInteractive -File (Join-Path $Root 'bench/Invoke-Benchmarks.ps1') -ModulePath (Join-Path $ModuleOut 'LvsTools.psd1')
+    & bash (Join-Path $Root 'tests/Uml/uml-run.sh') --timeout 3000 --mem 4G --cwd $Root -- (Join-Path $PSHOME 'pwsh') -NoLogo -NoProfile -NonInteractive -File (Join-Path $Root 'bench/Invoke-Benchmarks.ps1') -ModulePath (Join-Path $ModuleOut 'LvsTools.psd1')
     if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
 }
 
