@@ -51,12 +51,12 @@ Describe 'Add-LvsVirtualIp' -Tag Kernel -Skip:$skipKernel {
     }
 
     It '-WhatIf sends nothing to the kernel' {
-        $before = ip -n $ns -j addr | Out-String
+        $before = Get-AddressSnapshot $ns | Out-String
         # What-if text goes to the host, so read it from a child process's output.
         $out = & (Join-Path $PSHOME 'pwsh') -NoProfile -NonInteractive -Command "Import-Module '$(Get-LvsModulePath)'; Add-LvsVirtualIp -NetNamespace $ns -InterfaceName veth0 -IPAddress 10.3.3.3 -SubnetMask 255.255.255.0 -WhatIf" | Out-String
         $out | Should -Match 'What if: .*ip addr add 10\.3\.3\.3/24 brd 10\.3\.3\.255 dev veth0 label veth0:1'
         Add-LvsVirtualIp -NetNamespace $ns -InterfaceName veth0 -IPAddress 10.3.3.4 -WhatIf
-        ip -n $ns -j addr | Out-String | Should -Be $before
+        Get-AddressSnapshot $ns | Out-String | Should -Be $before
     }
 
     It 'rejects <Case> with <Id> and changes nothing' -ForEach @(
@@ -67,7 +67,7 @@ Describe 'Add-LvsVirtualIp' -Tag Kernel -Skip:$skipKernel {
         @{ Case = "a label of another device"; Params = @{ IPAddress = '10.0.0.1'; Label = 'eth0:1' }; Id = 'InvalidLabel'; Category = 'InvalidArgument' }
         @{ Case = 'a missing interface'; Params = @{ IPAddress = '10.0.0.1'; InterfaceName = 'nosuch0' }; Id = 'InterfaceNotFound'; Category = 'ObjectNotFound' }
     ) {
-        $before = ip -n $ns -j addr | Out-String
+        $before = Get-AddressSnapshot $ns | Out-String
         $p = @{ NetNamespace = $ns; InterfaceName = 'veth0' }
         foreach ($k in $Params.Keys) { $p[$k] = $Params[$k] }
         $err = $null
@@ -77,7 +77,7 @@ Describe 'Add-LvsVirtualIp' -Tag Kernel -Skip:$skipKernel {
         $err[0].CategoryInfo.Category | Should -Be $Category
         $err[0].TargetObject | Should -Not -BeNullOrEmpty
         $err[0].Exception.Message | Should -Not -Match '\bat LvsTools\.'   # a message, not a stack trace
-        ip -n $ns -j addr | Out-String | Should -Be $before
+        Get-AddressSnapshot $ns | Out-String | Should -Be $before
     }
 
     It 'reports a duplicate address as ResourceExists' {
@@ -121,25 +121,25 @@ Describe 'Get-NetAlias and Remove-LvsVirtualIp' -Tag Kernel -Skip:$skipKernel {
 
     It 'removes what comes down the pipeline' {
         Get-NetAlias -NetNamespace $ns -Label veth0:2 | Remove-LvsVirtualIp
-        (ip -n $ns -j addr show dev veth0 | ConvertFrom-Json).addr_info.local | Should -Not -Contain '10.5.5.2'
-        (ip -n $ns -j addr show dev veth0 | ConvertFrom-Json).addr_info.local | Should -Contain '10.5.5.1'
+        Get-Ipv4Address $ns veth0 | Should -Not -Contain '10.5.5.2'
+        Get-Ipv4Address $ns veth0 | Should -Contain '10.5.5.1'
     }
 
     It 'removes every alias of an interface in one pipeline, secondaries first' {
         Get-NetAlias -NetNamespace $ns -InterfaceName veth0 -AddressFamily IPv4 | Sort-Object IsSecondary -Descending | Remove-LvsVirtualIp
-        (ip -n $ns -4 -j addr show dev veth0 | ConvertFrom-Json).addr_info | Should -BeNullOrEmpty
+        Get-Ipv4Address $ns veth0 | Should -BeNullOrEmpty
     }
 
     It 'removes by interface and address, with -PassThru' {
         $gone = Remove-LvsVirtualIp -NetNamespace $ns -InterfaceName veth1 -IPAddress 10.6.6.1 -PassThru
         $gone.IPAddress | Should -Be ([ipaddress]'10.6.6.1')
-        (ip -n $ns -4 -j addr show dev veth1 | ConvertFrom-Json).addr_info | Should -BeNullOrEmpty
+        Get-Ipv4Address $ns veth1 | Should -BeNullOrEmpty
     }
 
     It '-WhatIf removes nothing' {
-        $before = ip -n $ns -j addr | Out-String
+        $before = Get-AddressSnapshot $ns | Out-String
         Get-NetAlias -NetNamespace $ns -InterfaceName veth0 | Remove-LvsVirtualIp -WhatIf
-        ip -n $ns -j addr | Out-String | Should -Be $before
+        Get-AddressSnapshot $ns | Out-String | Should -Be $before
     }
 
     It 'warns that deleting a primary takes its secondaries' {

@@ -41,4 +41,24 @@ function Get-IpAddressJson([string] $Namespace, [string] $Device) {
     (ip @args2 | ConvertFrom-Json)
 }
 
+# The addresses of a namespace as "dev local/prefix label" lines, sorted; IPv6 link-local addresses (whose DAD
+# state changes by itself while a test runs) are left out, so two snapshots differ only if something changed them.
+function Get-AddressSnapshot([string] $Namespace) {
+    $links = ip -n $Namespace -j addr show | ConvertFrom-Json
+    foreach ($l in $links) {
+        foreach ($a in @($l.PSObject.Properties['addr_info'] ? $l.addr_info : @())) {
+            if ($a.scope -eq 'link' -and $a.family -eq 'inet6') { continue }
+            $label = $a.PSObject.Properties['label'] ? $a.label : ''
+            '{0} {1}/{2} {3}' -f $l.ifname, $a.local, $a.prefixlen, $label
+        }
+    }
+}
+
+# The IPv4 addresses on one device (strings).
+function Get-Ipv4Address([string] $Namespace, [string] $Device) {
+    foreach ($l in (ip -n $Namespace -4 -j addr show dev $Device | ConvertFrom-Json)) {
+        if ($l.PSObject.Properties['addr_info']) { $l.addr_info | ForEach-Object local }
+    }
+}
+
 Export-ModuleMember -Function *
