@@ -46,12 +46,13 @@ public sealed record AddressRequest
         ifa[3] = (byte)Scope;
         NativeEndian.Put(ifa[4..], InterfaceIndex);
         w.WriteBytes(ifa);
+        // Attribute order as iproute2 writes it, so the bytes equal `ip addr add`'s (see the golden tests).
         w.Address(NetAlias.IFA_LOCAL, Address);
+        if (Label is not null)
+            w.String(NetAlias.IFA_LABEL, Label);
         w.Address(NetAlias.IFA_ADDRESS, Peer ?? Address);
         if (Broadcast is not null)
             w.Address(NetAlias.IFA_BROADCAST, Broadcast);
-        if (Label is not null)
-            w.String(NetAlias.IFA_LABEL, Label);
         if (f > 0xff)
             w.U32(NetAlias.IFA_FLAGS, f);
         if (ValidLifetime is not null || PreferredLifetime is not null)
