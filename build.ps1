@@ -83,8 +83,8 @@ function Invoke-Build {
 
     Import-Module (Join-Path $Root 'tools/HelpBuilder.psm1') -Force
     $docs = Join-Path $Root 'docs/en-US'
-    ConvertTo-MamlHelp -Path $docs -OutputPath (Join-Path $ModuleOut 'en-US/LvsTools.dll-Help.xml')
-    ConvertTo-AboutHelp -Path (Join-Path $docs 'about_LvsTools.md') -OutputPath (Join-Path $ModuleOut 'en-US/about_LvsTools.help.txt')
+    ConvertTo-MamlHelp -Path $docs -OutputPath (Join-Path $ModuleOut 'en-US/LvsTools.dll-Help.xml') | Out-Null
+    ConvertTo-AboutHelp -Path (Join-Path $docs 'about_LvsTools.md') -OutputPath (Join-Path $ModuleOut 'en-US/about_LvsTools.help.txt') | Out-Null
 
     # Check manifest and help in a child process, so this session never loads (and locks) the module.
     $check = @"

@@ -41,6 +41,15 @@ Describe 'Set-IpForwarding' -Tag Kernel -Skip:$skipKernel {
         ip netns exec $ns sysctl -n net.ipv4.conf.veth1.forwarding | Should -Be '0'
     }
 
+    It 'writes back the settings piped from Get-IpForwarding, each for its own family' {
+        Get-IpForwarding -NetNamespace $ns -AddressFamily Both | Set-IpForwarding -Enabled $true
+        ip netns exec $ns sysctl -n net.ipv4.ip_forward | Should -Be '1'
+        ip netns exec $ns sysctl -n net.ipv6.conf.all.forwarding | Should -Be '1'
+        Get-IpForwarding -NetNamespace $ns -AddressFamily IPv6 -InterfaceName veth1 | Set-IpForwarding -Enabled $false
+        ip netns exec $ns sysctl -n net.ipv6.conf.veth1.forwarding | Should -Be '0'
+        ip netns exec $ns sysctl -n net.ipv4.conf.veth1.forwarding | Should -Be '1'
+    }
+
     It '-WhatIf changes nothing' {
         Set-IpForwarding -NetNamespace $ns -Enabled $true -WhatIf
         ip netns exec $ns sysctl -n net.ipv4.ip_forward | Should -Be '0'

@@ -17,13 +17,13 @@ public sealed class SetIpForwardingCommand : LvsCmdlet
     public bool Enabled { get; set; }
 
     /// <summary>IPv4 (default), IPv6 or Both.</summary>
-    [Parameter(Position = 1)]
+    [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
     public ForwardingFamily AddressFamily { get; set; } = ForwardingFamily.IPv4;
 
     /// <summary>Set the per-interface switch (net.ipv4.conf.IF.forwarding) instead of the global one.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(InterfaceNameCompleter))]
-    [ValidateNotNullOrEmpty]
+    [AllowNull]
     public string[]? InterfaceName { get; set; }
 
     /// <summary>Also record the setting in a sysctl.d file so that it survives a reboot.</summary>
@@ -43,7 +43,7 @@ public sealed class SetIpForwardingCommand : LvsCmdlet
 
     protected override void ProcessRecord()
     {
-        if (Persist && !Namespace.IsCurrent)
+        if (Persist && !string.IsNullOrEmpty(NetNamespace))
         {
             WriteLvsError(LvsException.Invalid("PersistInNetNamespace",
                 "-Persist writes a host-wide sysctl.d file; it cannot be combined with -NetNamespace.", NetNamespace), NetNamespace);

@@ -41,7 +41,7 @@ public sealed class SetSysctlCommand : LvsCmdlet
         try
         {
             name = SysctlName.Parse(Name);
-            if (Persist && !Namespace.IsCurrent)
+            if (Persist && !string.IsNullOrEmpty(NetNamespace))
                 throw LvsException.Invalid("PersistInNetNamespace",
                     "-Persist writes a host-wide sysctl.d file; it cannot be combined with -NetNamespace.", NetNamespace);
             if (!Sysctl.Exists(name))

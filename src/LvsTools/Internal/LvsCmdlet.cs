@@ -82,5 +82,5 @@ public abstract class LvsCmdlet : PSCmdlet, IDisposable
     protected virtual void DisposeClients() { }
 
     /// <summary>"in namespace X" for messages, or "".</summary>
-    protected string Where => Namespace.IsCurrent ? "" : $" (netns {Namespace.Name})";
+    protected string Where => string.IsNullOrEmpty(NetNamespace) ? "" : $" (netns {NetNamespace})";
 }
