@@ -11,6 +11,7 @@ public sealed class GetIpForwardingCommand : LvsCmdlet
 {
     /// <summary>IPv4, IPv6 or Both (default).</summary>
     [Parameter(Position = 0)]
+    [ForwardingFamilyTransformation]
     public ForwardingFamily AddressFamily { get; set; } = ForwardingFamily.Both;
 
     /// <summary>Per-interface settings instead of the global ones.</summary>
@@ -44,6 +45,17 @@ public enum ForwardingFamily
     IPv4,
     IPv6,
     Both,
+}
+
+/// <summary>Lets an <see cref="IPFamily"/> (from piped settings or addresses) bind to a <see cref="ForwardingFamily"/> parameter by name.</summary>
+internal sealed class ForwardingFamilyTransformationAttribute : ArgumentTransformationAttribute
+{
+    public override object Transform(EngineIntrinsics engineIntrinsics, object inputData) =>
+        (inputData is PSObject pso ? pso.BaseObject : inputData) switch
+        {
+            IPFamily f => f == IPFamily.IPv6 ? ForwardingFamily.IPv6 : ForwardingFamily.IPv4,
+            var other => other,
+        };
 }
 
 internal static class ForwardingFamilyExtensions

@@ -18,6 +18,7 @@ public sealed class SetIpForwardingCommand : LvsCmdlet
 
     /// <summary>IPv4 (default), IPv6 or Both.</summary>
     [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
+    [ForwardingFamilyTransformation]
     public ForwardingFamily AddressFamily { get; set; } = ForwardingFamily.IPv4;
 
     /// <summary>Set the per-interface switch (net.ipv4.conf.IF.forwarding) instead of the global one.</summary>
