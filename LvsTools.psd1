@@ -8,7 +8,7 @@
     Description          = 'Linux Virtual Server (IPVS) load balancers from PowerShell: virtual IPs, sysctls, IP forwarding and IPVS services over netlink, with typed objects, pipelines, -WhatIf and network-namespace targeting.'
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
-    FormatsToProcess     = @('LvsTools.format.ps1xml')
+    FormatsToProcess     = @('LvsTools.format.ps1xml', 'LvsTools.Ipvs.format.ps1xml', 'LvsTools.IpvsConfig.format.ps1xml')
     CmdletsToExport      = @(
         'Get-NetInterface'
         'Get-NetAlias'
@@ -18,6 +18,23 @@
         'Set-Sysctl'
         'Get-IpForwarding'
         'Set-IpForwarding'
+        'New-LvsService'
+        'Get-LvsService'
+        'Set-LvsService'
+        'Remove-LvsService'
+        'Clear-LvsService'
+        'Add-LvsRealServer'
+        'Get-LvsRealServer'
+        'Set-LvsRealServer'
+        'Remove-LvsRealServer'
+        'Get-LvsTimeout'
+        'Set-LvsTimeout'
+        'Start-LvsSyncDaemon'
+        'Stop-LvsSyncDaemon'
+        'Get-LvsSyncDaemon'
+        'Get-LvsInfo'
+        'Reset-LvsStatistics'
+        'Get-LvsConnection'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -76,7 +76,10 @@ function Invoke-Build {
     if (Test-Path $ModuleOut) { Remove-Item $ModuleOut -Recurse -Force }
     New-Item -ItemType Directory -Path (Join-Path $ModuleOut 'en-US') -Force | Out-Null
     $bin = Join-Path $Root "src/LvsTools/bin/$Configuration/net8.0"
-    foreach ($f in 'LvsTools.dll', 'LvsTools.Core.dll', 'LvsTools.format.ps1xml') {
+    foreach ($f in 'LvsTools.dll', 'LvsTools.Core.dll') {
+        Copy-Item (Join-Path $bin $f) $ModuleOut
+    }
+    foreach ($f in (Import-PowerShellDataFile (Join-Path $Root 'LvsTools.psd1')).FormatsToProcess) {
         Copy-Item (Join-Path $bin $f) $ModuleOut
     }
     Copy-Item (Join-Path $Root 'LvsTools.psd1') $ModuleOut

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using LvsTools.Core;
+using LvsTools.Core.Ipvs;
 using LvsTools.Core.Route;
 using LvsTools.Core.Sysctl;
 
@@ -14,6 +15,7 @@ public abstract class LvsCmdlet : PSCmdlet, IDisposable
 {
     private readonly Dictionary<string, NetNamespace> _namespaces = new();
     private readonly Dictionary<NetNamespace, RouteClient> _routes = new();
+    private readonly Dictionary<NetNamespace, IpvsClient> _ipvs = new();
     private readonly CancellationTokenSource _stop = new();
 
     /// <summary>
@@ -54,6 +56,31 @@ public abstract class LvsCmdlet : PSCmdlet, IDisposable
 
     protected SysctlStore Sysctl => new(Namespace);
 
+    /// <summary>The IPVS table of the current item's namespace (GenericFamilyNotFoundException → NotInstalled when absent).</summary>
+    protected IpvsClient Ipvs
+    {
+        get
+        {
+            var ns = Namespace;
+            if (!_ipvs.TryGetValue(ns, out var client))
+                _ipvs[ns] = client = IpvsClient.Open(ns);
+            return client;
+        }
+    }
+
+    /// <summary>
+    /// Sends one IPVS operation after ShouldProcess, whose action names the exact request and its ipvsadm twin
+    /// ("IPVS_CMD_NEW_SERVICE: ipvsadm -A -t 10.0.0.1:80 -s wrr"). Returns false when -WhatIf or the user declined.
+    /// </summary>
+    protected bool ShouldExecute(IpvsOperation operation)
+    {
+        operation.Validate();
+        if (!ShouldProcess(operation.Target + Where, $"{operation.CommandName}: {operation.Describe()}"))
+            return false;
+        Ipvs.Execute(operation);
+        return true;
+    }
+
     /// <summary>Reports a failed pipeline item and goes on with the next.</summary>
     protected void WriteLvsError(Exception e, object? target = null, IReadOnlyDictionary<LvsErrorKind, string>? overrides = null) =>
         WriteError(ErrorMapper.ToRecord(e, ErrorSubject, target, overrides));
@@ -73,6 +100,9 @@ public abstract class LvsCmdlet : PSCmdlet, IDisposable
         foreach (var c in _routes.Values)
             c.Dispose();
         _routes.Clear();
+        foreach (var c in _ipvs.Values)
+            c.Dispose();
+        _ipvs.Clear();
         DisposeClients();
         _stop.Dispose();
         GC.SuppressFinalize(this);

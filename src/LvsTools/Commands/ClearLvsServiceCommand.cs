@@ -1,0 +1,24 @@
+using System.Management.Automation;
+using LvsTools.Core.Ipvs;
+using LvsTools.Internal;
+
+namespace LvsTools.Commands;
+
+/// <summary>Deletes every virtual service and real server of the table: `ipvsadm -C`.</summary>
+[Cmdlet(VerbsCommon.Clear, "LvsService", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+public sealed class ClearLvsServiceCommand : LvsCmdlet
+{
+    protected override string ErrorSubject => "LvsService";
+
+    protected override void ProcessRecord()
+    {
+        try
+        {
+            ShouldExecute(IpvsOperation.Flush());
+        }
+        catch (Exception e)
+        {
+            ThrowLvsError(e, NetNamespace);
+        }
+    }
+}

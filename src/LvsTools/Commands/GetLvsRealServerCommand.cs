@@ -1,0 +1,60 @@
+using System.Management.Automation;
+using LvsTools.Core.Ipvs;
+using LvsTools.Internal;
+
+namespace LvsTools.Commands;
+
+/// <summary>Lists real servers with weights, connection counts and statistics: the `->` lines of `ipvsadm -Ln`.</summary>
+[Cmdlet(VerbsCommon.Get, "LvsRealServer", DefaultParameterSetName = "All")]
+[OutputType(typeof(LvsRealServer))]
+public sealed class GetLvsRealServerCommand : RealServerCommandBase
+{
+    /// <summary>Only these real server addresses.</summary>
+    [Parameter(Position = 0)]
+    [Alias("RealServer")]
+    [ValidateNotNullOrEmpty]
+    public string[]? Address { get; set; }
+
+    /// <summary>Only real servers on this port.</summary>
+    [Parameter]
+    public int? Port { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var wanted = new List<System.Net.IPAddress>();
+        try
+        {
+            foreach (var a in Address ?? [])
+                wanted.Add(IPNetworkMath.ParseAddress(a));
+        }
+        catch (Exception e)
+        {
+            ThrowLvsError(e);
+        }
+        List<LvsRealServer> servers;
+        ServiceKey? key = null;
+        try
+        {
+            if (ParameterSetName == "All")
+            {
+                servers = Ipvs.GetAllRealServers();
+            }
+            else
+            {
+                key = SelectedService();
+                servers = Ipvs.GetRealServers(key);
+            }
+        }
+        catch (Exception e)
+        {
+            WriteLvsError(key is null ? e : IpvsParameters.Contextualize(e, key), key?.ToString() ?? NetNamespace);
+            return;
+        }
+        IEnumerable<LvsRealServer> result = servers;
+        if (wanted.Count > 0)
+            result = result.Where(r => wanted.Contains(r.Address));
+        if (Port is { } p)
+            result = result.Where(r => r.Port == p);
+        WriteObject(result, enumerateCollection: true);
+    }
+}

@@ -1,0 +1,24 @@
+using System.Management.Automation;
+using LvsTools.Internal;
+
+namespace LvsTools.Commands;
+
+/// <summary>Reads the IPVS connection timeouts: `ipvsadm -L --timeout`.</summary>
+[Cmdlet(VerbsCommon.Get, "LvsTimeout")]
+[OutputType(typeof(LvsTimeouts))]
+public sealed class GetLvsTimeoutCommand : LvsCmdlet
+{
+    protected override string ErrorSubject => "LvsTimeout";
+
+    protected override void ProcessRecord()
+    {
+        try
+        {
+            WriteObject(Ipvs.GetTimeouts());
+        }
+        catch (Exception e)
+        {
+            WriteLvsError(e, NetNamespace);
+        }
+    }
+}

@@ -1,0 +1,75 @@
+using System.Management.Automation;
+using System.Net;
+using LvsTools.Core.Ipvs;
+using LvsTools.Internal;
+
+namespace LvsTools.Commands;
+
+/// <summary>
+/// Base of the real-server cmdlets: the service comes as an LvsService from the pipeline (-Service) or is named by
+/// -VirtualAddress/-Protocol/-VirtualPort or -FirewallMark.
+/// </summary>
+public abstract class RealServerCommandBase : LvsCmdlet
+{
+    /// <summary>The virtual service, from Get-LvsService or New-LvsService.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = "Service")]
+    [ValidateNotNull]
+    public LvsService? Service { get; set; }
+
+    /// <summary>The virtual IP of the service.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = "VirtualAddress")]
+    [Alias("Vip")]
+    [ValidateNotNullOrEmpty]
+    public string VirtualAddress { get; set; } = "";
+
+    /// <summary>The protocol of the service: Tcp (default), Udp or Sctp.</summary>
+    [Parameter(ParameterSetName = "VirtualAddress")]
+    public IpvsProtocol Protocol { get; set; } = IpvsProtocol.Tcp;
+
+    /// <summary>The virtual port of the service.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = "VirtualAddress")]
+    public int VirtualPort { get; set; }
+
+    /// <summary>The firewall mark of an fwmark service.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = "FirewallMark")]
+    public long FirewallMark { get; set; }
+
+    /// <summary>The family of the fwmark service: IPv4 (default) or IPv6.</summary>
+    [Parameter(ParameterSetName = "FirewallMark")]
+    public IPFamily AddressFamily { get; set; } = IPFamily.IPv4;
+
+    protected override string ErrorSubject => "LvsRealServer";
+
+    /// <summary>The service key the parameters name (the piped service's, or the one built from key parameters).</summary>
+    protected ServiceKey SelectedService() => ParameterSetName switch
+    {
+        "Service" => Service!.Key,
+        "VirtualAddress" => IpvsParameters.Key(VirtualAddress, Protocol, VirtualPort, null, IPFamily.IPv4),
+        "FirewallMark" => IpvsParameters.Key(null, IpvsProtocol.Tcp, 0, FirewallMark, AddressFamily),
+        _ => throw new InvalidOperationException(ParameterSetName),
+    };
+
+    /// <summary>
+    /// Parses "10.0.1.11", "10.0.1.11:8080", "[2001:db8::1]:80" or "2001:db8::1": the address and, when given, the port.
+    /// </summary>
+    protected static (IPAddress Address, ushort? Port) Endpoint(string text)
+    {
+        var t = text.Trim();
+        int colon = t.LastIndexOf(':');
+        if (t.StartsWith('[') && t.Contains("]:"))
+        {
+            int close = t.IndexOf("]:", StringComparison.Ordinal);
+            return (IPNetworkMath.ParseAddress(t[1..close], text), PortOf(t[(close + 2)..], text));
+        }
+        if (colon > 0 && t.IndexOf(':') == colon && t.Contains('.'))
+            return (IPNetworkMath.ParseAddress(t[..colon], text), PortOf(t[(colon + 1)..], text));
+        return (IPNetworkMath.ParseAddress(t, text), null);
+    }
+
+    private static ushort PortOf(string s, string text) =>
+        ushort.TryParse(s, out var p) ? p : throw LvsException.Invalid("InvalidPort", $"'{text}' has no valid port after ':'.", text);
+
+    /// <summary>The real server's port: the -Port value, the port in the address, or the service's port (as ipvsadm).</summary>
+    protected static ushort PortFor(int? portParameter, ushort? fromAddress, ServiceKey service) =>
+        portParameter is { } p ? IpvsParameters.Port(p, "InvalidPort") : fromAddress ?? service.Port;
+}

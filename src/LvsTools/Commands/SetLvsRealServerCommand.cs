@@ -1,0 +1,75 @@
+using System.Management.Automation;
+using LvsTools.Core.Ipvs;
+using LvsTools.Internal;
+
+namespace LvsTools.Commands;
+
+/// <summary>Changes real servers (weight, forwarding, thresholds, tunnel): `ipvsadm -e`. Settings not given stay as they are.</summary>
+[Cmdlet(VerbsCommon.Set, "LvsRealServer", SupportsShouldProcess = true, DefaultParameterSetName = "InputObject")]
+[OutputType(typeof(LvsRealServer))]
+public sealed class SetLvsRealServerCommand : RealServerChangeBase
+{
+    /// <summary>The new weight, 0 to 65535; 0 drains the server (no new connections).</summary>
+    [Parameter]
+    public int? Weight { get; set; }
+
+    /// <summary>The new forwarding method.</summary>
+    [Parameter]
+    [Alias("Forwarding")]
+    public ForwardingMethod? ForwardingMethod { get; set; }
+
+    /// <summary>The new upper connection threshold; 0 = none.</summary>
+    [Parameter]
+    public long? UpperThreshold { get; set; }
+
+    /// <summary>The new lower connection threshold; 0 = none.</summary>
+    [Parameter]
+    public long? LowerThreshold { get; set; }
+
+    /// <summary>The new tunnel encapsulation (with Tunnel forwarding).</summary>
+    [Parameter]
+    public TunnelType? TunnelType { get; set; }
+
+    /// <summary>The new GUE port.</summary>
+    [Parameter]
+    public int? TunnelPort { get; set; }
+
+    /// <summary>The new tunnel checksum mode.</summary>
+    [Parameter]
+    public TunnelChecksum? TunnelChecksum { get; set; }
+
+    /// <summary>Write the real server, as read back after the change, to the pipeline.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void Process(ServiceKey service, LvsRealServer server)
+    {
+        try
+        {
+            var method = ForwardingMethod ?? server.ForwardingMethod;
+            bool tunnel = method == LvsTools.ForwardingMethod.Tunnel;
+            var changed = new LvsRealServer
+            {
+                Service = service,
+                Address = server.Address,
+                Port = server.Port,
+                ForwardingMethod = method,
+                Weight = Weight is { } w ? IpvsValidation.Weight(w) : server.Weight,
+                UpperThreshold = UpperThreshold is { } u ? AddLvsRealServerCommand.Threshold(u, "-UpperThreshold") : server.UpperThreshold,
+                LowerThreshold = LowerThreshold is { } l ? AddLvsRealServerCommand.Threshold(l, "-LowerThreshold") : server.LowerThreshold,
+                TunnelType = tunnel ? TunnelType ?? server.TunnelType : null,
+                TunnelPort = tunnel ? (TunnelPort is { } tp ? IpvsParameters.Port(tp, "InvalidTunnelPort") : server.TunnelPort) : null,
+                TunnelChecksum = tunnel ? TunnelChecksum ?? server.TunnelChecksum : null,
+                NetNamespace = server.NetNamespace,
+            };
+            if (!ShouldExecute(IpvsOperation.EditRealServer(changed)))
+                return;
+            if (PassThru && Ipvs.GetRealServers(service).FirstOrDefault(r => r.Address.Equals(server.Address) && r.Port == server.Port) is { } after)
+                WriteObject(after);
+        }
+        catch (Exception e)
+        {
+            WriteLvsError(IpvsParameters.Contextualize(e, service, server.Endpoint), server.Endpoint);
+        }
+    }
+}

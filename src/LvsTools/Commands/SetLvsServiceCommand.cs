@@ -1,0 +1,77 @@
+using System.Management.Automation;
+using LvsTools.Core.Ipvs;
+using LvsTools.Internal;
+
+namespace LvsTools.Commands;
+
+/// <summary>
+/// Changes a virtual service: `ipvsadm -E`. Only the settings given change; the rest are read from the kernel
+/// first and written back as they were (unlike a delete and re-add, connections and real servers stay).
+/// </summary>
+[Cmdlet(VerbsCommon.Set, "LvsService", SupportsShouldProcess = true, DefaultParameterSetName = "InputObject")]
+[OutputType(typeof(LvsService))]
+public sealed class SetLvsServiceCommand : ServiceSelectionCommand
+{
+    /// <summary>The new scheduler.</summary>
+    [Parameter]
+    [ArgumentCompleter(typeof(IpvsParameters.SchedulerCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string? Scheduler { get; set; }
+
+    /// <summary>The new scheduler flags (replace the current ones; an empty list clears them).</summary>
+    [Parameter]
+    [AllowEmptyCollection]
+    public string[]? SchedulerFlag { get; set; }
+
+    /// <summary>Turn persistence on (-Persistent) or off (-Persistent:$false).</summary>
+    [Parameter]
+    public SwitchParameter Persistent { get; set; }
+
+    /// <summary>The new persistence timeout; implies -Persistent.</summary>
+    [Parameter]
+    public TimeSpan? PersistenceTimeout { get; set; }
+
+    /// <summary>The new persistence granularity: an IPv4 mask or a prefix length.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? PersistenceNetmask { get; set; }
+
+    /// <summary>The new persistence engine; an empty string removes it.</summary>
+    [Parameter]
+    [AllowEmptyString]
+    public string? PersistenceEngine { get; set; }
+
+    /// <summary>Turn one-packet scheduling on or off (-OnePacket:$false).</summary>
+    [Parameter]
+    public SwitchParameter OnePacket { get; set; }
+
+    /// <summary>Write the service, as read back after the change, to the pipeline.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void Process(ServiceKey key, LvsService? given)
+    {
+        if (Current(key) is not { } current)
+            return;
+        try
+        {
+            var bound = MyInvocation.BoundParameters;
+            var changed = ServiceBuilder.Merge(current,
+                scheduler: Scheduler,
+                schedulerFlags: SchedulerFlag,
+                persistent: bound.ContainsKey(nameof(Persistent)) ? Persistent.IsPresent : null,
+                timeout: PersistenceTimeout,
+                netmask: PersistenceNetmask,
+                engine: PersistenceEngine,
+                onePacket: bound.ContainsKey(nameof(OnePacket)) ? OnePacket.IsPresent : null);
+            if (!ShouldExecute(IpvsOperation.EditService(changed)))
+                return;
+            if (PassThru && Ipvs.GetService(key) is { } after)
+                WriteObject(after);
+        }
+        catch (Exception e)
+        {
+            WriteLvsError(IpvsParameters.Contextualize(e, key), key.ToString());
+        }
+    }
+}

@@ -1,0 +1,78 @@
+using System.Management.Automation;
+using LvsTools.Core.Ipvs;
+using LvsTools.Core.Netlink;
+
+namespace LvsTools.Internal;
+
+/// <summary>Shared pieces of the IPVS cmdlets: service keys from parameters, and kernel errors named by what they concern.</summary>
+public static class IpvsParameters
+{
+    /// <summary>The scheduler names the argument completer offers.</summary>
+    public sealed class SchedulerCompleter : IArgumentCompleter
+    {
+        public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+            System.Management.Automation.Language.CommandAst commandAst, System.Collections.IDictionary fakeBoundParameters) =>
+            IpvsValidation.KnownSchedulers.Where(s => s != "none" && s.StartsWith(wordToComplete.Trim('\'', '"'), StringComparison.OrdinalIgnoreCase))
+                .Select(s => new CompletionResult(s, s, CompletionResultType.ParameterValue, SchedulerDescription(s)));
+    }
+
+    public static string SchedulerDescription(string s) => s switch
+    {
+        "rr" => "round robin", "wrr" => "weighted round robin", "lc" => "least connection", "wlc" => "weighted least connection (default)",
+        "lblc" => "locality-based least connection", "lblcr" => "locality-based least connection with replication",
+        "dh" => "destination hashing", "sh" => "source hashing", "sed" => "shortest expected delay", "nq" => "never queue",
+        "fo" => "weighted failover", "ovf" => "weighted overflow", "mh" => "maglev hashing", "twos" => "weighted random twos choice",
+        _ => s,
+    };
+
+    /// <summary>The scheduler flag names ipvsadm -b accepts.</summary>
+    public static readonly string[] SchedulerFlagNames = ["sh-fallback", "sh-port", "mh-fallback", "mh-port", "flag-1", "flag-2", "flag-3"];
+
+    /// <summary>Service flags from ipvsadm's -b names.</summary>
+    public static ServiceFlags SchedulerFlags(IEnumerable<string>? names)
+    {
+        var f = ServiceFlags.None;
+        foreach (var n in names ?? [])
+        {
+            f |= n.ToLowerInvariant() switch
+            {
+                "sh-fallback" or "mh-fallback" or "flag-1" => ServiceFlags.Sched1,
+                "sh-port" or "mh-port" or "flag-2" => ServiceFlags.Sched2,
+                "flag-3" => ServiceFlags.Sched3,
+                _ => throw LvsException.Invalid("InvalidSchedulerFlag", $"'{n}' is not a scheduler flag: use {string.Join(", ", SchedulerFlagNames)}.", n),
+            };
+        }
+        return f;
+    }
+
+    /// <summary>A service key from -VirtualAddress/-Protocol/-Port or -FirewallMark/-AddressFamily.</summary>
+    public static ServiceKey Key(string? virtualAddress, IpvsProtocol protocol, int port, long? firewallMark, IPFamily family)
+    {
+        if (firewallMark is { } mark)
+            return ServiceKey.ForFirewallMark(IpvsValidation.FirewallMark(mark), family);
+        var ip = IPNetworkMath.ParseAddress(virtualAddress ?? "");
+        return ServiceKey.ForAddress(protocol, ip, Port(port, "InvalidPort"));
+    }
+
+    /// <summary>Checks a port number (0-65535).</summary>
+    public static ushort Port(int port, string errorId) =>
+        port is >= 0 and <= ushort.MaxValue ? (ushort)port
+            : throw LvsException.Invalid(errorId, $"Port {port} is out of range: 0 to 65535.", port);
+
+    /// <summary>
+    /// Names a kernel refusal by what it concerns: ESRCH is a missing service, ENOENT on a real-server command a missing
+    /// real server, EEXIST an existing service or real server. Other exceptions pass through.
+    /// </summary>
+    public static Exception Contextualize(Exception e, ServiceKey service, string? realServer = null) => e switch
+    {
+        NetlinkException { Errno: Errno.ESRCH } n => new LvsException(LvsErrorKind.NotFound, "LvsServiceNotFound",
+            $"Virtual service {service} does not exist.", service.ToString(), n),
+        NetlinkException { Errno: Errno.ENOENT } n when realServer is not null => new LvsException(LvsErrorKind.NotFound, "LvsRealServerNotFound",
+            $"Real server {realServer} is not in virtual service {service}.", realServer, n),
+        NetlinkException { Errno: Errno.EEXIST } n when realServer is not null => new LvsException(LvsErrorKind.AlreadyExists, "LvsRealServerExists",
+            $"Real server {realServer} is already in virtual service {service}.", realServer, n),
+        NetlinkException { Errno: Errno.EEXIST } n => new LvsException(LvsErrorKind.AlreadyExists, "LvsServiceExists",
+            $"Virtual service {service} already exists.", service.ToString(), n),
+        _ => e,
+    };
+}

@@ -1,0 +1,74 @@
+using LvsTools.Core.Ipvs;
+
+namespace LvsTools.Internal;
+
+/// <summary>Builds and merges <see cref="LvsService"/> values from cmdlet parameters.</summary>
+public static class ServiceBuilder
+{
+    /// <summary>A new service from New-LvsService's parameters.</summary>
+    public static LvsService Build(ServiceKey key, string scheduler, string[]? schedulerFlags, bool persistent, TimeSpan? timeout,
+        string? netmask, string? engine, bool onePacket)
+    {
+        var flags = IpvsParameters.SchedulerFlags(schedulerFlags);
+        if (persistent)
+            flags |= ServiceFlags.Persistent;
+        if (onePacket)
+            flags |= ServiceFlags.OnePacket;
+        return new LvsService
+        {
+            AddressFamily = key.Family,
+            Protocol = key.IsFirewallMark ? null : key.Protocol,
+            Address = key.Address,
+            Port = key.Port,
+            FirewallMark = key.IsFirewallMark ? key.FirewallMark : null,
+            Scheduler = scheduler,
+            Flags = flags,
+            PersistenceTimeout = persistent ? timeout ?? LvsService.DefaultPersistenceTimeout : TimeSpan.Zero,
+            PersistenceNetmask = netmask is null ? LvsService.DefaultNetmask(key.Family) : Netmask(key.Family, netmask),
+            PersistenceEngine = engine,
+        };
+    }
+
+    /// <summary>
+    /// A copy of <paramref name="current"/> with the given changes; null leaves a setting as it is. The kernel's
+    /// HASHED bit is dropped (it is state, not a setting).
+    /// </summary>
+    public static LvsService Merge(LvsService current, string? scheduler = null, string[]? schedulerFlags = null, bool? persistent = null,
+        TimeSpan? timeout = null, string? netmask = null, string? engine = null, bool? onePacket = null)
+    {
+        var flags = current.Flags & ~ServiceFlags.Hashed;
+        if (schedulerFlags is not null)
+            flags = (flags & ~(ServiceFlags.Sched1 | ServiceFlags.Sched2 | ServiceFlags.Sched3)) | IpvsParameters.SchedulerFlags(schedulerFlags);
+        bool persist = persistent ?? (timeout is not null || (flags & ServiceFlags.Persistent) != 0);
+        flags = persist ? flags | ServiceFlags.Persistent : flags & ~ServiceFlags.Persistent;
+        if (onePacket is { } o)
+            flags = o ? flags | ServiceFlags.OnePacket : flags & ~ServiceFlags.OnePacket;
+        return new LvsService
+        {
+            AddressFamily = current.AddressFamily,
+            Protocol = current.Protocol,
+            Address = current.Address,
+            Port = current.Port,
+            FirewallMark = current.FirewallMark,
+            Scheduler = scheduler ?? current.Scheduler,
+            Flags = flags,
+            PersistenceTimeout = persist ? timeout ?? (current.PersistenceTimeout > TimeSpan.Zero ? current.PersistenceTimeout : LvsService.DefaultPersistenceTimeout) : TimeSpan.Zero,
+            PersistenceNetmask = netmask is null ? current.PersistenceNetmask : Netmask(current.AddressFamily, netmask),
+            PersistenceEngine = engine is null ? current.PersistenceEngine : engine.Length == 0 ? null : engine,
+            NetNamespace = current.NetNamespace,
+        };
+    }
+
+    /// <summary>"255.255.255.0" or "24" (IPv4), "64" (IPv6) as the kernel's netmask value.</summary>
+    public static uint Netmask(IPFamily family, string text)
+    {
+        if (int.TryParse(text.TrimStart('/'), out int prefix))
+            return LvsService.NetmaskFromPrefix(family, IpvsValidation.PrefixLength(family, prefix));
+        if (family == IPFamily.IPv6)
+            throw LvsException.Invalid("InvalidNetmask", $"'{text}': an IPv6 persistence netmask is a prefix length (1 to 128).", text);
+        var mask = IPNetworkMath.ParseAddress(text);
+        var p = IPNetworkMath.PrefixFromMask(mask)
+            ?? throw LvsException.Invalid("InvalidNetmask", $"'{text}' is not a contiguous netmask.", text);
+        return LvsService.NetmaskFromPrefix(family, p);
+    }
+}
