@@ -35,6 +35,11 @@
         'Get-LvsInfo'
         'Reset-LvsStatistics'
         'Get-LvsConnection'
+        'Export-LvsConfiguration'
+        'Import-LvsConfiguration'
+        'Sync-LvsConfiguration'
+        'ConvertFrom-IpvsadmRule'
+        'ConvertTo-IpvsadmRule'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

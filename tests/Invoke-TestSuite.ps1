@@ -44,7 +44,7 @@ function Read-Trx([string] $Path) {
 $project = Join-Path $Root 'tests/LvsTools.Core.Tests/LvsTools.Core.Tests.csproj'
 $testArgs = @('test', $project, '-c', $Configuration, '--no-build', '--nologo',
     '--logger', 'trx;LogFileName=xunit.trx', '--logger', 'console;verbosity=minimal', '--results-directory', $ResultsDirectory)
-if ($Kernel -eq 'uml') { $testArgs += @('--filter', 'Category=Kernel') }
+if ($Kernel -eq 'uml') { $testArgs += @('--filter', 'Category=Kernel|Kernel=uml') }
 & dotnet @testArgs
 $trx = Join-Path $ResultsDirectory 'xunit.trx'
 if (Test-Path $trx) { $parts.Add((Read-Trx $trx)) }

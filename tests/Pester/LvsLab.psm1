@@ -12,64 +12,89 @@
 # See LvsLab.README.md.
 Set-StrictMode -Version Latest
 
-# The real servers' HTTP server: answers every GET with its name; the marker (lab state folder) is on its command
-# line so teardown can tell its processes from any other. It writes its PID file once it listens (readiness).
+# The real servers' HTTP server: plain sockets (importing http.server costs seconds in the UML guest), one
+# connection at a time, every GET answered 200 with the server's name as the body. Its command line names the
+# lab's state folder (so teardown can tell it from any other process); it writes its PID file once it listens.
 $script:ServerPy = @'
-import http.server, os, socket, sys
+import os, socket, sys
 name, port, pidfile = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 try:
     os.setsid()
 except OSError:
     pass
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = 'HTTP/1.0'
-    def do_GET(self):
-        body = (name + '\n').encode()
-        self.send_response(200)
-        self.send_header('Content-Type', 'text/plain')
-        self.send_header('Content-Length', str(len(body)))
-        self.send_header('X-Lvs-Lab-Server', name)
-        self.send_header('X-Lvs-Lab-Client', self.client_address[0])
-        self.send_header('X-Lvs-Lab-Local', self.connection.getsockname()[0])
-        self.send_header('Connection', 'close')
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *a):
-        pass
-class S(http.server.HTTPServer):
-    allow_reuse_address = True
-    request_queue_size = 64
-srv = S(('0.0.0.0', port), H)
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('0.0.0.0', port))
+s.listen(128)
 with open(pidfile + '.tmp', 'w') as f:
     f.write(str(os.getpid()))
 os.rename(pidfile + '.tmp', pidfile)
-srv.serve_forever()
-'@
-
-# The client: COUNT GETs, each on a new TCP connection, one JSON array on stdout.
-$script:ClientPy = @'
-import http.client, json, sys, time
-host, port, count, timeout, path = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
-out = []
-for i in range(count):
-    r = {'Index': i + 1, 'Server': None, 'StatusCode': None, 'ClientSeen': None, 'LocalPort': None, 'Error': None}
-    t = time.monotonic()
-    c = http.client.HTTPConnection(host, port, timeout=timeout)
+while True:
+    c, peer = s.accept()
     try:
-        c.connect()
-        r['LocalPort'] = c.sock.getsockname()[1]
-        c.request('GET', path, headers={'Connection': 'close'})
-        resp = c.getresponse()
-        r['StatusCode'] = resp.status
-        r['Server'] = resp.read().decode('utf-8', 'replace').strip()
-        r['ClientSeen'] = resp.getheader('X-Lvs-Lab-Client')
-    except Exception as e:
-        r['Error'] = '%s: %s' % (type(e).__name__, e)
+        c.settimeout(5)
+        data = b''
+        while b'\r\n\r\n' not in data and len(data) < 65536:
+            chunk = c.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        words = data.split(b'\r\n', 1)[0].split()
+        if len(words) >= 2 and words[0] == b'GET':
+            status, body = '200 OK', name + '\n'
+        else:
+            status, body = '400 Bad Request', 'bad request\n'
+        head = ('HTTP/1.0 %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nX-Lvs-Lab-Server: %s\r\n'
+                'X-Lvs-Lab-Client: %s\r\nX-Lvs-Lab-Local: %s\r\nConnection: close\r\n\r\n'
+                % (status, len(body), name, peer[0], c.getsockname()[0]))
+        c.sendall((head + body).encode())
+        c.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
     finally:
         c.close()
-    r['ElapsedMs'] = round((time.monotonic() - t) * 1000, 1)
-    out.append(r)
-print(json.dumps(out))
+'@
+
+# The client: COUNT GETs, each on a new TCP connection, one tab-separated line per request:
+# index, status, body (the server's name), X-Lvs-Lab-Client, local port, milliseconds, error.
+$script:ClientPy = @'
+import socket, sys, time
+host, port, count, timeout, path = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
+req = ('GET %s HTTP/1.0\r\nHost: %s:%d\r\nUser-Agent: lvslab\r\nConnection: close\r\n\r\n' % (path, host, port)).encode()
+for i in range(count):
+    t = time.monotonic()
+    status = server = seen = lport = err = ''
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    try:
+        s.connect((host, port))
+        lport = str(s.getsockname()[1])
+        s.sendall(req)
+        data = b''
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        head, _, body = data.partition(b'\r\n\r\n')
+        lines = head.decode('latin-1').split('\r\n')
+        words = lines[0].split()
+        if len(words) >= 2 and words[0].startswith('HTTP/'):
+            status = words[1]
+            server = body.decode('utf-8', 'replace').strip()
+            for line in lines[1:]:
+                k, _, v = line.partition(':')
+                if k.strip().lower() == 'x-lvs-lab-client':
+                    seen = v.strip()
+        else:
+            err = 'no HTTP response (%d bytes)' % len(data)
+    except Exception as e:
+        err = '%s: %s' % (type(e).__name__, e)
+    finally:
+        s.close()
+    ms = '%.1f' % ((time.monotonic() - t) * 1000)
+    clean = lambda x: x.replace('\t', ' ').replace('\r', ' ').replace('\n', ' ')
+    print('\t'.join([str(i + 1), status, clean(server), clean(seen), lport, ms, clean(err)]), flush=True)
 '@
 
 function Get-LvsLabPython {
@@ -87,34 +112,35 @@ function Get-LvsLabCurl {
     if ($c) { $c.Source } else { $null }
 }
 
-# Runs an external command and throws (with its stderr) when it fails. Returns stdout lines.
+# Runs an external command and throws (with its output) when it exits non-zero. Returns stdout lines.
+# stderr is merged and split off again (redirecting it to a file costs far more in the UML guest).
 function Invoke-LvsLabNative {
     param(
         [Parameter(Mandatory)] [string] $FilePath,
         [string[]] $ArgumentList = @(),
         [string] $InputText
     )
-    $errFile = [IO.Path]::GetTempFileName()
-    try {
-        if ($PSBoundParameters.ContainsKey('InputText')) {
-            $out = $InputText | & $FilePath @ArgumentList 2>$errFile
-        } else {
-            $out = & $FilePath @ArgumentList 2>$errFile
-        }
-        $rc = $LASTEXITCODE
-        if ($rc) {
-            $err = (Get-Content -Raw -LiteralPath $errFile) ?? ''
-            throw "LvsLab: '$FilePath $($ArgumentList -join ' ')' failed (exit $rc): $($err.Trim())"
-        }
-        $out
-    } finally {
-        Remove-Item -LiteralPath $errFile -Force -ErrorAction SilentlyContinue
+    if ($PSBoundParameters.ContainsKey('InputText')) {
+        $all = $InputText | & $FilePath @ArgumentList 2>&1
+    } else {
+        $all = & $FilePath @ArgumentList 2>&1
     }
+    $rc = $LASTEXITCODE
+    $out = [Collections.Generic.List[string]]::new()
+    $err = [Collections.Generic.List[string]]::new()
+    foreach ($x in @($all)) {
+        if ($x -is [Management.Automation.ErrorRecord]) { $err.Add("$x") } else { $out.Add("$x") }
+    }
+    if ($rc) {
+        throw "LvsLab: '$FilePath $($ArgumentList -join ' ')' failed (exit $rc): $(($err + $out) -join "`n")"
+    }
+    $out.ToArray()
 }
 
 <#
 .SYNOPSIS
-Runs a command inside a network namespace (ip netns exec) and throws when it exits non-zero; returns its stdout.
+Runs a command inside a network namespace (ip netns exec NS COMMAND...) and throws when it exits non-zero;
+returns its stdout lines. -InputText is written to its stdin.
 .EXAMPLE
 Invoke-LvsLabCommand -Namespace $lab.Director -Command ipvsadm, -Ln
 #>
@@ -129,11 +155,13 @@ function Invoke-LvsLabCommand {
     Invoke-LvsLabNative @p
 }
 
-# Runs several `ip` commands in one namespace with a single process (ip -batch): process start-up is what costs
-# in the UML guest (every syscall goes through ptrace).
-function Invoke-LvsLabIpBatch([string] $Namespace, [string[]] $Lines) {
-    $a = if ($Namespace) { @('-n', $Namespace, '-batch', '-') } else { @('-batch', '-') }
-    $null = Invoke-LvsLabNative -FilePath 'ip' -ArgumentList $a -InputText (($Lines -join "`n") + "`n")
+# Single-quotes a word for /bin/sh.
+function ConvertTo-LvsLabShellWord([string] $Word) { "'" + ($Word -replace "'", "'\''") + "'" }
+
+# `ip -n NS -batch` with a here-document: one process per namespace.
+function Get-LvsLabIpBatch([string] $Namespace, [string[]] $Lines) {
+    $n = if ($Namespace) { '-n ' + (ConvertTo-LvsLabShellWord $Namespace) + ' ' } else { '' }
+    "ip ${n}-batch - <<'LVSLAB_EOF'`n" + ($Lines -join "`n") + "`nLVSLAB_EOF"
 }
 
 <#
@@ -163,8 +191,8 @@ function New-LvsLab {
     $sysctls = @()
     if (-not $nat) {
         foreach ($ns in $rsNs) {
-            $sysctls += [pscustomobject]@{ Namespace = $ns; Name = 'net.ipv4.conf.eth0.arp_ignore'; Value = '1' }
-            $sysctls += [pscustomobject]@{ Namespace = $ns; Name = 'net.ipv4.conf.eth0.arp_announce'; Value = '2' }
+            $sysctls += [pscustomobject]@{ NetNamespace = $ns; Name = 'net.ipv4.conf.eth0.arp_ignore'; Value = '1' }
+            $sysctls += [pscustomobject]@{ NetNamespace = $ns; Name = 'net.ipv4.conf.eth0.arp_announce'; Value = '2' }
         }
     }
     $lab = [pscustomobject]@{
@@ -211,16 +239,15 @@ function New-LvsLab {
 }
 
 function Initialize-LvsLab([Parameter(Mandatory)] $Lab) {
+    # Everything runs in ONE shell: starting a process from pwsh costs about a second in the UML guest, an
+    # `ip` started by sh a few tens of milliseconds.
     $python = Get-LvsLabPython
     $dir = $Lab.StateDirectory
     $null = New-Item -ItemType Directory -Path $dir -Force
-    Set-Content -LiteralPath (Join-Path $dir 'server.py') -Value $script:ServerPy -NoNewline
-    Set-Content -LiteralPath (Join-Path $dir 'client.py') -Value $script:ClientPy -NoNewline
-
-    # Namespaces first, one process. From here on Remove-LvsLab can undo everything.
-    Invoke-LvsLabIpBatch $null @($Lab.Namespaces | ForEach-Object { "netns add $_" })
-    $Lab.Configured = $true
+    [IO.File]::WriteAllText((Join-Path $dir 'server.py'), $script:ServerPy)
+    [IO.File]::WriteAllText((Join-Path $dir 'client.py'), $script:ClientPy)
     $n = $Lab.RealServers.Count
+    $sh = @('set -e', (Get-LvsLabIpBatch $null @($Lab.Namespaces | ForEach-Object { "netns add $_" })))
 
     if ($Lab.Mode -eq 'Nat') {
         # client eth0 192.0.2.2/24 <-> director eth0 192.0.2.1/24 (+ the VIP, set by the tests)
@@ -233,11 +260,11 @@ function Initialize-LvsLab([Parameter(Mandatory)] $Lab) {
             $d += "link add $port type veth peer name eth0 netns $($Lab.RealServers[$i])"
             $d += "link set $port master br0", "link set $port up"
         }
-        Invoke-LvsLabIpBatch $Lab.Director $d
-        Invoke-LvsLabIpBatch $Lab.Client @('link set lo up', 'link set eth0 up', 'addr add 192.0.2.2/24 dev eth0',
+        $sh += Get-LvsLabIpBatch $Lab.Director $d
+        $sh += Get-LvsLabIpBatch $Lab.Client @('link set lo up', 'link set eth0 up', 'addr add 192.0.2.2/24 dev eth0',
             'route add default via 192.0.2.1')
         for ($i = 0; $i -lt $n; $i++) {
-            Invoke-LvsLabIpBatch $Lab.RealServers[$i] @('link set lo up', 'link set eth0 up',
+            $sh += Get-LvsLabIpBatch $Lab.RealServers[$i] @('link set lo up', 'link set eth0 up',
                 "addr add $($Lab.RealServerAddresses[$i])/24 dev eth0", 'route add default via 10.77.0.1')
         }
     } else {
@@ -251,36 +278,41 @@ function Initialize-LvsLab([Parameter(Mandatory)] $Lab) {
             $s += "link add $($x.Port) type veth peer name eth0 netns $($x.Ns)"
             $s += "link set $($x.Port) master br0", "link set $($x.Port) up"
         }
-        Invoke-LvsLabIpBatch $Lab.Switch $s
+        $sh += Get-LvsLabIpBatch $Lab.Switch $s
         foreach ($x in $nodes) {
-            Invoke-LvsLabIpBatch $x.Ns @('link set lo up', 'link set eth0 up', "addr add $($x.Addr)/24 dev eth0")
+            $sh += Get-LvsLabIpBatch $x.Ns @('link set lo up', 'link set eth0 up', "addr add $($x.Addr)/24 dev eth0")
         }
     }
 
-    # HTTP servers: one shell starts them all in the background (stdio to log files, never the caller's pipe).
-    $q = { param($s) "'" + ($s -replace "'", "'\''") + "'" }
+    # HTTP servers in the background, stdio on log files (never the caller's pipe); -I -S: no site, less start-up.
+    $q = { param($w) ConvertTo-LvsLabShellWord $w }
     $server = Join-Path $dir 'server.py'
-    $cmds = for ($i = 0; $i -lt $n; $i++) {
+    for ($i = 0; $i -lt $n; $i++) {
         $name = $Lab.RealServerNames[$i]
-        $pidFile = Join-Path $dir "$name.pid"
-        $log = Join-Path $dir "$name.log"
-        'ip netns exec {0} {1} {2} {3} {4} {5} </dev/null >{6} 2>&1 &' -f (& $q $Lab.RealServers[$i]), (& $q $python),
-            (& $q $server), (& $q $name), $Lab.Port, (& $q $pidFile), (& $q $log)
+        $sh += 'ip netns exec {0} {1} -I -S {2} {3} {4} {5} </dev/null >{6} 2>&1 &' -f (& $q $Lab.RealServers[$i]),
+            (& $q $python), (& $q $server), (& $q $name), $Lab.Port, (& $q (Join-Path $dir "$name.pid")),
+            (& $q (Join-Path $dir "$name.log"))
     }
-    Invoke-LvsLabNative -FilePath '/bin/sh' -ArgumentList @('-c', ($cmds -join "`n"))
+    # From here on Remove-LvsLab can undo whatever part of this got done.
+    $Lab.Configured = $true
+    $null = Invoke-LvsLabNative -FilePath '/bin/sh' -ArgumentList @('-c', ($sh -join "`n"))
 
     $deadline = [DateTime]::UtcNow.AddSeconds($Lab.StartTimeoutSec)
     $pids = @(0) * $n
     for ($i = 0; $i -lt $n; $i++) {
-        $pidFile = Join-Path $dir "$($Lab.RealServerNames[$i]).pid"
+        $name = $Lab.RealServerNames[$i]
+        $pidFile = Join-Path $dir "$name.pid"
+        $logFile = Join-Path $dir "$name.log"
         while (-not (Test-Path -LiteralPath $pidFile)) {
+            # The server writes nothing to its log unless it fails (a traceback, or `ip netns exec` complaining).
+            $log = if (Test-Path -LiteralPath $logFile) { [IO.File]::ReadAllText($logFile) } else { '' }
+            if ($log) { throw "LvsLab: the HTTP server of $name failed to start: $log" }
             if ([DateTime]::UtcNow -gt $deadline) {
-                $log = Get-Content -Raw -LiteralPath (Join-Path $dir "$($Lab.RealServerNames[$i]).log") -ErrorAction SilentlyContinue
-                throw "LvsLab: the HTTP server of $($Lab.RealServerNames[$i]) did not start within $($Lab.StartTimeoutSec) s. $log"
+                throw "LvsLab: the HTTP server of $name did not start within $($Lab.StartTimeoutSec) s."
             }
-            Start-Sleep -Milliseconds 50
+            Start-Sleep -Milliseconds 25
         }
-        $pids[$i] = [int](Get-Content -Raw -LiteralPath $pidFile)
+        $pids[$i] = [int][IO.File]::ReadAllText($pidFile)
     }
     $Lab.ServerPids = $pids
 }
@@ -311,9 +343,21 @@ function Invoke-LvsLabRequest {
         $sw = [Diagnostics.Stopwatch]::StartNew()
         $results = @()
         if ($Client -eq 'Python') {
-            $json = Invoke-LvsLabCommand $Lab.Client @((Get-LvsLabPython), (Join-Path $Lab.StateDirectory 'client.py'),
+            $lines = Invoke-LvsLabCommand $Lab.Client @((Get-LvsLabPython), '-I', '-S', (Join-Path $Lab.StateDirectory 'client.py'),
                 $Address, "$Port", "$Count", "$TimeoutSec", $Path)
-            $results = @(($json -join "`n") | ConvertFrom-Json)
+            $results = @(foreach ($line in @($lines)) {
+                    $f = $line -split "`t"
+                    if ($f.Count -lt 7) { continue }
+                    [pscustomobject]@{
+                        Index      = [int]$f[0]
+                        Server     = if ($f[2]) { $f[2] } else { $null }
+                        StatusCode = if ($f[1]) { [int]$f[1] } else { $null }
+                        ClientSeen = if ($f[3]) { $f[3] } else { $null }
+                        LocalPort  = if ($f[4]) { [int]$f[4] } else { $null }
+                        Error      = if ($f[6]) { $f[6] } else { $null }
+                        ElapsedMs  = [double]::Parse($f[5], [Globalization.CultureInfo]::InvariantCulture)
+                    }
+                })
         } else {
             $curl = Get-LvsLabCurl
             if (-not $curl) { throw 'LvsLab: curl not found; use -Client Python.' }
@@ -373,31 +417,41 @@ function Remove-LvsLab {
     [CmdletBinding()]
     param([Parameter(Mandatory, ValueFromPipeline)] $Lab)
     process {
+        # Done in-process (reading /proc, kill(2) through .NET) except for one `ip -batch` for the namespaces:
+        # starting a process from pwsh costs about a second in the UML guest.
         $marker = $Lab.StateDirectory
         $victims = [Collections.Generic.HashSet[int]]::new()
         # The recorded servers, if they are still the lab's (a recycled PID would not name the state folder).
         foreach ($p in @($Lab.ServerPids)) {
             if ($p -gt 0 -and (Test-LvsLabPidMarked $p $marker)) { $null = $victims.Add($p) }
         }
-        # Whatever still runs inside the lab's own namespaces (e.g. a server whose PID file never appeared).
-        foreach ($ns in @($Lab.Namespaces)) {
-            if (-not (Test-Path -LiteralPath "/run/netns/$ns")) { continue }
-            foreach ($p in @(ip netns pids $ns 2>$null)) {
-                if ($p -match '^\d+$' -and [int]$p -ne $PID) { $null = $victims.Add([int]$p) }
+        # Whatever else runs inside the lab's own namespaces (e.g. a server whose PID file never appeared).
+        $mine = Get-LvsLabNamespaceId $Lab.Namespaces
+        if ($mine.Count) {
+            foreach ($d in [IO.Directory]::EnumerateDirectories('/proc')) {
+                $p = 0
+                if (-not [int]::TryParse([IO.Path]::GetFileName($d), [ref] $p) -or $p -eq $PID) { continue }
+                try { $target = [IO.FileInfo]::new("$d/ns/net").LinkTarget } catch { continue }
+                if ($target -and $mine.ContainsKey($target)) { $null = $victims.Add($p) }
             }
         }
-        foreach ($p in $victims) { kill -TERM $p 2>$null }
-        $deadline = [DateTime]::UtcNow.AddSeconds(3)
-        while (@($victims | Where-Object { Test-Path "/proc/$_" }).Count -and [DateTime]::UtcNow -lt $deadline) {
-            Start-Sleep -Milliseconds 50
+        foreach ($p in $victims) {
+            try { ([Diagnostics.Process]::GetProcessById($p)).Kill() } catch { Write-Verbose "LvsLab: kill $p : $_" }
         }
-        foreach ($p in $victims) { if (Test-Path "/proc/$p") { kill -KILL $p 2>$null } }
-        $global:LASTEXITCODE = 0
+        $deadline = [DateTime]::UtcNow.AddSeconds(5)
+        while (@($victims | Where-Object { Test-LvsLabPidAlive $_ }).Count -and [DateTime]::UtcNow -lt $deadline) {
+            Start-Sleep -Milliseconds 20
+        }
 
-        foreach ($ns in @($Lab.Namespaces)) {
-            if (Test-Path -LiteralPath "/run/netns/$ns") {
-                ip netns del $ns 2>$null
-                if ($LASTEXITCODE -and (Test-Path -LiteralPath "/run/netns/$ns")) { Write-Warning "LvsLab: could not delete namespace $ns" }
+        $existing = @($Lab.Namespaces | Where-Object { $_ -and (Test-Path -LiteralPath "/run/netns/$_") })
+        if ($existing.Count) {
+            $batch = [IO.Path]::GetTempFileName()
+            try {
+                [IO.File]::WriteAllLines($batch, [string[]]@($existing | ForEach-Object { "netns del $_" }))
+                $null = & ip -force -batch $batch 2>&1
+            } finally { [IO.File]::Delete($batch) }
+            foreach ($ns in $existing) {
+                if (Test-Path -LiteralPath "/run/netns/$ns") { Write-Warning "LvsLab: could not delete namespace $ns" }
             }
         }
         if ($marker -and (Split-Path $marker -Leaf) -like 'lvslab-*' -and (Test-Path -LiteralPath $marker)) {
@@ -407,6 +461,28 @@ function Remove-LvsLab {
         $Lab.Configured = $false
         $global:LASTEXITCODE = 0
     }
+}
+
+# The namespace ids ("net:[inode]") of the named namespaces that exist, from /proc/self/mountinfo (nsfs mounts
+# under /run/netns), without starting a process.
+function Get-LvsLabNamespaceId([string[]] $Names) {
+    $ids = @{}
+    $want = @{}
+    foreach ($n in $Names) { if ($n) { $want["/run/netns/$n"] = $n } }
+    foreach ($line in [IO.File]::ReadAllLines('/proc/self/mountinfo')) {
+        $f = $line.Split(' ')
+        if ($f.Count -gt 4 -and $want.ContainsKey($f[4]) -and $f[3] -like 'net:`[*`]') { $ids[$f[3]] = $want[$f[4]] }
+    }
+    $ids
+}
+
+# Alive = exists and is not a zombie (an orphan's zombie lingers until PID 1 reaps it, which can take a while).
+function Test-LvsLabPidAlive([int] $ProcessId) {
+    try {
+        $stat = [IO.File]::ReadAllText("/proc/$ProcessId/stat")
+        $state = $stat.Substring($stat.LastIndexOf(')') + 2, 1)
+        $state -ne 'Z' -and $state -ne 'X'
+    } catch { $false }
 }
 
 function Test-LvsLabPidMarked([int] $ProcessId, [string] $Marker) {

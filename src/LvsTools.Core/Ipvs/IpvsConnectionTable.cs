@@ -48,23 +48,37 @@ namespace LvsTools.Core.Ipvs
     /// </summary>
     public static class IpvsConnectionTable
     {
-        /// <summary>The file the kernel shows the table in, per network namespace.</summary>
+        /// <summary>The file the kernel shows the table in, per network namespace (what ipvsadm reads).</summary>
         public const string ProcFile = "/proc/net/ip_vs_conn";
 
+        /// <summary>
+        /// The same file as seen by the calling thread. /proc/net is a link to /proc/self/net, which shows the namespace
+        /// of the process's main thread; a thread that entered another namespace (NetNamespace.Run) must read
+        /// /proc/thread-self/net (Linux ≥ 3.17) to see its own.
+        /// </summary>
+        public const string ThreadProcFile = "/proc/thread-self/net/ip_vs_conn";
+
         /// <summary>Reads the table of <paramref name="ns"/>. Equivalent to: ip netns exec NS ipvsadm -Lnc.</summary>
+        /// <param name="ns">The namespace; the file is read on a thread inside it.</param>
+        /// <param name="procFile">The file to read (tests may point elsewhere); by default the calling thread's view.</param>
         /// <exception cref="LvsException">NotInstalled (IPVSNotInstalled) when the file is missing: no ip_vs module.</exception>
-        public static List<LvsConnection> Read(NetNamespace ns, string procFile = ProcFile)
+        public static List<LvsConnection> Read(NetNamespace ns, string? procFile = null)
         {
             var text = ns.Run(() =>
             {
                 try
                 {
-                    return File.ReadAllText(procFile);
+                    return File.ReadAllText(procFile ?? (Directory.Exists("/proc/thread-self/net") ? ThreadProcFile : ProcFile));
+                }
+                catch (DirectoryNotFoundException e)
+                {
+                    throw new LvsException(LvsErrorKind.NotInstalled, "IPVSNotInstalled",
+                        $"{ProcFile} does not exist: IPVS is not available (load the ip_vs module with 'modprobe ip_vs').", ProcFile, e);
                 }
                 catch (FileNotFoundException e)
                 {
                     throw new LvsException(LvsErrorKind.NotInstalled, "IPVSNotInstalled",
-                        $"{procFile} does not exist: IPVS is not available (load the ip_vs module with 'modprobe ip_vs').", procFile, e);
+                        $"{ProcFile} does not exist: IPVS is not available (load the ip_vs module with 'modprobe ip_vs').", ProcFile, e);
                 }
             });
             var list = Parse(text);

@@ -160,11 +160,12 @@ public sealed record ServiceKey(IPFamily Family, IpvsProtocol? Protocol, IPAddre
             IpvsProtocol.Udp => "-u ",
             IpvsProtocol.Sctp => "--sctp-service ",
             _ => "--xxx-service ",
-        } + FormatEndpoint(Address!, Port);
+        } + FormatEndpoint(Address, Port);
 
     /// <summary>"10.0.0.1:80" or "[2001:db8::1]:80", as ipvsadm prints addresses with -n.</summary>
-    public static string FormatEndpoint(IPAddress address, ushort port) =>
-        address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{address}]:{port}" : $"{address}:{port}";
+    public static string FormatEndpoint(IPAddress? address, ushort port) => address is null
+        ? $"?:{port}"
+        : address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{address}]:{port}" : $"{address}:{port}";
 
     /// <summary>The protocol's name as ipvsadm prints it ("TCP", "UDP", "SCTP").</summary>
     public static string ProtocolName(IpvsProtocol? protocol) => protocol switch
@@ -179,7 +180,7 @@ public sealed record ServiceKey(IPFamily Family, IpvsProtocol? Protocol, IPAddre
     /// <summary>The service as the first column of `ipvsadm -Ln`.</summary>
     public override string ToString() => IsFirewallMark
         ? $"FWM  {FirewallMark}" + (Family == IPFamily.IPv6 ? " IPv6" : "")
-        : $"{ProtocolName(Protocol),-4} {FormatEndpoint(Address!, Port)}";
+        : $"{ProtocolName(Protocol),-4} {FormatEndpoint(Address, Port)}";
 
     /// <summary>
     /// Writes IPVS_CMD_ATTR_SERVICE with only the identifying attributes: AF plus PROTOCOL, ADDR, PORT, or AF plus

@@ -22,6 +22,9 @@ public static class IpvsValidation
     public static readonly IReadOnlyList<string> KnownPersistenceEngines = ["sip"];
 
     /// <summary>ipvsadm's MAX_TIMEOUT: 31 days, for persistence and connection timeouts.</summary>
+    /// <summary>The largest weight (ipvsadm's documented range is 0 to 65535).</summary>
+    public const int MaxWeight = 65535;
+
     public static readonly TimeSpan MaxTimeout = TimeSpan.FromSeconds(86400 * 31);
 
     /// <summary>A known scheduler name (IP_VS_SCHEDNAME_MAXLEN: at most 15 characters).</summary>
@@ -141,8 +144,10 @@ public static class IpvsValidation
     /// <exception cref="LvsException">InvalidWeight.</exception>
     public static int Weight(long weight)
     {
-        if (weight < 0 || weight > int.MaxValue)
-            throw LvsException.Invalid("InvalidWeight", $"Weight {weight} is out of range: 0 to {int.MaxValue}.", weight);
+        // ipvsadm(8): "The valid values of weight are 0 through to 65535". The kernel itself only refuses negative
+        // weights, but a weight above 65535 is a typo in every real configuration, and schedulers multiply weights.
+        if (weight < 0 || weight > MaxWeight)
+            throw LvsException.Invalid("InvalidWeight", $"Weight {weight} is out of range: 0 to {MaxWeight}.", weight);
         return (int)weight;
     }
 
@@ -202,7 +207,7 @@ public static class IpvsValidation
             if (!Enum.IsDefined(type))
                 throw LvsException.Invalid("InvalidTunnelOption", $"Tunnel type {(int)type} is not IpIp, Gue or Gre.", type);
             if (type == TunnelType.Gue && server.TunnelPort is null or 0)
-                throw LvsException.Invalid("InvalidTunnelOption", "A GUE tunnel needs a tunnel port (1 to 65535).", server.TunnelPort);
+                throw LvsException.Invalid("InvalidTunnelOption", $"A GUE tunnel needs a tunnel port (1 to 65535); {server.Endpoint} has none.", server.Endpoint);
             if (type != TunnelType.Gue && server.TunnelPort is not null and not 0)
                 throw LvsException.Invalid("InvalidTunnelOption", $"A tunnel port applies only to GUE, not {type}.", server.TunnelPort);
             if (type == TunnelType.IpIp && server.TunnelChecksum is not null and not TunnelChecksum.None)

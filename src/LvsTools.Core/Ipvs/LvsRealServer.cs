@@ -56,7 +56,7 @@ public sealed class LvsRealServer
     /// <summary>The encapsulation; null unless forwarding is Tunnel (ipvsadm's default there is ipip).</summary>
     public TunnelType? TunnelType { get; init; }
 
-    /// <summary>The GUE destination port; null unless forwarding is Tunnel.</summary>
+    /// <summary>The GUE destination port; null unless forwarding is Tunnel with GUE (the kernel reports 0 for ipip and GRE).</summary>
     public ushort? TunnelPort { get; init; }
 
     /// <summary>GUE/GRE checksum mode; null unless forwarding is Tunnel.</summary>
@@ -121,6 +121,9 @@ public sealed class LvsRealServer
             throw new NetlinkProtocolException($"IPVS destination address of {addr.Length} bytes for {family}");
         var method = (ForwardingMethod)(fwd & IpvsNetlink.ForwardingMask);
         bool tunnel = method == ForwardingMethod.Tunnel;
+        // The 6.1 kernel reports TUN_TYPE, TUN_PORT and TUN_FLAGS for every server; they mean something only for Tunnel,
+        // and the port only for GUE (it reports 0 for ipip and GRE).
+        bool gue = tunnel && tunType == (byte)LvsTools.TunnelType.Gue;
         return new LvsRealServer
         {
             Service = service,
@@ -135,7 +138,7 @@ public sealed class LvsRealServer
             InactiveConnections = inactive,
             PersistentConnections = persist,
             TunnelType = tunnel && tunType is { } tt ? (TunnelType)tt : null,
-            TunnelPort = tunnel ? tunPort : null,
+            TunnelPort = gue || (tunnel && tunPort is not null and not 0) ? tunPort : null,
             TunnelChecksum = tunnel && tunFlags is { } tf ? (TunnelChecksum)tf : null,
             Statistics = stats64 ?? stats32 ?? IpvsStatistics.Zero,
             HasStatistics64 = stats64 is not null,

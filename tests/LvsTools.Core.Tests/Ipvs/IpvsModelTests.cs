@@ -157,8 +157,9 @@ public class IpvsModelTests
     [Fact]
     public void Real_server_validation_names_the_bad_value()
     {
-        IpvsValidation.RealServer(Rs(weight: int.MaxValue));
+        IpvsValidation.RealServer(Rs(weight: IpvsValidation.MaxWeight));
         Invalid("InvalidWeight", () => IpvsValidation.RealServer(Rs(weight: -1)));
+        Invalid("InvalidWeight", () => IpvsValidation.RealServer(Rs(weight: IpvsValidation.MaxWeight + 1)));
         Invalid("InvalidWeight", () => IpvsValidation.Weight(2147483648L));
         Invalid("InvalidThreshold", () => IpvsValidation.RealServer(Rs(lower: 5)));
         Invalid("InvalidThreshold", () => IpvsValidation.RealServer(Rs(upper: 10, lower: 20)));
@@ -246,7 +247,8 @@ public class IpvsModelTests
         BitConverter.GetBytes((ushort)bytes.Length).CopyTo(bytes, 0);
         var parsed = LvsService.Parse(bytes.AsSpan(4));
         var u = Assert.Single(parsed.UnknownAttributes);
-        Assert.Equal((30, new byte[] { 1, 2, 3, 4 }), (u.Type, u.Value));
+        Assert.Equal(30, u.Type);
+        Assert.Equal(new byte[] { 1, 2, 3, 4 }, u.Value);
         var w2 = new NetlinkWriter();
         parsed.WriteReply(w2);
         Assert.Equal(bytes, w2.WrittenSpan.ToArray());
@@ -278,7 +280,7 @@ public class IpvsModelTests
         Assert.Equal((IPAddress.Parse("10.0.1.2"), (ushort)8080), (a.DestinationAddress, a.DestinationPort));
         Assert.Equal(("ESTABLISHED", TimeSpan.FromSeconds(899)), (a.State, a.Expires));
         Assert.Null(a.PersistenceEngine);
-        Assert.Equal("TCP 14:59  ESTABLISHED 10.9.0.2:54321      10.0.0.1:80        10.0.1.2:8080", a.ToString());
+        Assert.Equal("TCP 14:59  ESTABLISHED 10.9.0.2:54321     10.0.0.1:80        10.0.1.2:8080", a.ToString());
         var b = list[1];
         Assert.Equal(IPAddress.Parse("2001:db8::9"), b.ClientAddress);
         Assert.Equal(IPAddress.Parse("10.0.1.5"), b.DestinationAddress); // a tunnel server of the other family

@@ -1,0 +1,80 @@
+using LvsTools.Core.Ipvs;
+using LvsTools.Core.Route;
+using LvsTools.Core.Sysctl;
+
+namespace LvsTools;
+
+/// <summary>What a plan step does.</summary>
+public enum LvsPlanAction
+{
+    Create,
+    Update,
+    Delete,
+}
+
+/// <summary>What a plan step acts on.</summary>
+public enum LvsPlanObject
+{
+    Service,
+    RealServer,
+    Timeouts,
+    SyncDaemon,
+    VirtualIp,
+    Sysctl,
+}
+
+/// <summary>Where a plan step stands.</summary>
+public enum LvsPlanStatus
+{
+    /// <summary>Not sent (yet): a dry run, or the user declined it.</summary>
+    Planned,
+    Applied,
+    Failed,
+    /// <summary>Not sent because cancellation stopped the run first.</summary>
+    NotRun,
+}
+
+/// <summary>
+/// One change that converges the kernel to a document, with the exact operation that does it ("ipvsadm -a -t ...",
+/// "ip addr add ...", "sysctl -w ..."), and after a run its outcome. Sync-LvsConfiguration and Import-LvsConfiguration
+/// write these, so scripts and Pester tests can assert on the plan.
+/// </summary>
+public sealed class LvsPlanStep
+{
+    public required LvsPlanAction Action { get; init; }
+    public required LvsPlanObject Object { get; init; }
+    /// <summary>What it concerns: "TCP  10.0.0.1:80", "TCP  10.0.0.1:80 -> 10.0.1.11:8080", "net.ipv4.ip_forward".</summary>
+    public required string Target { get; init; }
+    /// <summary>The command-line twin of the request.</summary>
+    public required string Operation { get; init; }
+    /// <summary>For updates: what changes, "weight 1 -> 3; scheduler wlc -> wrr".</summary>
+    public string? Changes { get; init; }
+    public LvsPlanStatus Status { get; set; } = LvsPlanStatus.Planned;
+    /// <summary>Why the step failed.</summary>
+    public string? Error { get; set; }
+    /// <summary>The failure itself, for error mapping.</summary>
+    public LvsException? Exception { get; set; }
+    public string? NetNamespace { get; set; }
+
+    internal IpvsOperation? Ipvs { get; init; }
+    internal AddressRequest? Address { get; init; }
+    internal (SysctlName Name, string Value)? Sysctl { get; init; }
+
+    public override string ToString() => $"{Action} {Object} {Target}: {Operation}";
+}
+
+/// <summary>The outcome of applying a plan.</summary>
+public sealed class LvsApplyResult
+{
+    public required IReadOnlyList<LvsPlanStep> Steps { get; init; }
+    public int Applied => Steps.Count(s => s.Status == LvsPlanStatus.Applied);
+    public int Failed => Steps.Count(s => s.Status == LvsPlanStatus.Failed);
+    public int NotRun => Steps.Count(s => s.Status is LvsPlanStatus.NotRun or LvsPlanStatus.Planned);
+    public bool Cancelled { get; init; }
+    /// <summary>Netlink requests sent, reads included.</summary>
+    public long RequestsSent { get; init; }
+    public TimeSpan Elapsed { get; init; }
+    public string? NetNamespace { get; init; }
+
+    public override string ToString() => $"{Applied} applied, {Failed} failed, {NotRun} not run" + (Cancelled ? " (cancelled)" : "");
+}

@@ -1,0 +1,81 @@
+using System.Management.Automation;
+using System.Text;
+using LvsTools.Core.Config;
+using LvsTools.Internal;
+
+namespace LvsTools.Commands;
+
+/// <summary>
+/// Writes the whole LVS configuration (services, real servers with thresholds and tunnel options, scheduler flags,
+/// persistence, timeouts, sync daemons; optionally the virtual IPs and sysctls) as a versioned JSON document.
+/// </summary>
+[Cmdlet(VerbsData.Export, "LvsConfiguration", SupportsShouldProcess = true, DefaultParameterSetName = "Object")]
+[OutputType(typeof(LvsConfigurationDocument), ParameterSetName = ["Object"])]
+[OutputType(typeof(System.IO.FileInfo), ParameterSetName = ["Path"])]
+public sealed class ExportLvsConfigurationCommand : LvsCmdlet
+{
+    /// <summary>The JSON file to write. Without it the document object goes to the pipeline.</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Path")]
+    [ValidateNotNullOrEmpty]
+    public string Path { get; set; } = "";
+
+    /// <summary>Also export the addresses that carry the services' virtual IPs.</summary>
+    [Parameter]
+    public SwitchParameter IncludeVirtualIp { get; set; }
+
+    /// <summary>Also export the sysctls a director or real server depends on (forwarding, net.ipv4.vs.*, arp_ignore/arp_announce).</summary>
+    [Parameter]
+    public SwitchParameter IncludeSysctl { get; set; }
+
+    /// <summary>Overwrite a read-only file.</summary>
+    [Parameter(ParameterSetName = "Path")]
+    public SwitchParameter Force { get; set; }
+
+    /// <summary>Do not overwrite an existing file.</summary>
+    [Parameter(ParameterSetName = "Path")]
+    public SwitchParameter NoClobber { get; set; }
+
+    protected override string ErrorSubject => "LvsConfiguration";
+
+    protected override void ProcessRecord()
+    {
+        LvsConfigurationDocument doc;
+        try
+        {
+            doc = LvsConfigurationSync.Read(Ipvs, IncludeVirtualIp ? Route : null, IncludeSysctl ? Sysctl : null);
+        }
+        catch (Exception e)
+        {
+            ThrowLvsError(e, NetNamespace);
+            return;
+        }
+        if (ParameterSetName == "Object")
+        {
+            WriteObject(doc);
+            return;
+        }
+        var file = GetUnresolvedProviderPathFromPSPath(Path);
+        if (NoClobber && File.Exists(file))
+        {
+            ThrowTerminatingError(new ErrorRecord(new IOException($"'{file}' exists and -NoClobber was given."), "LvsConfigurationFileExists",
+                ErrorCategory.ResourceExists, file));
+        }
+        if (!ShouldProcess(file, $"Write {doc.Services.Count} services and {doc.RealServerCount} real servers"))
+            return;
+        try
+        {
+            if (Force && File.Exists(file))
+                File.SetAttributes(file, File.GetAttributes(file) & ~FileAttributes.ReadOnly);
+            var dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(file))!;
+            var tmp = System.IO.Path.Combine(dir, $".{System.IO.Path.GetFileName(file)}.{Environment.ProcessId}.tmp");
+            File.WriteAllText(tmp, doc.ToJson(), new UTF8Encoding(false));
+            File.Move(tmp, file, overwrite: true);
+            WriteObject(new FileInfo(file));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            ThrowTerminatingError(new ErrorRecord(e, "LvsConfigurationWriteFailed",
+                e is UnauthorizedAccessException ? ErrorCategory.PermissionDenied : ErrorCategory.WriteError, file));
+        }
+    }
+}

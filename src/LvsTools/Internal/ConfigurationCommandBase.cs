@@ -1,0 +1,92 @@
+using System.Management.Automation;
+using LvsTools.Core.Config;
+
+namespace LvsTools.Internal;
+
+/// <summary>
+/// Base of Import- and Sync-LvsConfiguration: reads the document (-Path or a piped document), reads the kernel once,
+/// plans, asks ShouldProcess per step (so -WhatIf prints the plan, each step with its exact operation), applies the
+/// approved steps in bulk with progress, and reports every failed step as an error naming it.
+/// </summary>
+public abstract class ConfigurationCommandBase : LvsCmdlet
+{
+    /// <summary>The JSON document to apply.</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Path")]
+    [ValidateNotNullOrEmpty]
+    public string Path { get; set; } = "";
+
+    /// <summary>A document from Export-LvsConfiguration or ConvertFrom-IpvsadmRule.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = "InputObject")]
+    [ValidateNotNull]
+    public LvsConfigurationDocument? InputObject { get; set; }
+
+    protected override string ErrorSubject => "LvsConfiguration";
+
+    /// <summary>Sync deletes what the document lacks; Import does not.</summary>
+    protected abstract bool Prune { get; }
+
+    protected abstract string Activity { get; }
+
+    protected override void ProcessRecord()
+    {
+        LvsConfigurationDocument desired;
+        List<LvsPlanStep> plan;
+        try
+        {
+            desired = InputObject ?? LoadFile();
+            var current = LvsConfigurationSync.Read(Ipvs,
+                desired.VirtualIps is not null ? Route : null,
+                desired.Sysctls is not null ? Sysctl : null);
+            plan = LvsConfigurationSync.Plan(current, desired, Prune, desired.VirtualIps is not null ? Route : null);
+        }
+        catch (Exception e)
+        {
+            ThrowLvsError(e, InputObject is null ? Path : NetNamespace);
+            return;
+        }
+        foreach (var step in plan)
+            step.NetNamespace = NetNamespace;
+        var approved = plan.Where(s => ShouldProcess(s.Target + Where, s.Operation)).ToList();
+        LvsApplyResult result;
+        if (approved.Count == 0)
+        {
+            result = new LvsApplyResult { Steps = plan, NetNamespace = NetNamespace };
+        }
+        else
+        {
+            var progress = new ProgressRecord(1, Activity, $"{approved.Count} changes");
+            long last = 0;
+            var applied = LvsConfigurationSync.Apply(approved, Ipvs, desired.VirtualIps is not null ? Route : null,
+                desired.Sysctls is not null ? Sysctl : null,
+                (done, total) =>
+                {
+                    if (Environment.TickCount64 - last < 200 && done < total)
+                        return;
+                    last = Environment.TickCount64;
+                    progress.PercentComplete = (int)(100L * done / Math.Max(1, total));
+                    progress.StatusDescription = $"{done} of {total} changes sent";
+                    WriteProgress(progress);
+                }, Cancellation);
+            progress.RecordType = ProgressRecordType.Completed;
+            WriteProgress(progress);
+            result = new LvsApplyResult
+            {
+                Steps = plan, Cancelled = applied.Cancelled, RequestsSent = applied.RequestsSent, Elapsed = applied.Elapsed, NetNamespace = NetNamespace,
+            };
+            foreach (var failed in approved.Where(s => s.Status == LvsPlanStatus.Failed))
+                WriteError(ErrorMapper.ToRecord(failed.Exception ?? new LvsException(LvsErrorKind.OperationFailed, "", failed.Error ?? "failed"),
+                    failed.Object == LvsPlanObject.RealServer ? "LvsRealServer" : failed.Object == LvsPlanObject.Service ? "LvsService" : ErrorSubject,
+                    failed));
+        }
+        WriteVerbose($"{Activity}: {plan.Count} changes planned; {result}; {result.RequestsSent} netlink requests.");
+        WriteObject(result);
+    }
+
+    private LvsConfigurationDocument LoadFile()
+    {
+        var file = GetUnresolvedProviderPathFromPSPath(Path);
+        if (!File.Exists(file))
+            throw new LvsException(LvsErrorKind.NotFound, "LvsConfigurationFileNotFound", $"The configuration file '{file}' does not exist.", Path);
+        return LvsConfigurationDocument.FromJson(File.ReadAllText(file));
+    }
+}
