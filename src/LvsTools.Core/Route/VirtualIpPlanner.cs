@@ -95,7 +95,13 @@ public static class VirtualIpPlanner
     }
 
     /// <summary>Builds the request, asking the kernel for the interface and the labels already in use.</summary>
-    public static AddressRequest Plan(RouteClient route, VirtualIpSpec spec)
+    public static AddressRequest Plan(RouteClient route, VirtualIpSpec spec) => Plan(new VirtualIpPlanContext(route), spec);
+
+    /// <summary>
+    /// Builds the request with a context that remembers interfaces and labels across calls, so that a pipeline of
+    /// many aliases costs one address dump, and aliases planned earlier count as taken.
+    /// </summary>
+    public static AddressRequest Plan(VirtualIpPlanContext context, VirtualIpSpec spec)
     {
         var (ip, prefix) = ParseAddress(spec);
         IPAddress? brd = null;
@@ -112,13 +118,12 @@ public static class VirtualIpPlanner
             ValidateLabel(explicitLabel, spec.InterfaceName, ip);
         if (!RouteClient.IsValidInterfaceName(spec.InterfaceName))
             throw LvsException.Invalid("InvalidInterfaceName", $"'{spec.InterfaceName}' is not a valid interface name.", spec.InterfaceName);
-        var link = route.RequireInterface(spec.InterfaceName);
+        var link = context.RequireInterface(spec.InterfaceName);
         string? label = spec.Label;
         if (label is null && ip.AddressFamily == AddressFamily.InterNetwork)
-        {
-            var inUse = route.GetAddresses(IPFamily.IPv4).Where(a => a.InterfaceIndex == link.Index).Select(a => a.Label);
-            label = NextFreeLabel(link.Name, inUse);
-        }
+            label = NextFreeLabel(link.Name, context.LabelsOn(link.Index));
+        if (label is not null)
+            context.Reserve(link.Index, label);
         var scope = spec.Scope ?? (IPAddress.IsLoopback(ip) ? AddressScope.Host : AddressScope.Global);
         return new AddressRequest
         {
@@ -145,4 +150,46 @@ public static class VirtualIpPlanner
         Peer = alias.Peer,
         Label = alias.AddressFamily == IPFamily.IPv4 && alias.Label != alias.InterfaceName ? alias.Label : null,
     };
+}
+
+/// <summary>
+/// What planning many aliases needs to know, read once: interfaces by name and the IPv4 labels in use per interface
+/// (one address dump), plus the labels planned so far.
+/// </summary>
+public sealed class VirtualIpPlanContext
+{
+    private readonly RouteClient _route;
+    private readonly Dictionary<string, NetInterface> _links = new(StringComparer.Ordinal);
+    private Dictionary<int, HashSet<string>>? _labels;
+
+    public VirtualIpPlanContext(RouteClient route) => _route = route;
+
+    public RouteClient Route => _route;
+
+    /// <summary>The interface, asked of the kernel once.</summary>
+    public NetInterface RequireInterface(string name)
+    {
+        if (!_links.TryGetValue(name, out var link))
+            _links[name] = link = _route.RequireInterface(name);
+        return link;
+    }
+
+    /// <summary>Labels in use on an interface: the kernel's (one dump for all interfaces) plus those planned here.</summary>
+    public IEnumerable<string> LabelsOn(int index)
+    {
+        _labels ??= _route.GetAddresses(IPFamily.IPv4)
+            .Where(a => a.Label is not null)
+            .GroupBy(a => a.InterfaceIndex)
+            .ToDictionary(g => g.Key, g => g.Select(a => a.Label!).ToHashSet(StringComparer.Ordinal));
+        return _labels.TryGetValue(index, out var set) ? set : [];
+    }
+
+    /// <summary>Marks a label as taken by a planned alias.</summary>
+    public void Reserve(int index, string label)
+    {
+        LabelsOn(index);
+        if (!_labels!.TryGetValue(index, out var set))
+            _labels[index] = set = new HashSet<string>(StringComparer.Ordinal);
+        set.Add(label);
+    }
 }

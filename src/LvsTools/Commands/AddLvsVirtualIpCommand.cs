@@ -68,12 +68,20 @@ public sealed class AddLvsVirtualIpCommand : LvsCmdlet
 
     protected override string ErrorSubject => "NetAlias";
 
+    private readonly Dictionary<NetNamespaceKey, VirtualIpPlanContext> _contexts = new();
+    private readonly List<(string? Namespace, AddressRequest Request)> _pending = [];
+
+    private readonly record struct NetNamespaceKey(string? Name);
+
     protected override void ProcessRecord()
     {
         AddressRequest request;
         try
         {
-            request = VirtualIpPlanner.Plan(Route, new VirtualIpSpec
+            var key = new NetNamespaceKey(NetNamespace);
+            if (!_contexts.TryGetValue(key, out var context))
+                _contexts[key] = context = new VirtualIpPlanContext(Route);
+            request = VirtualIpPlanner.Plan(context, new VirtualIpSpec
             {
                 InterfaceName = InterfaceName,
                 Address = IPAddress,
@@ -92,23 +100,44 @@ public sealed class AddLvsVirtualIpCommand : LvsCmdlet
             WriteLvsError(e, IPAddress, Ids);
             return;
         }
-        if (!ShouldProcess($"{request.Address}/{request.PrefixLength} on {request.InterfaceName}{Where}", request.Describe("add")))
-            return;
-        try
-        {
-            Route.AddAddress(request);
-            var added = Route.GetAddresses((IPFamily)NetlinkFamily(request))
-                .FirstOrDefault(a => a.InterfaceIndex == request.InterfaceIndex && a.IPAddress.Equals(request.Address) && a.PrefixLength == request.PrefixLength);
-            if (added is not null)
-                WriteObject(added);
-        }
-        catch (Exception e)
-        {
-            WriteLvsError(e, $"{request.Address}/{request.PrefixLength} on {request.InterfaceName}", Ids);
-        }
+        if (ShouldProcess($"{request.Address}/{request.PrefixLength} on {request.InterfaceName}{Where}", request.Describe("add")))
+            _pending.Add((NetNamespace, request));
     }
 
-    private static int NetlinkFamily(AddressRequest r) => Core.Netlink.NetlinkWriter.Family(r.Address.AddressFamily);
+    // The adds of a whole pipeline go to the kernel together, many per sendmsg (as `ip -batch` but without a
+    // round trip per line); each refusal is matched to its address, and the new aliases are read back in one dump.
+    protected override void EndProcessing()
+    {
+        foreach (var group in _pending.GroupBy(p => p.Namespace))
+        {
+            NetNamespace = group.Key;
+            var requests = group.Select(p => p.Request).ToList();
+            try
+            {
+                var result = Route.AddAddresses(requests, cancellation: Cancellation);
+                var failed = new HashSet<int>();
+                foreach (var f in result.Failures)
+                {
+                    failed.Add(f.RequestIndex);
+                    var r = requests[f.RequestIndex];
+                    WriteLvsError(f, $"{r.Address}/{r.PrefixLength} on {r.InterfaceName}", Ids);
+                }
+                var added = Route.GetAddresses().ToLookup(a => (a.InterfaceIndex, a.IPAddress, (int)a.PrefixLength));
+                for (int i = 0; i < result.Sent; i++)
+                {
+                    if (failed.Contains(i))
+                        continue;
+                    var r = requests[i];
+                    if (added[(r.InterfaceIndex, r.Address, r.PrefixLength)].FirstOrDefault() is { } alias)
+                        WriteObject(alias);
+                }
+            }
+            catch (Exception e)
+            {
+                WriteLvsError(e, NetNamespace, Ids);
+            }
+        }
+    }
 
     private static uint? Seconds(TimeSpan? t, string name)
     {
