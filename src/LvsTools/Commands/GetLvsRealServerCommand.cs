@@ -50,7 +50,13 @@ public sealed class GetLvsRealServerCommand : RealServerCommandBase
             WriteLvsError(key is null ? e : IpvsParameters.Contextualize(e, key), key?.ToString() ?? NetNamespace);
             return;
         }
-        IEnumerable<LvsRealServer> result = servers;
+        // Within a service, by address and port (the kernel lists newest first; ipvsadm -Ln sorts).
+        IEnumerable<LvsRealServer> result = servers
+            .Select((r, i) => (r, i))
+            .OrderBy(x => x.r.Service.ToString(), StringComparer.Ordinal)
+            .ThenBy(x => Convert.ToHexString(x.r.Address.GetAddressBytes()), StringComparer.Ordinal)
+            .ThenBy(x => x.r.Port)
+            .Select(x => x.r);
         if (wanted.Count > 0)
             result = result.Where(r => wanted.Contains(r.Address));
         if (Port is { } p)
