@@ -29,21 +29,7 @@ public static class IpvsParameters
     public static readonly string[] SchedulerFlagNames = ["sh-fallback", "sh-port", "mh-fallback", "mh-port", "flag-1", "flag-2", "flag-3"];
 
     /// <summary>Service flags from ipvsadm's -b names.</summary>
-    public static ServiceFlags SchedulerFlags(IEnumerable<string>? names)
-    {
-        var f = ServiceFlags.None;
-        foreach (var n in names ?? [])
-        {
-            f |= n.ToLowerInvariant() switch
-            {
-                "sh-fallback" or "mh-fallback" or "flag-1" => ServiceFlags.Sched1,
-                "sh-port" or "mh-port" or "flag-2" => ServiceFlags.Sched2,
-                "flag-3" => ServiceFlags.Sched3,
-                _ => throw LvsException.Invalid("InvalidSchedulerFlag", $"'{n}' is not a scheduler flag: use {string.Join(", ", SchedulerFlagNames)}.", n),
-            };
-        }
-        return f;
-    }
+    public static ServiceFlags SchedulerFlags(IEnumerable<string>? names) => LvsServiceEntry.ParseFlagNames(names);
 
     /// <summary>A service key from -VirtualAddress/-Protocol/-Port or -FirewallMark/-AddressFamily.</summary>
     public static ServiceKey Key(string? virtualAddress, IpvsProtocol protocol, int port, long? firewallMark, IPFamily family)
