@@ -56,10 +56,12 @@ public sealed class AddLvsVirtualIpCommand : LvsCmdlet
 
     /// <summary>How long the address stays valid; default forever.</summary>
     [Parameter]
+    [SecondsTransformation]
     public TimeSpan? ValidLifetime { get; set; }
 
     /// <summary>How long the address stays preferred; default forever (at most the valid lifetime).</summary>
     [Parameter]
+    [SecondsTransformation]
     public TimeSpan? PreferredLifetime { get; set; }
 
     /// <summary>Do not add the prefix route for the address's network.</summary>

@@ -48,6 +48,7 @@ public sealed class NewLvsServiceCommand : LvsCmdlet
 
     /// <summary>Persistence timeout (ipvsadm -p N); implies -Persistent.</summary>
     [Parameter]
+    [SecondsTransformation]
     public TimeSpan? PersistenceTimeout { get; set; }
 
     /// <summary>Persistence granularity (ipvsadm -M): an IPv4 mask (255.255.255.0) or a prefix length (24, or 64 for IPv6).</summary>

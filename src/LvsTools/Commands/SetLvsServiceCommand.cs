@@ -29,6 +29,7 @@ public sealed class SetLvsServiceCommand : ServiceSelectionCommand
 
     /// <summary>The new persistence timeout; implies -Persistent.</summary>
     [Parameter]
+    [SecondsTransformation]
     public TimeSpan? PersistenceTimeout { get; set; }
 
     /// <summary>The new persistence granularity: an IPv4 mask or a prefix length.</summary>
