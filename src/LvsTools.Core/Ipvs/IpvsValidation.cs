@@ -138,8 +138,8 @@ public static class IpvsValidation
     }
 
     /// <summary>
-    /// A weight of 0 to 2147483647. The kernel stores it in an int and answers a negative one with ERANGE; ipvsadm 1.31
-    /// (Debian) accepts 0 to 2147483647 (older ipvsadm stopped at 65535).
+    /// A weight of 0 to 65535, the range ipvsadm(8) documents. The kernel stores it in an int and answers only a negative
+    /// one (ERANGE); Debian's ipvsadm 1.31 parses up to 2147483647.
     /// </summary>
     /// <exception cref="LvsException">InvalidWeight.</exception>
     public static int Weight(long weight)
@@ -181,6 +181,12 @@ public static class IpvsValidation
                 $"Forwarding method {server.ForwardingMethod} cannot be set: use Masquerade, Route or Tunnel.", server.ForwardingMethod);
         Weight(server.Weight);
         Thresholds(server.UpperThreshold, server.LowerThreshold);
+        var ab = server.Address.GetAddressBytes();
+        bool v4 = ab.Length == 4;
+        if (server.Address.Equals(System.Net.IPAddress.Any) || server.Address.Equals(System.Net.IPAddress.IPv6Any) ||
+            server.Address.Equals(System.Net.IPAddress.Broadcast) || (v4 ? ab[0] >= 224 : ab[0] == 0xff))
+            throw LvsException.Invalid("InvalidRealServerAddress",
+                $"Real server {server.Address} is not a unicast address (the kernel answers EINVAL).", server.Address);
         if (IpvsNetlink.FamilyOf(server.Address) != server.AddressFamily)
             throw LvsException.Invalid("InvalidRealServerFamily", $"Address {server.Address} is not {server.AddressFamily}.", server.Address);
         if (server.AddressFamily != server.Service.Family && server.ForwardingMethod != ForwardingMethod.Tunnel)

@@ -21,11 +21,11 @@ public sealed class GetLvsRealServerCommand : RealServerCommandBase
 
     protected override void ProcessRecord()
     {
-        var wanted = new List<System.Net.IPAddress>();
+        var wanted = new List<(System.Net.IPAddress Address, ushort? Port)>();
         try
         {
             foreach (var a in Address ?? [])
-                wanted.Add(IPNetworkMath.ParseAddress(a));
+                wanted.Add(Endpoint(a));
         }
         catch (Exception e)
         {
@@ -52,13 +52,11 @@ public sealed class GetLvsRealServerCommand : RealServerCommandBase
         }
         // Within a service, by address and port (the kernel lists newest first; ipvsadm -Ln sorts).
         IEnumerable<LvsRealServer> result = servers
-            .Select((r, i) => (r, i))
-            .OrderBy(x => x.r.Service.ToString(), StringComparer.Ordinal)
-            .ThenBy(x => Convert.ToHexString(x.r.Address.GetAddressBytes()), StringComparer.Ordinal)
-            .ThenBy(x => x.r.Port)
-            .Select(x => x.r);
+            .OrderBy(r => IpvsParameters.Order(r.Service), StringComparer.Ordinal)
+            .ThenBy(r => Convert.ToHexString(r.Address.GetAddressBytes()), StringComparer.Ordinal)
+            .ThenBy(r => r.Port);
         if (wanted.Count > 0)
-            result = result.Where(r => wanted.Contains(r.Address));
+            result = result.Where(r => wanted.Any(w => w.Address.Equals(r.Address) && (w.Port is null || w.Port == r.Port)));
         if (Port is { } p)
             result = result.Where(r => r.Port == p);
         WriteObject(result, enumerateCollection: true);

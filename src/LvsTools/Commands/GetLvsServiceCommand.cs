@@ -51,7 +51,7 @@ public sealed class GetLvsServiceCommand : LvsCmdlet
             ThrowLvsError(e, NetNamespace);
             return;
         }
-        IEnumerable<LvsService> result = services;
+        IEnumerable<LvsService> result = services.OrderBy(s => IpvsParameters.Order(s.Key), StringComparer.Ordinal);
         if (ParameterSetName == "FirewallMark")
             result = result.Where(s => s.FirewallMark is { } m && FirewallMark.Contains(m));
         if (addresses.Count > 0)
@@ -64,8 +64,14 @@ public sealed class GetLvsServiceCommand : LvsCmdlet
         var list = result.ToList();
         if (filtered && list.Count == 0)
         {
-            WriteError(new ErrorRecord(new ItemNotFoundException($"No virtual service matches{Where}."), "LvsServiceNotFound",
-                ErrorCategory.ObjectNotFound, string.Join(",", VirtualAddress ?? FirewallMark.Select(m => m.ToString()).ToArray())));
+            var what = new List<string>();
+            if (ParameterSetName == "FirewallMark") what.Add("firewall mark " + string.Join(", ", FirewallMark));
+            if (VirtualAddress is not null) what.Add("address " + string.Join(", ", VirtualAddress));
+            if (Protocol is not null) what.Add("protocol " + Protocol);
+            if (Port is not null) what.Add("port " + Port);
+            var text = string.Join(", ", what);
+            WriteError(new ErrorRecord(new ItemNotFoundException($"No virtual service with {text}{Where}."), "LvsServiceNotFound",
+                ErrorCategory.ObjectNotFound, text));
             return;
         }
         WriteObject(list, enumerateCollection: true);

@@ -17,10 +17,11 @@ public sealed class RemoveLvsServiceCommand : ServiceSelectionCommand
     {
         try
         {
+            var removed = PassThru ? given ?? Ipvs.GetService(key) : null;
             if (!ShouldExecute(IpvsOperation.DeleteService(key)))
                 return;
-            if (PassThru && given is not null)
-                WriteObject(given);
+            if (removed is not null)
+                WriteObject(removed);
         }
         catch (Exception e)
         {

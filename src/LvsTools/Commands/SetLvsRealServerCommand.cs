@@ -42,10 +42,22 @@ public sealed class SetLvsRealServerCommand : RealServerChangeBase
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    protected override void Process(ServiceKey service, LvsRealServer server)
+    private readonly Dictionary<ServiceKey, List<LvsRealServer>> _current = new();
+
+    protected override void Process(ServiceKey service, LvsRealServer piped)
     {
         try
         {
+            // Change what is asked, keep the rest as the kernel has it now (a piped object may be stale).
+            if (!_current.TryGetValue(service, out var list))
+                _current[service] = list = Ipvs.GetRealServers(service);
+            var server = list.FirstOrDefault(r => r.Address.Equals(piped.Address) && r.Port == piped.Port);
+            if (server is null)
+            {
+                WriteError(new ErrorRecord(new ItemNotFoundException($"Real server {piped.Endpoint} is not in virtual service {service}{Where}."),
+                    "LvsRealServerNotFound", ErrorCategory.ObjectNotFound, piped.Endpoint));
+                return;
+            }
             var method = ForwardingMethod ?? server.ForwardingMethod;
             bool tunnel = method == LvsTools.ForwardingMethod.Tunnel;
             var changed = new LvsRealServer
@@ -69,7 +81,7 @@ public sealed class SetLvsRealServerCommand : RealServerChangeBase
         }
         catch (Exception e)
         {
-            WriteLvsError(IpvsParameters.Contextualize(e, service, server.Endpoint), server.Endpoint);
+            WriteLvsError(IpvsParameters.Contextualize(e, service, piped.Endpoint), piped.Endpoint);
         }
     }
 }

@@ -60,6 +60,8 @@ public static class ErrorMapper
                 return record;
             case PipelineStoppedException or OperationCanceledException:
                 throw e;
+            case RuntimeException { ErrorRecord: { } own }:
+                return own; // PowerShell's own error (a refused prompt, a host without UI): keep its id and category
             default:
                 return new ErrorRecord(new LvsErrorException(e.Message, e), subject + "UnexpectedError", ErrorCategory.NotSpecified, target);
         }

@@ -9,6 +9,7 @@ public static class ServiceBuilder
     public static LvsService Build(ServiceKey key, string scheduler, string[]? schedulerFlags, bool persistent, TimeSpan? timeout,
         string? netmask, string? engine, bool onePacket)
     {
+        IpvsParameters.CheckFlagsFit(scheduler, schedulerFlags);
         var flags = IpvsParameters.SchedulerFlags(schedulerFlags);
         if (persistent)
             flags |= ServiceFlags.Persistent;
@@ -37,6 +38,11 @@ public static class ServiceBuilder
         TimeSpan? timeout = null, string? netmask = null, string? engine = null, bool? onePacket = null)
     {
         var flags = current.Flags & ~ServiceFlags.Hashed;
+        const ServiceFlags schedBits = ServiceFlags.Sched1 | ServiceFlags.Sched2 | ServiceFlags.Sched3;
+        // Scheduler flags mean something only to their scheduler: a new scheduler starts without the old one's.
+        if (scheduler is not null && scheduler != current.Scheduler && schedulerFlags is null)
+            flags &= ~schedBits;
+        IpvsParameters.CheckFlagsFit(scheduler ?? current.Scheduler, schedulerFlags);
         if (schedulerFlags is not null)
             flags = (flags & ~(ServiceFlags.Sched1 | ServiceFlags.Sched2 | ServiceFlags.Sched3)) | IpvsParameters.SchedulerFlags(schedulerFlags);
         bool persist = persistent ?? (timeout is not null || (flags & ServiceFlags.Persistent) != 0);
