@@ -54,7 +54,8 @@ public static class IpvsadmRules
                 throw new LvsException(e.Kind, "InvalidIpvsadmRule", $"Line {number} ('{raw.Trim()}'): {e.Message}", raw, e);
             }
         }
-        return LvsConfigurationDocument.From(services.Select(s => s.Service), services.SelectMany(s => s.Reals), null, []);
+        // Rules say nothing of timeouts or sync daemons: leave them out, so that applying the rules leaves them alone.
+        return LvsConfigurationDocument.From(services.Select(s => s.Service), services.SelectMany(s => s.Reals), null, null);
     }
 
     private static List<string> Tokens(string line) => line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).ToList();

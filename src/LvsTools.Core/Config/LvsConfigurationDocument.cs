@@ -17,10 +17,12 @@ public sealed class LvsConfigurationDocument
     /// <summary>The document format's version; readers reject versions they do not know.</summary>
     public const int CurrentSchemaVersion = 1;
 
+    [JsonRequired]
     public int SchemaVersion { get; set; } = CurrentSchemaVersion;
     public string? Generator { get; set; }
     public LvsTimeoutsEntry? Timeouts { get; set; }
-    public List<LvsSyncDaemonEntry> SyncDaemons { get; set; } = [];
+    /// <summary>Sync daemons (null: not part of the document, left alone on import and sync).</summary>
+    public List<LvsSyncDaemonEntry>? SyncDaemons { get; set; }
     public List<LvsServiceEntry> Services { get; set; } = [];
     /// <summary>Virtual IP aliases (null: not part of the document, left alone on import).</summary>
     public List<LvsVirtualIpEntry>? VirtualIps { get; set; }
@@ -38,6 +40,8 @@ public sealed class LvsConfigurationDocument
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         ReadCommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
+        // A misspelt property must not silently become a default that Sync then enforces.
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
     };
 
     /// <summary>The document as JSON text (indented, canonical order, "\n" line ends).</summary>
@@ -66,7 +70,6 @@ public sealed class LvsConfigurationDocument
             throw LvsException.Invalid("UnsupportedConfigurationVersion",
                 $"The document has schemaVersion {doc.SchemaVersion}; this LvsTools reads version {CurrentSchemaVersion}.", doc.SchemaVersion);
         doc.Services ??= [];
-        doc.SyncDaemons ??= [];
         foreach (var s in doc.Services)
             s.RealServers ??= [];
         doc.Canonicalize();
@@ -79,21 +82,21 @@ public sealed class LvsConfigurationDocument
         Services.Sort((a, b) => string.CompareOrdinal(a.SortKey, b.SortKey));
         foreach (var s in Services)
             s.RealServers.Sort((a, b) => string.CompareOrdinal(a.SortKey, b.SortKey));
-        SyncDaemons.Sort((a, b) => string.CompareOrdinal(a.State, b.State));
+        SyncDaemons?.Sort((a, b) => string.CompareOrdinal(a.State, b.State));
         VirtualIps?.Sort((a, b) => string.CompareOrdinal(a.InterfaceName + " " + a.Address, b.InterfaceName + " " + b.Address));
         Sysctls?.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
     }
 
     /// <summary>Builds a document from the live model.</summary>
     public static LvsConfigurationDocument From(IEnumerable<LvsService> services, IEnumerable<LvsRealServer> realServers,
-        LvsTimeouts? timeouts, IEnumerable<LvsSyncDaemon> daemons)
+        LvsTimeouts? timeouts, IEnumerable<LvsSyncDaemon>? daemons)
     {
         var byKey = realServers.GroupBy(r => r.Service).ToDictionary(g => g.Key, g => g.ToList());
         var doc = new LvsConfigurationDocument
         {
             Generator = "LvsTools " + typeof(LvsConfigurationDocument).Assembly.GetName().Version?.ToString(3),
             Timeouts = timeouts is null ? null : LvsTimeoutsEntry.From(timeouts),
-            SyncDaemons = daemons.Select(LvsSyncDaemonEntry.From).ToList(),
+            SyncDaemons = daemons?.Select(LvsSyncDaemonEntry.From).ToList(),
             Services = services.Select(s => LvsServiceEntry.From(s, byKey.TryGetValue(s.Key, out var rs) ? rs : [])).ToList(),
         };
         doc.Canonicalize();

@@ -120,8 +120,8 @@ public static class LvsConfigurationSync
             config.Add(Step(LvsPlanAction.Update, LvsPlanObject.Timeouts, IpvsOperation.SetTimeouts(t.ToTimeouts()), changes));
         }
 
-        var curDaemons = current.SyncDaemons.ToDictionary(d => d.State);
-        foreach (var d in desired.SyncDaemons)
+        var curDaemons = (current.SyncDaemons ?? []).ToDictionary(d => d.State);
+        foreach (var d in desired.SyncDaemons ?? [])
         {
             var want = d.ToSyncDaemon();
             if (curDaemons.TryGetValue(d.State, out var cd))
@@ -132,8 +132,8 @@ public static class LvsConfigurationSync
             }
             starts.Add(Step(cd is null ? LvsPlanAction.Create : LvsPlanAction.Update, LvsPlanObject.SyncDaemon, IpvsOperation.StartSyncDaemon(want)));
         }
-        if (prune)
-            foreach (var cd in current.SyncDaemons.Where(c => desired.SyncDaemons.All(d => d.State != c.State)))
+        if (prune && desired.SyncDaemons is { } wanted)
+            foreach (var cd in (current.SyncDaemons ?? []).Where(c => wanted.All(d => d.State != c.State)))
                 stops.Add(Step(LvsPlanAction.Delete, LvsPlanObject.SyncDaemon, IpvsOperation.StopSyncDaemon(cd.ToSyncDaemon().State)));
 
         if (desired.VirtualIps is { } vips)
@@ -170,7 +170,20 @@ public static class LvsConfigurationSync
                 });
             }
         }
-        return [.. deletesRs, .. deletesSvc, .. stops, .. config, .. services, .. reals, .. starts, .. others];
+        List<LvsPlanStep> plan = [.. deletesRs, .. deletesSvc, .. stops, .. config, .. services, .. reals, .. starts, .. others];
+        // Everything is checked before anything is sent: a bad value stops the whole plan, naming the step.
+        foreach (var step in plan)
+        {
+            try
+            {
+                step.Ipvs?.Validate();
+            }
+            catch (LvsException e)
+            {
+                throw new LvsException(e.Kind, e.ErrorId, $"{step.Target} ({step.Operation}): {e.Message}", e.Target, e);
+            }
+        }
+        return plan;
     }
 
     private static string Normalize(string v) => string.Join(' ', v.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
@@ -241,7 +254,7 @@ public static class LvsConfigurationSync
                 var e = step.Ipvs!.Translate(f);
                 step.Status = LvsPlanStatus.Failed;
                 step.Error = e.Message;
-                step.Exception = e;
+                step.Exception = new LvsException(e.Kind, e.ErrorId, $"{step.Target} ({step.Operation}): {e.Message}", step.Target, e);
             }
             cancelled = result.Cancelled;
         }
@@ -266,7 +279,7 @@ public static class LvsConfigurationSync
             {
                 step.Status = LvsPlanStatus.Failed;
                 step.Error = e.Message;
-                step.Exception = e;
+                step.Exception = new LvsException(e.Kind, e.ErrorId, $"{step.Target} ({step.Operation}): {e.Message}", step.Target, e);
             }
             progress?.Invoke(++done, steps.Count);
         }
@@ -275,6 +288,7 @@ public static class LvsConfigurationSync
             Steps = steps,
             Cancelled = cancelled,
             RequestsSent = ipvs.Connection.RequestsSent + (route?.Connection.RequestsSent ?? 0) - before,
+            WritesSent = ipvs.Connection.RequestsSent + (route?.Connection.RequestsSent ?? 0) - before,
             Elapsed = watch.Elapsed,
         };
     }

@@ -71,8 +71,10 @@ public sealed class LvsApplyResult
     public int Failed => Steps.Count(s => s.Status == LvsPlanStatus.Failed);
     public int NotRun => Steps.Count(s => s.Status is LvsPlanStatus.NotRun or LvsPlanStatus.Planned);
     public bool Cancelled { get; init; }
-    /// <summary>Netlink requests sent, reads included.</summary>
+    /// <summary>Netlink requests sent, the reads of the current state included.</summary>
     public long RequestsSent { get; init; }
+    /// <summary>Netlink requests that change something (0 when the kernel already matched the document).</summary>
+    public long WritesSent { get; init; }
     public TimeSpan Elapsed { get; init; }
     public string? NetNamespace { get; init; }
 

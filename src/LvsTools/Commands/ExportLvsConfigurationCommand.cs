@@ -70,7 +70,7 @@ public sealed class ExportLvsConfigurationCommand : LvsCmdlet
             var tmp = System.IO.Path.Combine(dir, $".{System.IO.Path.GetFileName(file)}.{Environment.ProcessId}.tmp");
             File.WriteAllText(tmp, doc.ToJson(), new UTF8Encoding(false));
             File.Move(tmp, file, overwrite: true);
-            WriteObject(new FileInfo(file));
+            WriteObject(InvokeProvider.Item.Get(file), enumerateCollection: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

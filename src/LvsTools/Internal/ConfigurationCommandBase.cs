@@ -31,9 +31,11 @@ public abstract class ConfigurationCommandBase : LvsCmdlet
     {
         LvsConfigurationDocument desired;
         List<LvsPlanStep> plan;
+        long requestsBefore = 0;
         try
         {
             desired = InputObject ?? LoadFile();
+            requestsBefore = Ipvs.Connection.RequestsSent + (desired.VirtualIps is not null ? Route.Connection.RequestsSent : 0);
             var current = LvsConfigurationSync.Read(Ipvs,
                 desired.VirtualIps is not null ? Route : null,
                 desired.Sysctls is not null ? Sysctl : null);
@@ -50,7 +52,7 @@ public abstract class ConfigurationCommandBase : LvsCmdlet
         LvsApplyResult result;
         if (approved.Count == 0)
         {
-            result = new LvsApplyResult { Steps = plan, NetNamespace = NetNamespace };
+            result = new LvsApplyResult { Steps = plan, NetNamespace = NetNamespace, RequestsSent = RequestsSince(requestsBefore, desired) };
         }
         else
         {
@@ -71,16 +73,20 @@ public abstract class ConfigurationCommandBase : LvsCmdlet
             WriteProgress(progress);
             result = new LvsApplyResult
             {
-                Steps = plan, Cancelled = applied.Cancelled, RequestsSent = applied.RequestsSent, Elapsed = applied.Elapsed, NetNamespace = NetNamespace,
+                Steps = plan, Cancelled = applied.Cancelled, RequestsSent = RequestsSince(requestsBefore, desired), WritesSent = applied.RequestsSent,
+                Elapsed = applied.Elapsed, NetNamespace = NetNamespace,
             };
             foreach (var failed in approved.Where(s => s.Status == LvsPlanStatus.Failed))
                 WriteError(ErrorMapper.ToRecord(failed.Exception ?? new LvsException(LvsErrorKind.OperationFailed, "", failed.Error ?? "failed"),
                     failed.Object == LvsPlanObject.RealServer ? "LvsRealServer" : failed.Object == LvsPlanObject.Service ? "LvsService" : ErrorSubject,
                     failed));
         }
-        WriteVerbose($"{Activity}: {plan.Count} changes planned; {result}; {result.RequestsSent} netlink requests.");
+        WriteVerbose($"{Activity}: {plan.Count} changes planned; {result}; {result.RequestsSent} netlink requests, {result.WritesSent} of them writes.");
         WriteObject(result);
     }
+
+    private long RequestsSince(long before, LvsConfigurationDocument desired) =>
+        Ipvs.Connection.RequestsSent + (desired.VirtualIps is not null ? Route.Connection.RequestsSent : 0) - before;
 
     private LvsConfigurationDocument LoadFile()
     {

@@ -65,6 +65,8 @@ public class ConfigurationTests
     [InlineData("{ not json", "InvalidConfigurationDocument")]
     [InlineData("{\"schemaVersion\": 99}", "UnsupportedConfigurationVersion")]
     [InlineData("null", "InvalidConfigurationDocument")]
+    [InlineData("{\"services\": []}", "InvalidConfigurationDocument")]                                  // no schemaVersion
+    [InlineData("{\"schemaVersion\": 1, \"services\": [{\"address\": \"10.0.0.1\", \"port\": 80, \"protocol\": \"tcp\", \"wieght\": 5}]}", "InvalidConfigurationDocument")]
     public void Bad_documents_are_invalid_arguments(string json, string id)
     {
         var e = Assert.Throws<LvsException>(() => LvsConfigurationDocument.FromJson(json));
@@ -157,6 +159,29 @@ public class ConfigurationTests
         var plan = LvsConfigurationSync.Plan(current, desired, prune: true);
         Assert.Equal(["ipvsadm --stop-daemon master", "ipvsadm --set 600 120 300", "ipvsadm --start-daemon master --mcast-interface eth0 --syncid 2"],
             plan.Select(s => s.Operation));
+    }
+
+    [Fact]
+    public void Rules_leave_daemons_and_timeouts_alone()
+    {
+        var current = Doc("-A -t 10.0.0.1:80");
+        current.SyncDaemons = [new LvsSyncDaemonEntry { State = "backup", MulticastInterface = "eth0", SyncId = 3 }];
+        current.Timeouts = new LvsTimeoutsEntry { Tcp = 900, TcpFin = 120, Udp = 300 };
+        var fromRules = Doc("-A -t 10.0.0.1:80");
+        Assert.Null(fromRules.SyncDaemons);
+        Assert.Null(fromRules.Timeouts);
+        Assert.Empty(LvsConfigurationSync.Plan(current, fromRules, prune: true));
+        Assert.DoesNotContain("syncDaemons", fromRules.ToJson());
+    }
+
+    [Fact]
+    public void A_bad_value_stops_the_plan_before_anything_is_sent_and_names_the_step()
+    {
+        var doc = Doc("-A -t 10.0.0.1:80");
+        doc.Services[0].RealServers.Add(new LvsRealServerEntry { Address = "2001:db8::5", Port = 80, Forwarding = "masquerade" });
+        var e = Assert.Throws<LvsException>(() => LvsConfigurationSync.Plan(new LvsConfigurationDocument(), doc, prune: true));
+        Assert.Equal("InvalidRealServerFamily", e.ErrorId);
+        Assert.Contains("10.0.0.1:80 -> [2001:db8::5]:80", e.Message);
     }
 
     [Fact]
