@@ -61,6 +61,8 @@ $config.TestResult.Enabled = $true
 $config.TestResult.OutputFormat = 'NUnitXml'
 $config.TestResult.OutputPath = Join-Path $ResultsDirectory 'pester.xml'
 if ($Kernel -eq 'uml') { $config.Filter.Tag = 'Kernel' }
+# The test files are written for PowerShell's default mode, as users' scripts are: not this runner's strict mode.
+Set-StrictMode -Off
 $result = Invoke-Pester -Configuration $config
 $skipReasons = $result.Tests | Where-Object Skipped | ForEach-Object {
     $because = if ($_.ErrorRecord -and $_.ErrorRecord.Count -gt 0) { ($_.ErrorRecord[0].Exception.Message -replace '^is skipped, because ', '') } else { $null }
