@@ -70,8 +70,11 @@ public sealed class GetLvsServiceCommand : LvsCmdlet
             if (Protocol is not null) what.Add("protocol " + Protocol);
             if (Port is not null) what.Add("port " + Port);
             var text = string.Join(", ", what);
+            // The target is the offending value itself: the addresses, the marks, else the port.
+            object target = VirtualAddress is not null ? string.Join(",", VirtualAddress)
+                : ParameterSetName == "FirewallMark" ? string.Join(",", FirewallMark) : Port!.Value;
             WriteError(new ErrorRecord(new ItemNotFoundException($"No virtual service with {text}{Where}."), "LvsServiceNotFound",
-                ErrorCategory.ObjectNotFound, text));
+                ErrorCategory.ObjectNotFound, target));
             return;
         }
         WriteObject(list, enumerateCollection: true);
