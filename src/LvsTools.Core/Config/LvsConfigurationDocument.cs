@@ -79,9 +79,11 @@ public sealed class LvsConfigurationDocument
     /// <summary>Sorts every list into its canonical order.</summary>
     public void Canonicalize()
     {
-        Services.Sort((a, b) => string.CompareOrdinal(a.SortKey, b.SortKey));
+        // OrderBy computes each key once (a Sort comparison would parse addresses on every compare).
+        Services = Services.OrderBy(s => s.SortKey, StringComparer.Ordinal).ToList();
         foreach (var s in Services)
-            s.RealServers.Sort((a, b) => string.CompareOrdinal(a.SortKey, b.SortKey));
+            if (s.RealServers.Count > 1)
+                s.RealServers = s.RealServers.OrderBy(r => r.SortKey, StringComparer.Ordinal).ToList();
         SyncDaemons?.Sort((a, b) => string.CompareOrdinal(a.State, b.State));
         VirtualIps?.Sort((a, b) => string.CompareOrdinal(a.InterfaceName + " " + a.Address, b.InterfaceName + " " + b.Address));
         Sysctls?.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
@@ -128,7 +130,18 @@ public sealed class LvsServiceEntry
     internal static string SortableAddress(string? a) =>
         a is not null && IPAddress.TryParse(a, out var ip) ? Convert.ToHexString(ip.GetAddressBytes()) : a ?? "";
 
-    public static LvsServiceEntry From(LvsService s, IEnumerable<LvsRealServer> realServers) => new()
+    /// <summary>The live service this entry was read from (planning uses it instead of converting back).</summary>
+    [JsonIgnore]
+    internal LvsService? Live { get; private set; }
+
+    public static LvsServiceEntry From(LvsService s, IEnumerable<LvsRealServer> realServers)
+    {
+        var entry = FromCore(s, realServers);
+        entry.Live = s;
+        return entry;
+    }
+
+    private static LvsServiceEntry FromCore(LvsService s, IEnumerable<LvsRealServer> realServers) => new()
     {
         Protocol = s.FirewallMark is { } and not 0 ? null : s.Protocol?.ToString().ToLowerInvariant(),
         Address = s.FirewallMark is { } and not 0 ? null : s.Address?.ToString(),
@@ -262,7 +275,18 @@ public sealed class LvsRealServerEntry
     [JsonIgnore]
     internal string SortKey => $"{LvsServiceEntry.SortableAddress(Address)} {Port:D5}";
 
-    public static LvsRealServerEntry From(LvsRealServer r) => new()
+    /// <summary>The live real server this entry was read from.</summary>
+    [JsonIgnore]
+    internal LvsRealServer? Live { get; private set; }
+
+    public static LvsRealServerEntry From(LvsRealServer r)
+    {
+        var entry = FromCore(r);
+        entry.Live = r;
+        return entry;
+    }
+
+    private static LvsRealServerEntry FromCore(LvsRealServer r) => new()
     {
         Address = r.Address.ToString(),
         Port = r.Port,

@@ -77,7 +77,7 @@ public static class LvsConfigurationSync
         var starts = new List<LvsPlanStep>();
         var others = new List<LvsPlanStep>();
 
-        var have = current.Services.Select(e => (Entry: e, Service: e.ToService())).ToDictionary(x => x.Service.Key);
+        var have = current.Services.Select(e => (Entry: e, Service: e.Live ?? e.ToService())).ToDictionary(x => x.Service.Key);
         var seen = new HashSet<ServiceKey>();
         foreach (var entry in desired.Services)
         {
@@ -94,7 +94,7 @@ public static class LvsConfigurationSync
             }
             if (ServiceChanges(cur.Service, want) is { } svcChanges)
                 services.Add(Step(LvsPlanAction.Update, LvsPlanObject.Service, IpvsOperation.EditService(want), svcChanges));
-            var curReals = cur.Entry.RealServers.Select(r => r.ToRealServer(key)).ToDictionary(r => (r.Address, r.Port));
+            var curReals = cur.Entry.RealServers.Select(r => r.Live ?? r.ToRealServer(key)).ToDictionary(r => (r.Address, r.Port));
             var wantKeys = new HashSet<(IPAddress, ushort)>();
             foreach (var r in wantReals)
             {
