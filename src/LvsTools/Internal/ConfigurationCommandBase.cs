@@ -48,7 +48,13 @@ public abstract class ConfigurationCommandBase : LvsCmdlet
         }
         foreach (var step in plan)
             step.NetNamespace = NetNamespace;
-        var approved = plan.Where(s => ShouldProcess(s.Target + Where, s.Operation)).ToList();
+        // -WhatIf and -Confirm go step by step (the plan, each step with its exact operation); an ordinary run asks
+        // once for the whole plan rather than 50,000 times.
+        bool stepwise = MyInvocation.BoundParameters.ContainsKey("WhatIf") || MyInvocation.BoundParameters.ContainsKey("Confirm")
+            || (SessionState.PSVariable.GetValue("WhatIfPreference") is SwitchParameter { IsPresent: true } or true);
+        var approved = stepwise
+            ? plan.Where(s => ShouldProcess(s.Target + Where, s.Operation)).ToList()
+            : plan.Count == 0 || ShouldProcess($"IPVS table{Where}", $"{plan.Count} changes ({Summary(plan)})") ? plan : [];
         LvsApplyResult result;
         if (approved.Count == 0)
         {
@@ -84,6 +90,9 @@ public abstract class ConfigurationCommandBase : LvsCmdlet
         WriteVerbose($"{Activity}: {plan.Count} changes planned; {result}; {result.RequestsSent} netlink requests, {result.WritesSent} of them writes.");
         WriteObject(result);
     }
+
+    private static string Summary(List<LvsPlanStep> plan) =>
+        string.Join(", ", plan.GroupBy(p => (p.Action, p.Object)).Select(g => $"{g.Key.Action} {g.Count()} {g.Key.Object}"));
 
     private long RequestsSince(long before, LvsConfigurationDocument desired) =>
         Ipvs.Connection.RequestsSent + (desired.VirtualIps is not null ? Route.Connection.RequestsSent : 0) - before;
