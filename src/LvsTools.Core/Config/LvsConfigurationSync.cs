@@ -253,7 +253,7 @@ public static class LvsConfigurationSync
                 var step = ipvsSteps[f.RequestIndex];
                 var e = step.Ipvs!.Translate(f);
                 step.Status = LvsPlanStatus.Failed;
-                step.Exception = new LvsException(e.Kind, e.ErrorId, $"{step.Target} ({step.Operation}): {e.Message}", step.Target, e);
+                step.Exception = new LvsException(e.Kind, e.ErrorId, $"{step.Target} ({step.Operation}): {e.Message}", step, e);
                 step.Error = step.Exception.Message;
             }
             cancelled = result.Cancelled;
@@ -278,7 +278,7 @@ public static class LvsConfigurationSync
             catch (LvsException e)
             {
                 step.Status = LvsPlanStatus.Failed;
-                step.Exception = new LvsException(e.Kind, e.ErrorId, $"{step.Target} ({step.Operation}): {e.Message}", step.Target, e);
+                step.Exception = new LvsException(e.Kind, e.ErrorId, $"{step.Target} ({step.Operation}): {e.Message}", step, e);
                 step.Error = step.Exception.Message;
             }
             progress?.Invoke(++done, steps.Count);
