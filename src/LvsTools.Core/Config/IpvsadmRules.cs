@@ -32,7 +32,7 @@ public static class IpvsadmRules
     /// <exception cref="LvsException">InvalidIpvsadmRule, naming the line number and the offending token.</exception>
     public static LvsConfigurationDocument Parse(IEnumerable<string> lines)
     {
-        var services = new List<(LvsService Service, List<LvsRealServer> Reals)>();
+        var services = new Dictionary<ServiceKey, RuleService>();
         int number = 0;
         foreach (var raw in lines)
         {
@@ -55,7 +55,7 @@ public static class IpvsadmRules
             }
         }
         // Rules say nothing of timeouts or sync daemons: leave them out, so that applying the rules leaves them alone.
-        return LvsConfigurationDocument.From(services.Select(s => s.Service), services.SelectMany(s => s.Reals), null, null);
+        return LvsConfigurationDocument.From(services.Values.Select(s => s.Service), services.Values.SelectMany(s => s.Reals), null, null);
     }
 
     private static List<string> Tokens(string line) => line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).ToList();
@@ -83,7 +83,13 @@ public static class IpvsadmRules
         public TunnelChecksum? TunCsum;
     }
 
-    private static void ApplyLine(List<string> t, List<(LvsService Service, List<LvsRealServer> Reals)> services)
+    private sealed class RuleService(LvsService service)
+    {
+        public LvsService Service = service;
+        public readonly List<LvsRealServer> Reals = [];
+    }
+
+    private static void ApplyLine(List<string> t, Dictionary<ServiceKey, RuleService> services)
     {
         var r = new Rule();
         for (int i = 0; i < t.Count; i++)
@@ -147,25 +153,25 @@ public static class IpvsadmRules
         if (r.Command == '\0')
             throw Bad("no command (-A, -E, -D, -a, -e, -d or -C)");
         var key = Key(r);
-        int at = services.FindIndex(s => s.Service.Key == key);
+        services.TryGetValue(key, out var at);
         switch (r.Command)
         {
             case 'A':
-                if (at >= 0) throw Bad($"service {key} is added twice");
-                services.Add((BuildService(r, key, null), []));
+                if (at is not null) throw Bad($"service {key} is added twice");
+                services.Add(key, new RuleService(BuildService(r, key, null)));
                 break;
             case 'E':
-                if (at < 0) throw Bad($"service {key} is edited before it is added");
-                services[at] = (BuildService(r, key, services[at].Service), services[at].Reals);
+                if (at is null) throw Bad($"service {key} is edited before it is added");
+                at.Service = BuildService(r, key, at.Service);
                 break;
             case 'D':
-                if (at < 0) throw Bad($"service {key} is deleted before it is added");
-                services.RemoveAt(at);
+                if (at is null) throw Bad($"service {key} is deleted before it is added");
+                services.Remove(key);
                 break;
             default:
-                if (at < 0) throw Bad($"service {key} has no -A line before this real server");
+                if (at is null) throw Bad($"service {key} has no -A line before this real server");
                 var (address, port) = Endpoint(r.Real ?? throw Bad("a real server line needs -r"), key.Port);
-                var reals = services[at].Reals;
+                var reals = at.Reals;
                 int ri = reals.FindIndex(x => x.Address.Equals(address) && x.Port == port);
                 if (r.Command == 'd')
                 {

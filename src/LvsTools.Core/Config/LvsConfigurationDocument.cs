@@ -72,7 +72,6 @@ public sealed class LvsConfigurationDocument
         doc.Services ??= [];
         foreach (var s in doc.Services)
             s.RealServers ??= [];
-        doc.Canonicalize();
         return doc;
     }
 
@@ -132,14 +131,25 @@ public sealed class LvsServiceEntry
 
     /// <summary>The live service this entry was read from (planning uses it instead of converting back).</summary>
     [JsonIgnore]
-    internal LvsService? Live { get; private set; }
+    internal LvsService? Live { get; private init; }
 
     public static LvsServiceEntry From(LvsService s, IEnumerable<LvsRealServer> realServers)
     {
         var entry = FromCore(s, realServers);
-        entry.Live = s;
-        return entry;
+        return new LvsServiceEntry
+        {
+            Protocol = entry.Protocol, Address = entry.Address, Port = entry.Port, FirewallMark = entry.FirewallMark, Family = entry.Family,
+            Scheduler = entry.Scheduler, SchedulerFlags = entry.SchedulerFlags, Persistence = entry.Persistence,
+            PersistenceEngine = entry.PersistenceEngine, OnePacket = entry.OnePacket, RealServers = entry.RealServers, Live = s,
+        };
     }
+
+    /// <summary>An entry that only carries the live objects, for planning (its text fields stay empty).</summary>
+    internal static LvsServiceEntry ForPlanning(LvsService s, IEnumerable<LvsRealServer> realServers) => new()
+    {
+        Live = s,
+        RealServers = realServers.Select(r => new LvsRealServerEntry { Live = r }).ToList(),
+    };
 
     private static LvsServiceEntry FromCore(LvsService s, IEnumerable<LvsRealServer> realServers) => new()
     {
@@ -277,13 +287,16 @@ public sealed class LvsRealServerEntry
 
     /// <summary>The live real server this entry was read from.</summary>
     [JsonIgnore]
-    internal LvsRealServer? Live { get; private set; }
+    internal LvsRealServer? Live { get; init; }
 
     public static LvsRealServerEntry From(LvsRealServer r)
     {
         var entry = FromCore(r);
-        entry.Live = r;
-        return entry;
+        return new LvsRealServerEntry
+        {
+            Address = entry.Address, Port = entry.Port, Forwarding = entry.Forwarding, Weight = entry.Weight,
+            UpperThreshold = entry.UpperThreshold, LowerThreshold = entry.LowerThreshold, Tunnel = entry.Tunnel, Live = r,
+        };
     }
 
     private static LvsRealServerEntry FromCore(LvsRealServer r) => new()

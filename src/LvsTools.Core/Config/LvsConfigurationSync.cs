@@ -58,6 +58,30 @@ public static class LvsConfigurationSync
     }
 
     /// <summary>
+    /// Reads the current state for planning only: like <see cref="Read"/>, but the services and real servers stay the
+    /// objects the kernel dump produced (no document text is made of them, nothing is sorted), which is what a sync of
+    /// an unchanged table spends its time on otherwise.
+    /// </summary>
+    public static LvsConfigurationDocument ReadForPlan(IpvsClient ipvs, RouteClient? route = null, SysctlStore? sysctl = null)
+    {
+        var services = ipvs.GetServices();
+        var byService = ipvs.GetAllRealServers(services).GroupBy(r => r.Service).ToDictionary(g => g.Key, g => g.ToList());
+        var doc = new LvsConfigurationDocument
+        {
+            Timeouts = LvsTimeoutsEntry.From(ipvs.GetTimeouts()),
+            SyncDaemons = ipvs.GetSyncDaemons().Select(LvsSyncDaemonEntry.From).ToList(),
+            Services = services.Select(s => LvsServiceEntry.ForPlanning(s, byService.TryGetValue(s.Key, out var rs) ? rs : [])).ToList(),
+        };
+        if (route is not null || sysctl is not null)
+        {
+            var full = Read(ipvs, route, sysctl);
+            doc.VirtualIps = full.VirtualIps;
+            doc.Sysctls = full.Sysctls;
+        }
+        return doc;
+    }
+
+    /// <summary>
     /// The steps that make <paramref name="current"/> into <paramref name="desired"/>. With <paramref name="prune"/>
     /// (Sync) services, real servers and sync daemons the document lacks are deleted; without it (Import) nothing is.
     /// Virtual IPs are only ever added, never removed (an address not in the document may be the host's own).
@@ -190,7 +214,7 @@ public static class LvsConfigurationSync
 
     private static LvsPlanStep Step(LvsPlanAction action, LvsPlanObject obj, IpvsOperation op, string? changes = null) => new()
     {
-        Action = action, Object = obj, Target = op.Target, Operation = op.Describe(), Changes = changes, Ipvs = op,
+        Action = action, Object = obj, Changes = changes, Ipvs = op,
     };
 
     private static bool SameDaemon(LvsSyncDaemonEntry a, LvsSyncDaemonEntry b) =>
@@ -245,7 +269,8 @@ public static class LvsConfigurationSync
         bool cancelled = false;
         if (ipvsSteps.Count > 0)
         {
-            var result = ipvs.Apply(ipvsSteps.Select(s => s.Ipvs!).ToList(), n => progress?.Invoke(n, steps.Count), cancellation);
+            // Plan validated every operation already.
+            var result = ipvs.Apply(ipvsSteps.Select(s => s.Ipvs!).ToList(), n => progress?.Invoke(n, steps.Count), cancellation, validate: false);
             for (int i = 0; i < ipvsSteps.Count; i++)
                 ipvsSteps[i].Status = i < result.Sent ? LvsPlanStatus.Applied : LvsPlanStatus.NotRun;
             foreach (var f in result.Failures)

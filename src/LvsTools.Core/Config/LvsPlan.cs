@@ -41,12 +41,25 @@ public enum LvsPlanStatus
 /// </summary>
 public sealed class LvsPlanStep
 {
+    private string? _target, _operation;
+
     public required LvsPlanAction Action { get; init; }
     public required LvsPlanObject Object { get; init; }
+
     /// <summary>What it concerns: "TCP  10.0.0.1:80", "TCP  10.0.0.1:80 -> 10.0.1.11:8080", "net.ipv4.ip_forward".</summary>
-    public required string Target { get; init; }
-    /// <summary>The command-line twin of the request.</summary>
-    public required string Operation { get; init; }
+    public string Target
+    {
+        get => _target ??= Ipvs?.Target ?? "";
+        init => _target = value;
+    }
+
+    /// <summary>The command-line twin of the request (for IPVS steps written when first asked for: a 50,000-step import
+    /// that nobody prints never formats them).</summary>
+    public string Operation
+    {
+        get => _operation ??= Ipvs?.Describe() ?? "";
+        init => _operation = value;
+    }
     /// <summary>For updates: what changes, "weight 1 -> 3; scheduler wlc -> wrr".</summary>
     public string? Changes { get; init; }
     public LvsPlanStatus Status { get; set; } = LvsPlanStatus.Planned;

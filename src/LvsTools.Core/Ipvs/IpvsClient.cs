@@ -268,10 +268,11 @@ public sealed class IpvsClient : IDisposable
     /// Equivalent to: ipvsadm -R with the operations' command lines, without its per-line socket and family lookup.
     /// </summary>
     /// <exception cref="LvsException">An operation is invalid (the message names its index and command line).</exception>
-    public BatchResult Apply(IReadOnlyList<IpvsOperation> operations, Action<int>? progress = null, CancellationToken cancellation = default)
+    public BatchResult Apply(IReadOnlyList<IpvsOperation> operations, Action<int>? progress = null, CancellationToken cancellation = default,
+        bool validate = true)
     {
         ArgumentNullException.ThrowIfNull(operations);
-        for (int i = 0; i < operations.Count; i++)
+        for (int i = 0; validate && i < operations.Count; i++)
         {
             try
             {

@@ -36,7 +36,7 @@ public abstract class ConfigurationCommandBase : LvsCmdlet
         {
             desired = InputObject ?? LoadFile();
             requestsBefore = Ipvs.Connection.RequestsSent + (desired.VirtualIps is not null ? Route.Connection.RequestsSent : 0);
-            var current = LvsConfigurationSync.Read(Ipvs,
+            var current = LvsConfigurationSync.ReadForPlan(Ipvs,
                 desired.VirtualIps is not null ? Route : null,
                 desired.Sysctls is not null ? Sysctl : null);
             plan = LvsConfigurationSync.Plan(current, desired, Prune, desired.VirtualIps is not null ? Route : null);
