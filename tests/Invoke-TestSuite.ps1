@@ -35,7 +35,8 @@ function Read-Trx([string] $Path) {
         Runner = 'xUnit'
         Passed = [int] $c.passed
         Failed = [int] $c.failed + [int] $c.error + [int] $c.timeout + [int] $c.aborted
-        Skipped = [int] $c.notExecuted
+        # vstest leaves notExecuted at 0 for xUnit skips: they are the tests counted but not executed.
+        Skipped = [int] $c.total - [int] $c.executed
         SkipReasons = @($reasons)
     }
 }
