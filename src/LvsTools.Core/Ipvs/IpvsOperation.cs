@@ -3,6 +3,18 @@ using LvsTools.Core.Netlink;
 
 namespace LvsTools.Core.Ipvs;
 
+/// <summary>
+/// How strictly an operation's values are checked before they are sent. <see cref="Create"/>: what a user asks to
+/// create or change through a cmdlet or an ipvsadm rule, held to ipvsadm's documented limits. <see cref="Kernel"/>:
+/// what the kernel itself accepts, for tables read from a kernel or a document (keepalived, moby/ipvs and raw netlink
+/// clients write values ipvsadm refuses), so that whatever a kernel holds can be restored and edited losslessly.
+/// </summary>
+public enum ValidationLevel
+{
+    Create,
+    Kernel,
+}
+
 /// <summary>What an <see cref="IpvsOperation"/> does.</summary>
 public enum IpvsOperationKind
 {
@@ -30,6 +42,9 @@ public sealed record IpvsOperation
 
     /// <summary>What the operation does.</summary>
     public IpvsOperationKind Kind { get; }
+
+    /// <summary>How strictly <see cref="Validate"/> checks the values (default: <see cref="ValidationLevel.Create"/>).</summary>
+    public ValidationLevel Validation { get; init; } = ValidationLevel.Create;
 
     /// <summary>The service of an AddService / EditService (its full form is sent).</summary>
     public LvsService? Service { get; private init; }
