@@ -212,9 +212,11 @@ public static class LvsConfigurationSync
 
     private static string Normalize(string v) => string.Join(' ', v.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
 
+    // A document restores what some kernel held (keepalived, moby/ipvs and raw netlink clients write values ipvsadm
+    // refuses): its operations are checked only against what the kernel itself refuses.
     private static LvsPlanStep Step(LvsPlanAction action, LvsPlanObject obj, IpvsOperation op, string? changes = null) => new()
     {
-        Action = action, Object = obj, Changes = changes, Ipvs = op,
+        Action = action, Object = obj, Changes = changes, Ipvs = op with { Validation = ValidationLevel.Kernel },
     };
 
     private static bool SameDaemon(LvsSyncDaemonEntry a, LvsSyncDaemonEntry b) =>

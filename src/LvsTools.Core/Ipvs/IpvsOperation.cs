@@ -154,20 +154,23 @@ public sealed record IpvsOperation
         _ => Key?.ToString() ?? "IPVS table",
     };
 
-    /// <summary>Checks the operation's values (see <see cref="IpvsValidation"/>) before anything is sent.</summary>
+    /// <summary>
+    /// Checks the operation's values (see <see cref="IpvsValidation"/>) before anything is sent, at this operation's
+    /// <see cref="Validation"/> level: Create (ipvsadm's rules) or Kernel (only what the kernel refuses).
+    /// </summary>
     /// <exception cref="LvsException">InvalidArgument with the id of the failed check.</exception>
     public void Validate()
     {
         switch (Kind)
         {
             case IpvsOperationKind.AddService or IpvsOperationKind.EditService:
-                IpvsValidation.Service(Service!);
+                IpvsValidation.Service(Service!, Validation);
                 break;
             case IpvsOperationKind.DeleteService:
                 IpvsValidation.Key(Key!);
                 break;
             case IpvsOperationKind.AddRealServer or IpvsOperationKind.EditRealServer:
-                IpvsValidation.RealServer(RealServer!);
+                IpvsValidation.RealServer(RealServer!, Validation);
                 break;
             case IpvsOperationKind.DeleteRealServer:
                 IpvsValidation.Key(Key!);
@@ -176,10 +179,10 @@ public sealed record IpvsOperation
                 IpvsValidation.Key(Key);
                 break;
             case IpvsOperationKind.SetTimeouts:
-                IpvsValidation.Timeouts(Timeouts!);
+                IpvsValidation.Timeouts(Timeouts!, Validation);
                 break;
             case IpvsOperationKind.StartSyncDaemon:
-                IpvsValidation.SyncDaemon(SyncDaemon!);
+                IpvsValidation.SyncDaemon(SyncDaemon!, Validation);
                 break;
             case IpvsOperationKind.StopSyncDaemon:
                 IpvsValidation.DaemonState(DaemonState!.Value);

@@ -167,18 +167,68 @@ public static class IPNetworkMath
         return (ip, prefix);
     }
 
-    /// <summary>Parses a single address strictly.</summary>
+    /// <summary>
+    /// Parses a single address strictly: IPv4 only as a dotted quad of decimal numbers 0-255 without leading zeros
+    /// ("10.0.0.1"; not "010.0.0.1", which inet_aton reads as octal 8.0.0.1, nor "10.1", "0x0a.0.0.1" or "167772161"),
+    /// IPv6 in its normal text form ("2001:db8::1", "[2001:db8::1]", "::ffff:192.0.2.1") without a zone ("%eth0").
+    /// </summary>
+    /// <exception cref="LvsException">InvalidIPAddress, naming the expected form.</exception>
     public static IPAddress ParseAddress(string text, string? shownAs = null)
     {
         string t = text.Trim();
         if (t.StartsWith('[') && t.EndsWith(']'))
             t = t[1..^1];
-        bool looksV4 = t.Length > 0 && t.All(c => char.IsAsciiDigit(c) || c == '.');
-        if ((looksV4 && (t.Split('.').Length != 4 || t.Split('.').Any(o => o.Length is 0 or > 3)))
-            || !IPAddress.TryParse(t, out var ip)
-            || (ip.AddressFamily == AddressFamily.InterNetworkV6 && !t.Contains(':'))
-            || t.Contains('%'))
-            throw LvsException.Invalid("InvalidIPAddress", $"'{shownAs ?? text}' is not a valid IPv4 or IPv6 address.", shownAs ?? text);
-        return ip;
+        string shown = shownAs ?? text;
+        if (t.Contains(':'))
+        {
+            if (t.Contains('%') || !IPAddress.TryParse(t, out var v6) || v6.AddressFamily != AddressFamily.InterNetworkV6
+                || (t.Contains('.') && !IsDottedQuad(t[(t.LastIndexOf(':') + 1)..])))
+                throw LvsException.Invalid("InvalidIPAddress",
+                    $"'{shown}' is not a valid IPv6 address: expected the normal text form such as 2001:db8::1 (no zone such as %eth0).", shown);
+            return v6;
+        }
+        if (!IsDottedQuad(t))
+            throw LvsException.Invalid("InvalidIPAddress",
+                $"'{shown}' is not a valid IPv4 or IPv6 address: expected IPv4 as four decimal numbers 0-255 without leading zeros " +
+                "(such as 192.0.2.1), or IPv6 such as 2001:db8::1.", shown);
+        return IPAddress.Parse(t);
+    }
+
+    /// <summary>Four dot-separated decimal numbers 0-255, each without a leading zero ("0" itself is fine).</summary>
+    private static bool IsDottedQuad(string t)
+    {
+        var parts = t.Split('.');
+        return parts.Length == 4 && parts.All(o => o.Length is >= 1 and <= 3 && o.All(char.IsAsciiDigit)
+            && (o.Length == 1 || o[0] != '0') && int.Parse(o, System.Globalization.CultureInfo.InvariantCulture) <= 255);
+    }
+
+    /// <summary>
+    /// Why <paramref name="address"/> cannot be a virtual IP or a virtual service's address, or null when it can. One rule
+    /// for Add-LvsVirtualIp and New-LvsService (the kernel itself accepts a service on any of these, so a foreign table
+    /// holding one is still read, exported and restored): the unspecified address (0.0.0.0, ::), the limited broadcast
+    /// 255.255.255.255, multicast (224.0.0.0/4, ff00::/8), the reserved 240.0.0.0/4, and IPv4-mapped IPv6
+    /// (::ffff:a.b.c.d, which the kernel treats as neither IPv4 nor a unicast IPv6 address: give the IPv4 address itself).
+    /// </summary>
+    public static string? NotUnicastReason(IPAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        if (address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any))
+            return "the unspecified address";
+        if (address.AddressFamily == AddressFamily.InterNetwork)
+        {
+            byte first = address.GetAddressBytes()[0];
+            if (address.Equals(IPAddress.Broadcast))
+                return "the limited broadcast address";
+            if (first is >= 224 and <= 239)
+                return "a multicast address (224.0.0.0/4)";
+            if (first >= 240)
+                return "a reserved address (240.0.0.0/4)";
+            return null;
+        }
+        if (address.IsIPv6Multicast)
+            return "a multicast address (ff00::/8)";
+        if (address.IsIPv4MappedToIPv6)
+            return $"an IPv4-mapped IPv6 address (use {address.MapToIPv4()} itself)";
+        return null;
     }
 }

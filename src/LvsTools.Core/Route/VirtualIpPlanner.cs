@@ -57,9 +57,8 @@ public static class VirtualIpPlanner
                 throw LvsException.Invalid("ConflictingPrefixLength", $"'{spec.Address}' says /{q} but -SubnetMask {maskText} means /{fromMask}.", maskText);
             prefix = fromMask;
         }
-        if (ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any) || ip.Equals(IPAddress.Broadcast) ||
-            (v4 ? ip.GetAddressBytes()[0] >= 224 : ip.IsIPv6Multicast))
-            throw LvsException.Invalid("InvalidIPAddress", $"{ip} is not a unicast address.", spec.Address);
+        if (IPNetworkMath.NotUnicastReason(ip) is { } why)
+            throw LvsException.Invalid("InvalidIPAddress", $"{ip} is {why}, not a unicast address a virtual IP can be.", spec.Address);
         return (ip, prefix ?? max);
     }
 

@@ -9,7 +9,7 @@ namespace LvsTools.Commands;
 [OutputType(typeof(LvsRealServer))]
 public sealed class SetLvsRealServerCommand : RealServerChangeBase
 {
-    /// <summary>The new weight, 0 to 65535; 0 drains the server (no new connections).</summary>
+    /// <summary>The new weight, 0 to 65535; 0 drains the server (no new connections). A server's other values stay as the kernel holds them.</summary>
     [Parameter]
     public int? Weight { get; set; }
 
@@ -74,7 +74,10 @@ public sealed class SetLvsRealServerCommand : RealServerChangeBase
                 TunnelChecksum = tunnel ? TunnelChecksum ?? server.TunnelChecksum : null,
                 NetNamespace = server.NetNamespace,
             };
-            if (!ShouldExecute(IpvsOperation.EditRealServer(changed)))
+            // What the kernel holds is kept as it is (a keepalived or raw-netlink server may be outside ipvsadm's rules);
+            // only what this call changes is held to them.
+            IpvsValidation.RealServerChange(server, changed);
+            if (!ShouldExecute(IpvsOperation.EditRealServer(changed) with { Validation = ValidationLevel.Kernel }))
                 return;
             if (PassThru && Ipvs.GetRealServers(service).FirstOrDefault(r => r.Address.Equals(server.Address) && r.Port == server.Port) is { } after)
                 WriteObject(after);

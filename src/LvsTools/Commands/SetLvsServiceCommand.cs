@@ -65,7 +65,10 @@ public sealed class SetLvsServiceCommand : ServiceSelectionCommand
                 netmask: PersistenceNetmask,
                 engine: PersistenceEngine,
                 onePacket: bound.ContainsKey(nameof(OnePacket)) ? OnePacket.IsPresent : null);
-            if (!ShouldExecute(IpvsOperation.EditService(changed)))
+            // What the kernel holds is kept as it is (a foreign service may be outside ipvsadm's rules); only what this
+            // call changes is held to them.
+            IpvsValidation.ServiceChange(current, changed);
+            if (!ShouldExecute(IpvsOperation.EditService(changed) with { Validation = ValidationLevel.Kernel }))
                 return;
             if (PassThru && Ipvs.GetService(key) is { } after)
                 WriteObject(after);

@@ -31,8 +31,9 @@ public static class ServiceBuilder
     }
 
     /// <summary>
-    /// A copy of <paramref name="current"/> with the given changes; null leaves a setting as it is. The kernel's
-    /// HASHED bit is dropped (it is state, not a setting).
+    /// A copy of <paramref name="current"/> with the given changes; null leaves a setting as it is, exactly as the kernel
+    /// holds it (check the result with IpvsValidation.ServiceChange: strict for what changes). The kernel's HASHED bit is
+    /// dropped (it is state, not a setting).
     /// </summary>
     public static LvsService Merge(LvsService current, string? scheduler = null, string[]? schedulerFlags = null, bool? persistent = null,
         TimeSpan? timeout = null, string? netmask = null, string? engine = null, bool? onePacket = null)
@@ -58,7 +59,11 @@ public static class ServiceBuilder
             FirewallMark = current.FirewallMark,
             Scheduler = scheduler ?? current.Scheduler,
             Flags = flags,
-            PersistenceTimeout = persist ? timeout ?? (current.PersistenceTimeout > TimeSpan.Zero ? current.PersistenceTimeout : LvsService.DefaultPersistenceTimeout) : TimeSpan.Zero,
+            // A persistent service keeps its timeout as the kernel holds it (a foreign 0 or 40 days included); turning
+            // persistence on starts from the default.
+            PersistenceTimeout = persist
+                ? timeout ?? (current.Persistent || current.PersistenceTimeout > TimeSpan.Zero ? current.PersistenceTimeout : LvsService.DefaultPersistenceTimeout)
+                : TimeSpan.Zero,
             PersistenceNetmask = netmask is null ? current.PersistenceNetmask : Netmask(current.AddressFamily, netmask),
             PersistenceEngine = engine is null ? current.PersistenceEngine : engine.Length == 0 ? null : engine,
             NetNamespace = current.NetNamespace,
