@@ -25,7 +25,10 @@ public sealed class GetLvsRealServerCommand : RealServerCommandBase
         try
         {
             foreach (var a in Address ?? [])
-                wanted.Add(Endpoint(a));
+            {
+                var (ip, port) = Endpoint(a);
+                wanted.Add((ip, SamePort(Port, port)));
+            }
         }
         catch (Exception e)
         {

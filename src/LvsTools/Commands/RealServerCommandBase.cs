@@ -67,9 +67,27 @@ public abstract class RealServerCommandBase : LvsCmdlet
     }
 
     private static ushort PortOf(string s, string text) =>
-        ushort.TryParse(s, out var p) ? p : throw LvsException.Invalid("InvalidPort", $"'{text}' has no valid port after ':'.", text);
+        ushort.TryParse(s, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var p) ? p
+            : throw LvsException.Invalid("InvalidPort", $"'{text}' has no valid port after ':' (a number from 0 to 65535).", text);
 
-    /// <summary>The real server's port: the -Port value, the port in the address, or the service's port (as ipvsadm).</summary>
+    /// <summary>
+    /// The real server's port: the -Port value, the port in the address, or the service's port (as ipvsadm). A port
+    /// given both ways must be the same: "-Address 10.0.1.11:8080 -Port 9090" is a ConflictingPort error, not a guess.
+    /// </summary>
+    /// <exception cref="LvsException">InvalidPort, ConflictingPort.</exception>
     protected static ushort PortFor(int? portParameter, ushort? fromAddress, ServiceKey service) =>
-        portParameter is { } p ? IpvsParameters.Port(p, "InvalidPort") : fromAddress ?? service.Port;
+        SamePort(portParameter, fromAddress) ?? service.Port;
+
+    /// <summary>The port given by -Port or in -Address (null: neither); both must agree.</summary>
+    /// <exception cref="LvsException">InvalidPort, ConflictingPort.</exception>
+    protected static ushort? SamePort(int? portParameter, ushort? fromAddress)
+    {
+        if (portParameter is not { } p)
+            return fromAddress;
+        ushort port = IpvsParameters.Port(p, "InvalidPort");
+        if (fromAddress is { } a && a != port)
+            throw LvsException.Invalid("ConflictingPort",
+                $"The port is given twice and differently: {a} in -Address and {port} in -Port. Give it once.", $"{a} / {port}");
+        return port;
+    }
 }
