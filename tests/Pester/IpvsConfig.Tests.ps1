@@ -92,7 +92,7 @@ Describe 'IPVS cmdlets on a kernel without IPVS' -Skip:$ipvsAvailable {
 Describe 'Validation and -WhatIf (no kernel needed)' {
     It 'rejects <Case> with <Id> before anything is sent' -ForEach @(
         @{ Case = 'a negative timeout'; Command = 'Set-LvsTimeout'; Params = @{ Tcp = -1 }; Id = 'InvalidTimeout' }
-        @{ Case = 'a timeout over 31 days'; Command = 'Set-LvsTimeout'; Params = @{ Udp = 2678401 }; Id = 'InvalidTimeout' }
+        @{ Case = 'a timeout over 2147483 s (INT_MAX/HZ with HZ=1000)'; Command = 'Set-LvsTimeout'; Params = @{ Udp = 2147484 }; Id = 'InvalidTimeout' }
         @{ Case = 'a fractional timeout'; Command = 'Set-LvsTimeout'; Params = @{ TcpFin = [timespan]::FromMilliseconds(1500) }; Id = 'InvalidTimeout' }
         @{ Case = 'sync id 256'; Command = 'Start-LvsSyncDaemon'; Params = @{ State = 'Master'; MulticastInterface = 'lo'; SyncId = 256 }; Id = 'InvalidSyncDaemon' }
         @{ Case = 'a negative sync id'; Command = 'Start-LvsSyncDaemon'; Params = @{ State = 'Master'; MulticastInterface = 'lo'; SyncId = -1 }; Id = 'InvalidSyncDaemon' }
@@ -191,14 +191,14 @@ Describe 'Get-LvsTimeout and Set-LvsTimeout' -Tag Kernel -Skip:$skipKernel {
         } finally { Remove-TestNamespace $other }
     }
 
-    It 'accepts the largest value, 31 days' {
-        Set-LvsTimeout -NetNamespace $ns -Udp ([timespan]::FromDays(31))
-        (Get-IpvsadmTimeout $ns)[2] | Should -Be 2678400
+    It 'accepts the largest value every kernel takes, 2147483 s (INT_MAX/HZ with HZ=1000)' {
+        Set-LvsTimeout -NetNamespace $ns -Udp 2147483
+        (Get-IpvsadmTimeout $ns)[2] | Should -Be 2147483
     }
 
     It 'rejects <Case> and changes nothing' -ForEach @(
         @{ Case = 'a negative value'; Params = @{ Tcp = -5 } }
-        @{ Case = 'more than 31 days'; Params = @{ TcpFin = [timespan]::FromDays(32) } }
+        @{ Case = 'more than 2147483 s'; Params = @{ TcpFin = [timespan]::FromSeconds(2147484) } }
     ) {
         $err = $null
         Set-LvsTimeout -NetNamespace $ns @Params -ErrorVariable err -ErrorAction SilentlyContinue

@@ -44,36 +44,37 @@ BeforeAll {
         }
         finally { $client.Dispose() }
     }
-
-    $ns = New-TestNamespace -NoVeth
-    $web = New-ForeignService 10.0.0.1 80
-    $sticky = New-ForeignService 10.0.0.2 443 @{ Flags = [LvsTools.ServiceFlags]::Persistent; PersistenceTimeout = [timespan]::FromDays(40) }
-    $onePacket = New-ForeignService 10.0.0.3 80 @{ Flags = [LvsTools.ServiceFlags]::OnePacket }
-    $anyPort = New-ForeignService 10.0.0.4 0
-    $multicast = New-ForeignService 239.1.1.1 80 @{ Flags = [LvsTools.ServiceFlags]::Sched1 }
-    $foreign = @(
-        New-ForeignRealServer $web 10.0.1.1 8080                                              # Route on another port
-        New-ForeignRealServer $web 10.0.1.2 8081 @{ ForwardingMethod = 'Tunnel' }              # Tunnel on another port
-        New-ForeignRealServer $web 10.0.1.3 80 @{ Weight = 100000 }                            # weight above 65535
-        New-ForeignRealServer $web 10.0.1.4 80 @{ ForwardingMethod = 'Masquerade'; UpperThreshold = [uint32]3000000000; LowerThreshold = 5 }
-        New-ForeignRealServer $web 10.0.1.5 80 @{ ForwardingMethod = 'Local' }                 # Local, which ipvsadm cannot set
-        New-ForeignRealServer $web 10.0.1.6 80 @{ ForwardingMethod = 'Tunnel'; TunnelType = 'Gre'; TunnelChecksum = 'RemoteChecksum' }
-        New-ForeignRealServer $web 10.0.1.7 0 @{ ForwardingMethod = 'Masquerade' }             # port 0 on a :80 service
-        New-ForeignRealServer $sticky 10.0.1.8 8443 @{ Weight = 70000 }
-        New-ForeignRealServer $onePacket 10.0.1.9 80
-        New-ForeignRealServer $multicast 10.0.1.10 80
-    )
-    Write-ForeignTable $ns @($web, $sticky, $onePacket, $anyPort, $multicast) $foreign
-    $written = Get-IpvsadmRule $ns
-    $doc1 = Join-Path $TestDrive 'foreign-1.json'
-    $doc2 = Join-Path $TestDrive 'foreign-2.json'
-}
-
-AfterAll {
-    if ($ns) { Remove-TestNamespace $ns }
 }
 
 Describe 'A foreign table' -Tag Kernel -Skip:$skipKernel {
+    BeforeAll {
+        $ns = New-TestNamespace -NoVeth
+        $web = New-ForeignService 10.0.0.1 80
+        $sticky = New-ForeignService 10.0.0.2 443 @{ Flags = [LvsTools.ServiceFlags]::Persistent; PersistenceTimeout = [timespan]::FromDays(40) }
+        $onePacket = New-ForeignService 10.0.0.3 80 @{ Flags = [LvsTools.ServiceFlags]::OnePacket }
+        $anyPort = New-ForeignService 10.0.0.4 0
+        $multicast = New-ForeignService 239.1.1.1 80 @{ Flags = [LvsTools.ServiceFlags]::Sched1 }
+        $foreign = @(
+            New-ForeignRealServer $web 10.0.1.1 8080                                              # Route on another port
+            New-ForeignRealServer $web 10.0.1.2 8081 @{ ForwardingMethod = 'Tunnel' }              # Tunnel on another port
+            New-ForeignRealServer $web 10.0.1.3 80 @{ Weight = 100000 }                            # weight above 65535
+            New-ForeignRealServer $web 10.0.1.4 80 @{ ForwardingMethod = 'Masquerade'; UpperThreshold = [uint32]3000000000; LowerThreshold = 5 }
+            New-ForeignRealServer $web 10.0.1.5 80 @{ ForwardingMethod = 'Local' }                 # Local, which ipvsadm cannot set
+            New-ForeignRealServer $web 10.0.1.6 80 @{ ForwardingMethod = 'Tunnel'; TunnelType = 'Gre'; TunnelChecksum = 'RemoteChecksum' }
+            New-ForeignRealServer $web 10.0.1.7 0 @{ ForwardingMethod = 'Masquerade' }             # port 0 on a :80 service
+            New-ForeignRealServer $sticky 10.0.1.8 8443 @{ Weight = 70000 }
+            New-ForeignRealServer $onePacket 10.0.1.9 80
+            New-ForeignRealServer $multicast 10.0.1.10 80
+        )
+        Write-ForeignTable $ns @($web, $sticky, $onePacket, $anyPort, $multicast) $foreign
+        $written = Get-IpvsadmRule $ns
+        $doc1 = Join-Path $TestDrive 'foreign-1.json'
+        $doc2 = Join-Path $TestDrive 'foreign-2.json'
+    }
+    AfterAll {
+        if ($ns) { Remove-TestNamespace $ns }
+    }
+
     It 'is what the kernel holds (ipvsadm reads it back)' {
         $written | Should -Contain '-A -t 10.0.0.2:443 -s rr -p 3456000'
         $written | Should -Contain '-A -t 10.0.0.3:80 -s rr -o'
@@ -170,7 +171,7 @@ Describe 'A foreign table' -Tag Kernel -Skip:$skipKernel {
         $p = $Params.Clone(); $p.NetNamespace = $ns
         if ($Command -ne 'Get-LvsRealServer') { $p.Confirm = $false }
         $err = Get-CmdletError $Command $p
-        Assert-LvsError $err $Id 'InvalidArgument'
+        Assert-LvsError $err "$Id,LvsTools.Commands.$($Command -replace '-', '')Command" 'InvalidArgument'
         Get-IpvsadmRule $ns | Should -Be $before
     }
 }
