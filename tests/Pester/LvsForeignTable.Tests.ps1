@@ -128,9 +128,9 @@ Describe 'A foreign table' -Tag Kernel -Skip:$skipKernel {
         $errors | Should -BeNullOrEmpty
         $after = Get-IpvsadmRule $ns
         # Every -a line differs only in its weight, now 0; the -A lines are untouched.
-        $expected = @($before | ForEach-Object { if ($_ -like '-a *') { $_ -replace '-w \d+', '-w 0' } else { $_ } } | Sort-Object)
+        $expected = @($before | ForEach-Object { if ($_ -clike '-a *') { $_ -replace '-w \d+', '-w 0' } else { $_ } } | Sort-Object)
         $after | Should -Be $expected
-        ($after | Where-Object { $_ -like '-a *' }) | Should -HaveCount 10
+        ($after | Where-Object { $_ -clike '-a *' }) | Should -HaveCount 10
         # Local forwarding, remote checksum and thresholds are not in ipvsadm -S: read them back.
         $by = @{}; foreach ($r in Get-LvsRealServer -NetNamespace $ns -VirtualAddress 10.0.0.1 -VirtualPort 80) { $by["$($r.Address)"] = $r }
         $by['10.0.1.5'].ForwardingMethod | Should -Be ([LvsTools.ForwardingMethod]::Local)
@@ -144,7 +144,7 @@ Describe 'A foreign table' -Tag Kernel -Skip:$skipKernel {
         $svc | Should -Contain '-A -t 10.0.0.3:80 -s wrr -o'
     }
 
-    It 'still refuses the same values when a user asks to create them, sending nothing' -ForEach @(
+    It '<Command> still refuses with <Id> what a user asks to create, sending nothing' -ForEach @(
         @{ Command = 'New-LvsService'; Params = @{ VirtualAddress = '10.0.9.1'; Port = 80; PersistenceTimeout = [timespan]::FromDays(40) }; Id = 'InvalidPersistenceTimeout' }
         @{ Command = 'New-LvsService'; Params = @{ VirtualAddress = '10.0.9.1'; Port = 80; OnePacket = $true }; Id = 'InvalidOnePacket' }
         @{ Command = 'New-LvsService'; Params = @{ VirtualAddress = '10.0.9.1'; Port = 0 }; Id = 'InvalidPort' }
