@@ -81,6 +81,7 @@ public sealed class AddLvsVirtualIpCommand : LvsCmdlet
         try
         {
             var key = new NetNamespaceKey(NetNamespace);
+            Namespace.Verify(); // a namespace deleted or replaced mid-pipeline: NetNamespaceNotFound, not a plan against a ghost
             if (!_contexts.TryGetValue(key, out var context))
                 _contexts[key] = context = new VirtualIpPlanContext(Route);
             request = VirtualIpPlanner.Plan(context, new VirtualIpSpec
@@ -133,6 +134,12 @@ public sealed class AddLvsVirtualIpCommand : LvsCmdlet
                     if (added[(r.InterfaceIndex, r.Address, r.PrefixLength)].FirstOrDefault() is { } alias)
                         WriteObject(alias);
                 }
+            }
+            catch (LvsException e) when (e.ErrorId == "NetNamespaceNotFound")
+            {
+                // Nothing of the batch reached the namespace: each address gets its own error.
+                foreach (var r in requests)
+                    WriteLvsError(e, $"{r.Address}/{r.PrefixLength} on {r.InterfaceName}", Ids);
             }
             catch (Exception e)
             {
