@@ -139,7 +139,8 @@ public sealed class AddLvsVirtualIpCommand : LvsCmdlet
             {
                 // Nothing of the batch reached the namespace: each address gets its own error.
                 foreach (var r in requests)
-                    WriteLvsError(e, $"{r.Address}/{r.PrefixLength} on {r.InterfaceName}", Ids);
+                    WriteLvsError(new LvsException(e.Kind, e.ErrorId, $"{r.Address}/{r.PrefixLength} on {r.InterfaceName} was not added: {e.Message}",
+                        $"{r.Address}/{r.PrefixLength} on {r.InterfaceName}", e), null, Ids);
             }
             catch (Exception e)
             {
