@@ -81,7 +81,6 @@ public sealed class AddLvsVirtualIpCommand : LvsCmdlet
         try
         {
             var key = new NetNamespaceKey(NetNamespace);
-            Namespace.Verify(); // a namespace deleted or replaced mid-pipeline: NetNamespaceNotFound, not a plan against a ghost
             if (!_contexts.TryGetValue(key, out var context))
                 _contexts[key] = context = new VirtualIpPlanContext(Route);
             request = VirtualIpPlanner.Plan(context, new VirtualIpSpec

@@ -161,6 +161,9 @@ public abstract class LvsCmdlet : PSCmdlet, IDisposable
         foreach (var c in _ipvs.Values)
             c.Dispose();
         _ipvs.Clear();
+        foreach (var ns in _namespaces.Values)
+            ns.Dispose();
+        _namespaces.Clear();
         DisposeClients();
         _stop.Dispose();
         GC.SuppressFinalize(this);
