@@ -10,61 +10,188 @@ namespace LvsTools.Core;
 /// thread and every other thread stay where they are. Sockets opened there stay bound to that namespace;
 /// files under /proc/sys/net opened there show that namespace's values.
 /// </summary>
-public sealed partial class NetNamespace : IEquatable<NetNamespace>
+public sealed partial class NetNamespace : IEquatable<NetNamespace>, IDisposable
 {
     /// <summary>The namespace of the calling process (no switch at all).</summary>
-    public static readonly NetNamespace Current = new(null, null);
+    public static readonly NetNamespace Current = new(null, null, null, null);
 
-    private NetNamespace(string? name, string? path)
+    // An open descriptor of the namespace resolved: it keeps that namespace, and so its inode number, alive.
+    // Without it a namespace deleted and re-created at once could get the freed number back, and the check
+    // of Identity would take the new namespace for the old one.
+    private readonly Microsoft.Win32.SafeHandles.SafeFileHandle? _pin;
+
+    private NetNamespace(string? name, string? path, ulong? identity, Microsoft.Win32.SafeHandles.SafeFileHandle? pin)
     {
         Name = name;
         Path = path;
+        Identity = identity;
+        _pin = pin;
     }
 
     /// <summary>The name given (`ip netns` name or path); null for the current namespace.</summary>
     public string? Name { get; }
 
-    /// <summary>The file that identifies the namespace; null for the current namespace.</summary>
+    /// <summary>The file that identifies the namespace (/run/netns/NAME or /proc/PID/ns/net); null for the current namespace.</summary>
     public string? Path { get; }
+
+    /// <summary>
+    /// The namespace's nsfs inode number (what `readlink /proc/PID/ns/net` prints as net:[N], and `ls -i` shows
+    /// for /run/netns/NAME), taken when the name was resolved. Every entry into the namespace checks it again,
+    /// so a namespace deleted, or deleted and re-created under the same name, is never written to by mistake.
+    /// Null for the current namespace, which cannot disappear.
+    /// </summary>
+    public ulong? Identity { get; }
 
     public bool IsCurrent => Path is null;
 
     /// <summary>
     /// Validates a name or path. Names are looked up under /run/netns; paths must be /proc/PID/ns/net
-    /// (PID may be "self" or "thread-self") or /run/netns/NAME. Nothing outside those can be named.
+    /// (PID may be "self" or "thread-self") or /run/netns/NAME (/var/run/netns/NAME is the same file).
+    /// Nothing outside those can be named.
     /// </summary>
     public static NetNamespace Resolve(string? nameOrPath)
     {
         if (string.IsNullOrEmpty(nameOrPath))
             return Current;
-        string path;
+        var path = PathOf(nameOrPath);
+        int fd = OpenFd(path, nameOrPath, vanished: false);
+        var pin = new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true);
+        try
+        {
+            return new NetNamespace(nameOrPath, path, IdentityOf(fd, path, nameOrPath), pin);
+        }
+        catch
+        {
+            pin.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Lets the namespace go (the descriptor that pinned it); the object cannot enter it afterwards.</summary>
+    public void Dispose() => _pin?.Dispose();
+
+    /// <summary>
+    /// The file a name or path stands for: "f5", "/run/netns/f5" and "/var/run/netns/f5" all give /run/netns/f5.
+    /// </summary>
+    /// <exception cref="LvsException">InvalidNetNamespace.</exception>
+    public static string PathOf(string nameOrPath)
+    {
         if (nameOrPath.StartsWith('/'))
         {
             if (ProcPath().IsMatch(nameOrPath))
-                path = nameOrPath;
-            else if (RunPath().Match(nameOrPath) is { Success: true } m && ValidName(m.Groups[1].Value))
-                path = nameOrPath;
-            else
-                throw LvsException.Invalid("InvalidNetNamespace",
-                    $"'{nameOrPath}' is not a network namespace: give a name from /run/netns or a /proc/PID/ns/net path.", nameOrPath);
+                return nameOrPath;
+            if (RunPath().Match(nameOrPath) is { Success: true } m && ValidName(m.Groups[1].Value))
+                return "/run/netns/" + m.Groups[1].Value;
+            throw LvsException.Invalid("InvalidNetNamespace",
+                $"'{nameOrPath}' is not a network namespace: give a name from /run/netns or a /proc/PID/ns/net path.", nameOrPath);
         }
-        else
-        {
-            if (!ValidName(nameOrPath))
-                throw LvsException.Invalid("InvalidNetNamespace",
-                    $"'{nameOrPath}' is not a valid network namespace name (letters, digits, '.', '_', '-', '@', at most 255 characters, not '.' or '..').", nameOrPath);
-            path = "/run/netns/" + nameOrPath;
-        }
-        if (!File.Exists(path))
+        if (!ValidName(nameOrPath))
+            throw LvsException.Invalid("InvalidNetNamespace",
+                $"'{nameOrPath}' is not a valid network namespace name (letters, digits, '.', '_', '-', '@', at most 255 characters, not '.' or '..').", nameOrPath);
+        return "/run/netns/" + nameOrPath;
+    }
+
+    /// <summary>
+    /// Whether two spellings name the same namespace: null or "" is the current one; "f5", "/run/netns/f5" and
+    /// "/var/run/netns/f5" are one; so are two paths (a /proc/PID/ns/net and a /run/netns name, say) that lead
+    /// to the same namespace now.
+    /// </summary>
+    public static bool Same(string? a, string? b)
+    {
+        if (string.IsNullOrEmpty(a) && string.IsNullOrEmpty(b))
+            return true;
+        string? pa = Canonical(a), pb = Canonical(b);
+        if (pa is not null && pa == pb)
+            return true;
+        ulong? ia = CurrentIdentity(pa, a), ib = CurrentIdentity(pb, b);
+        return ia is not null && ia == ib;
+    }
+
+    private static string? Canonical(string? nameOrPath)
+    {
+        if (string.IsNullOrEmpty(nameOrPath))
+            return null;
+        try { return PathOf(nameOrPath); }
+        catch (LvsException) { return nameOrPath; }
+    }
+
+    // The identity a spelling leads to now (the process's own namespace for null), or null when it leads nowhere.
+    private static ulong? CurrentIdentity(string? path, string? given)
+    {
+        path ??= "/proc/self/ns/net";
+        try { return Open(path, given ?? "(current)", vanished: false, fd => IdentityOf(fd, path, given ?? "(current)")); }
+        catch (LvsException) { return null; }
+    }
+
+    /// <summary>
+    /// Checks that the name still leads to the namespace it led to when resolved.
+    /// Costs one open, one statx and one close (about 0.1 ms measured on a loaded host), once per write or batch.
+    /// </summary>
+    /// <exception cref="LvsException">NetNamespaceNotFound: the namespace was deleted or replaced while the command ran.</exception>
+    public void Verify()
+    {
+        if (IsCurrent)
+            return;
+        Open(Path!, Name!, vanished: true, fd => { Check(fd); return 0; });
+    }
+
+    private void Check(int fd)
+    {
+        var now = IdentityOf(fd, Path!, Name!);
+        if (Identity is { } then && now != then)
             throw new LvsException(LvsErrorKind.NotFound, "NetNamespaceNotFound",
-                $"Network namespace '{nameOrPath}' does not exist ({path} not found).", nameOrPath);
-        return new NetNamespace(nameOrPath, path);
+                $"Network namespace '{Name}' disappeared while the command ran: {Path} now leads to another namespace " +
+                $"(net:[{now}], not net:[{then}]), so nothing more is done there. Run the command again to act in the new one.", Name);
+    }
+
+    private static T Open<T>(string path, string name, bool vanished, Func<int, T> use)
+    {
+        int fd = OpenFd(path, name, vanished);
+        try
+        {
+            return use(fd);
+        }
+        finally
+        {
+            Native.close(fd);
+        }
+    }
+
+    private static int OpenFd(string path, string name, bool vanished)
+    {
+        int fd = Native.open(path, Native.O_RDONLY | Native.O_CLOEXEC);
+        if (fd < 0)
+        {
+            int errno = Native.LastErrno;
+            if (errno is Errno.ENOENT or Errno.ESRCH)
+                throw new LvsException(LvsErrorKind.NotFound, "NetNamespaceNotFound", vanished
+                    ? $"Network namespace '{name}' disappeared while the command ran ({path} no longer exists); nothing more is done there."
+                    : $"Network namespace '{name}' does not exist ({path} not found).", name);
+            throw new LvsException(Errno.Kind(errno), "NetNamespaceOpenFailed",
+                $"Cannot open network namespace '{name}' ({path}): {Errno.Describe(errno)}.", name);
+        }
+        return fd;
+    }
+
+    // The nsfs inode of an open namespace file (fstat's st_ino; `readlink /proc/PID/ns/net` prints it as net:[N]).
+    // A file that is not a namespace (a plain file bind-mounted under /run/netns, say) fails setns later.
+    private static unsafe ulong IdentityOf(int fd, string path, string name)
+    {
+        byte* buf = stackalloc byte[256];
+        if (Native.statx(fd, "", Native.AT_EMPTY_PATH, Native.STATX_INO, buf) != 0)
+        {
+            int errno = Native.LastErrno;
+            throw new LvsException(Errno.Kind(errno), "NetNamespaceOpenFailed",
+                $"Cannot read the identity of network namespace '{name}' ({path}): {Errno.Describe(errno)}.", name);
+        }
+        return *(ulong*)(buf + 32);
     }
 
     private static bool ValidName(string name) =>
         name.Length is > 0 and <= 255 && name is not "." and not ".." && NameChars().IsMatch(name);
 
     /// <summary>Runs <paramref name="work"/> inside the namespace and returns its result.</summary>
+    /// <exception cref="LvsException">NetNamespaceNotFound when the namespace was deleted or replaced since it was resolved.</exception>
     public T Run<T>(Func<T> work)
     {
         if (IsCurrent)
@@ -93,37 +220,29 @@ public sealed partial class NetNamespace : IEquatable<NetNamespace>
     /// <summary>Runs <paramref name="work"/> inside the namespace.</summary>
     public void Run(Action work) => Run(() => { work(); return 0; });
 
-    /// <summary>Opens a netlink connection whose sockets live in this namespace.</summary>
+    /// <summary>
+    /// Opens a netlink connection whose sockets live in this namespace. Every socket it opens (the first, and any
+    /// reopened after a timeout or ENOBUFS) is opened only after the namespace's identity is checked again.
+    /// </summary>
     public NetlinkConnection Connect(NetlinkProtocol protocol) =>
         new(() => Run<INetlinkTransport>(() => NetlinkSocket.Open(protocol)));
 
     // Only ever called on a thread of our own, which ends right after: the caller's thread never moves.
-    private void Enter()
+    // The file descriptor checked is the one entered, so no replacement can slip in between.
+    private void Enter() => Open(Path!, Name!, vanished: Identity is not null, fd =>
     {
-        int fd = Native.open(Path!, Native.O_RDONLY | Native.O_CLOEXEC);
-        if (fd < 0)
+        Check(fd);
+        if (Native.setns(fd, Native.CLONE_NEWNET) != 0)
         {
             int errno = Native.LastErrno;
-            throw new LvsException(Errno.Kind(errno), errno == Errno.ENOENT ? "NetNamespaceNotFound" : "NetNamespaceOpenFailed",
-                $"Cannot open network namespace '{Name}' ({Path}): {Errno.Describe(errno)}.", Name);
+            throw new LvsException(Errno.Kind(errno), errno is Errno.EPERM ? "PermissionDenied" : "NetNamespaceEnterFailed",
+                $"Cannot enter network namespace '{Name}': {Errno.Describe(errno)}" +
+                (errno == Errno.EPERM ? " (CAP_SYS_ADMIN is needed: run as root)." : "."), Name);
         }
-        try
-        {
-            if (Native.setns(fd, Native.CLONE_NEWNET) != 0)
-            {
-                int errno = Native.LastErrno;
-                throw new LvsException(Errno.Kind(errno), errno is Errno.EPERM ? "PermissionDenied" : "NetNamespaceEnterFailed",
-                    $"Cannot enter network namespace '{Name}': {Errno.Describe(errno)}" +
-                    (errno == Errno.EPERM ? " (CAP_SYS_ADMIN is needed: run as root)." : "."), Name);
-            }
-        }
-        finally
-        {
-            Native.close(fd);
-        }
-    }
+        return 0;
+    });
 
-    public bool Equals(NetNamespace? other) => other is not null && Path == other.Path;
+    public bool Equals(NetNamespace? other) => other is not null && Path == other.Path && Identity == other.Identity;
     public override bool Equals(object? obj) => Equals(obj as NetNamespace);
     public override int GetHashCode() => Path?.GetHashCode() ?? 0;
     public override string ToString() => Name ?? "(current)";

@@ -265,6 +265,8 @@ public static class LvsConfigurationSync
     public static LvsApplyResult Apply(IReadOnlyList<LvsPlanStep> steps, IpvsClient ipvs, RouteClient? route, SysctlStore? sysctl,
         Action<int, int>? progress = null, CancellationToken cancellation = default)
     {
+        if (sysctl is not null)
+            CheckSysctlScope(steps, sysctl); // before the first request, not half-way
         var watch = Stopwatch.StartNew();
         long before = ipvs.Connection.RequestsSent + (route?.Connection.RequestsSent ?? 0);
         var ipvsSteps = steps.Where(s => s.Ipvs is not null).ToList();
@@ -319,4 +321,18 @@ public static class LvsConfigurationSync
             Elapsed = watch.Elapsed,
         };
     }
+
+    /// <summary>
+    /// Refuses the plan when it sets a host-wide sysctl through a store bound to a named namespace without
+    /// <see cref="SysctlStore.AllowHostWide"/> (SysctlNotNamespaced): checked before anything is sent.
+    /// </summary>
+    public static void CheckSysctlScope(IEnumerable<LvsPlanStep> steps, SysctlStore sysctl)
+    {
+        foreach (var step in steps)
+            if (step.Sysctl is { } s)
+                sysctl.CheckScope(s.Name);
+    }
+
+    /// <summary>Whether a step sets a host-wide sysctl (one that is not per network namespace).</summary>
+    public static bool IsHostWide(LvsPlanStep step) => step.Sysctl is { } s && s.Name.Scope == SysctlScope.Host;
 }

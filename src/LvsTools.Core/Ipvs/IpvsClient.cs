@@ -246,6 +246,7 @@ public sealed class IpvsClient : IDisposable
         operation.Validate();
         var w = new NetlinkWriter(256);
         operation.Write(w, FamilyId);
+        Namespace.Verify();
         try
         {
             _connection.Execute(w, operation.CommandName);
@@ -289,6 +290,7 @@ public sealed class IpvsClient : IDisposable
         string name = operations.Count > 0 && operations.All(o => o.Command == operations[0].Command)
             ? operations[0].CommandName
             : "IPVS batch";
+        Namespace.Verify();
         return _connection.Batch(w, name, progress: progress, cancellation: cancellation);
     }
 

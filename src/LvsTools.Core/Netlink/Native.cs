@@ -16,7 +16,7 @@ internal static unsafe class Native
     public const int MSG_TRUNC = 0x20, MSG_DONTWAIT = 0x40;
     public const short POLLIN = 1;
     public const int CLONE_NEWNET = 0x40000000;
-    public const int O_RDONLY = 0, O_CLOEXEC = 0x80000;
+    public const int O_RDONLY = 0, O_WRONLY = 1, O_CLOEXEC = 0x80000;
 
     [StructLayout(LayoutKind.Sequential)]
     public struct SockaddrNl
@@ -67,6 +67,16 @@ internal static unsafe class Native
 
     [DllImport(Libc, SetLastError = true)]
     public static extern int geteuid();
+
+    [DllImport(Libc, SetLastError = true)]
+    public static extern nint write(int fd, byte* buf, nint len);
+
+    public const int AT_EMPTY_PATH = 0x1000, STATX_INO = 0x100;
+
+    /// <summary>statx(2); with AT_EMPTY_PATH and an empty path it describes the open file <paramref name="dirfd"/>.
+    /// The buffer is a struct statx (256 bytes); stx_ino is the u64 at offset 32.</summary>
+    [DllImport(Libc, SetLastError = true, CharSet = CharSet.Ansi)]
+    public static extern int statx(int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mask, byte* buf);
 
     public static int LastErrno => Marshal.GetLastPInvokeError();
 }

@@ -159,6 +159,7 @@ public sealed class RouteClient : IDisposable
     {
         _writer.Reset();
         request.Write(_writer, RTM_NEWADDR, NetlinkFlags.Create | NetlinkFlags.Excl);
+        Namespace.Verify();
         _connection.Execute(_writer, "RTM_NEWADDR");
     }
 
@@ -167,6 +168,7 @@ public sealed class RouteClient : IDisposable
     {
         _writer.Reset();
         request.Write(_writer, RTM_DELADDR, NetlinkFlags.None);
+        Namespace.Verify();
         _connection.Execute(_writer, "RTM_DELADDR");
     }
 
@@ -178,6 +180,7 @@ public sealed class RouteClient : IDisposable
         var w = new NetlinkWriter(requests.Count * 64 + 64);
         foreach (var r in requests)
             r.Write(w, RTM_NEWADDR, NetlinkFlags.Create | NetlinkFlags.Excl);
+        Namespace.Verify();
         return _connection.Batch(w, "RTM_NEWADDR", progress: progress, cancellation: cancellation);
     }
 

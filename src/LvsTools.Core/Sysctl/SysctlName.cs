@@ -60,6 +60,65 @@ public sealed class SysctlName : IEquatable<SysctlName>
 
     public bool HasWildcards => Components.Any(c => c.IndexOfAny(['*', '?', '[']) >= 0);
 
+    /// <summary>
+    /// Whether the key belongs to one network namespace or to the whole host. Only keys under net.* can be
+    /// per-namespace (kernel.*, vm.*, fs.*, dev.*, user.*, abi.*, debug.* never are); under net.*, the keys in
+    /// <see cref="HostWideNetKeys"/> are host-wide as well.
+    /// </summary>
+    public SysctlScope Scope => IsHostWide(Components) ? SysctlScope.Host : SysctlScope.NetNamespace;
+
+    /// <summary>
+    /// The keys under net.* that are not per network namespace, measured on Linux 6.18 by listing /proc/sys/net
+    /// from the initial namespace and from a new one (`ip netns exec`): the initial namespace's own tables
+    /// (net.core.netdev_max_backlog, net.ipv4.tcp_mem, net.ipv4.route.gc_thresh, the neighbour tables' defaults
+    /// ...), which a new namespace does not show at all, and the host-wide values a new namespace shows read-only
+    /// (net.core.rmem_max, net.netfilter.nf_conntrack_max ...). '*' stands for any one component.
+    /// Everything else under net.* is the namespace's own (net.ipv4.ip_forward, net.ipv4.conf.*, net.ipv4.vs.*).
+    /// </summary>
+    public static IReadOnlyList<string> HostWideNetKeys { get; } =
+    [
+        "net.core.bpf_jit_enable", "net.core.bpf_jit_harden", "net.core.bpf_jit_kallsyms", "net.core.bpf_jit_limit",
+        "net.core.busy_poll", "net.core.busy_read", "net.core.default_qdisc", "net.core.dev_weight",
+        "net.core.dev_weight_rx_bias", "net.core.dev_weight_tx_bias", "net.core.devconf_inherit_init_net",
+        "net.core.fb_tunnels_only_for_init_net", "net.core.flow_limit_cpu_bitmap", "net.core.flow_limit_table_len",
+        "net.core.gro_normal_batch", "net.core.high_order_alloc_disable", "net.core.max_skb_frags", "net.core.mem_pcpu_rsv",
+        "net.core.message_burst", "net.core.message_cost", "net.core.netdev_budget", "net.core.netdev_budget_usecs",
+        "net.core.netdev_max_backlog", "net.core.netdev_rss_key", "net.core.netdev_tstamp_prequeue",
+        "net.core.netdev_unregister_timeout_secs", "net.core.rps_sock_flow_entries", "net.core.skb_defer_max",
+        "net.core.warnings", "net.core.rmem_default", "net.core.rmem_max", "net.core.wmem_default", "net.core.wmem_max",
+        "net.ipv4.cipso_cache_bucket_size", "net.ipv4.cipso_cache_enable", "net.ipv4.cipso_rbm_optfmt",
+        "net.ipv4.cipso_rbm_strictvalid", "net.ipv4.fib_sync_mem", "net.ipv4.inet_peer_maxttl", "net.ipv4.inet_peer_minttl",
+        "net.ipv4.inet_peer_threshold", "net.ipv4.ipfrag_secret_interval", "net.ipv4.neigh.default.*",
+        "net.ipv4.route.error_burst", "net.ipv4.route.error_cost", "net.ipv4.route.gc_elasticity", "net.ipv4.route.gc_interval",
+        "net.ipv4.route.gc_min_interval", "net.ipv4.route.gc_min_interval_ms", "net.ipv4.route.gc_thresh",
+        "net.ipv4.route.gc_timeout", "net.ipv4.route.max_size", "net.ipv4.route.redirect_load", "net.ipv4.route.redirect_number",
+        "net.ipv4.route.redirect_silence", "net.ipv4.tcp_available_ulp", "net.ipv4.tcp_low_latency", "net.ipv4.tcp_max_orphans",
+        "net.ipv4.tcp_mem", "net.ipv4.udp_mem", "net.ipv4.tcp_allowed_congestion_control",
+        "net.ipv4.tcp_available_congestion_control",
+        "net.ipv6.calipso_cache_bucket_size", "net.ipv6.calipso_cache_enable", "net.ipv6.ip6frag_secret_interval",
+        "net.ipv6.mld_max_msf", "net.ipv6.mld_qrv", "net.ipv6.neigh.default.*",
+        "net.netfilter.nf_conntrack_buckets", "net.netfilter.nf_conntrack_expect_max", "net.netfilter.nf_conntrack_max",
+        "net.netfilter.nf_log_all_netns", "net.nf_conntrack_max",
+    ];
+
+    /// <summary>The scope of a dotted or slashed key; Host for anything that is not a valid key.</summary>
+    public static SysctlScope ScopeOf(string name)
+    {
+        try { return Parse(name, allowWildcards: true).Scope; }
+        catch (LvsException) { return SysctlScope.Host; }
+    }
+
+    private static readonly HashSet<string> HostWideExact = HostWideNetKeys.Where(k => !k.Contains('*')).ToHashSet(StringComparer.Ordinal);
+    private static readonly string[] HostWidePrefixes = HostWideNetKeys.Where(k => k.EndsWith(".*", StringComparison.Ordinal)).Select(k => k[..^1]).ToArray();
+
+    private static bool IsHostWide(IReadOnlyList<string> components)
+    {
+        if (components.Count == 0 || components[0] != "net")
+            return true;
+        var dotted = string.Join('.', components);
+        return HostWideExact.Contains(dotted) || HostWidePrefixes.Any(p => dotted.StartsWith(p, StringComparison.Ordinal));
+    }
+
     private static LvsException Invalid(string name, string why) =>
         LvsException.Invalid("InvalidSysctlName", $"'{name}' is not a valid sysctl name: {why}.", name);
 
@@ -67,4 +126,13 @@ public sealed class SysctlName : IEquatable<SysctlName>
     public override bool Equals(object? obj) => Equals(obj as SysctlName);
     public override int GetHashCode() => Path.GetHashCode();
     public override string ToString() => Dotted;
+}
+
+/// <summary>Where a kernel parameter applies.</summary>
+public enum SysctlScope
+{
+    /// <summary>One network namespace: each namespace has its own value (net.ipv4.ip_forward).</summary>
+    NetNamespace,
+    /// <summary>The whole host, whichever namespace it is read or written from (kernel.*, vm.*, net.core.rmem_max).</summary>
+    Host,
 }

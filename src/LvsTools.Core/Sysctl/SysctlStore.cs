@@ -21,6 +21,12 @@ public sealed class SysctlStore
 
     public NetNamespace Namespace { get; }
 
+    /// <summary>
+    /// The caller knows that host-wide keys (see <see cref="SysctlName.Scope"/>) change the whole host and means it,
+    /// even though this store is bound to a named network namespace (the cmdlets' -HostWide).
+    /// </summary>
+    public bool AllowHostWide { get; init; }
+
     private string FileOf(SysctlName name) => _root + "/" + string.Join('/', name.Components);
 
     /// <summary>Reads one key. Equivalent to: sysctl -n NAME.</summary>
@@ -47,37 +53,112 @@ public sealed class SysctlStore
     /// <summary>Whether a key exists (in the namespace).</summary>
     public bool Exists(SysctlName name) => Namespace.Run(() => File.Exists(FileOf(name)));
 
-    /// <summary>Writes one key and returns what it reads back. Equivalent to: sysctl -w NAME=VALUE.</summary>
-    public SysctlEntry Set(SysctlName name, string value) => Namespace.Run(() =>
+    /// <summary>
+    /// Refuses a host-wide key (see <see cref="SysctlName.Scope"/>) in a store bound to a named network namespace,
+    /// unless <see cref="AllowHostWide"/> says the caller means the whole host. Writing kernel.printk_ratelimit
+    /// "in" a namespace would change it for every namespace.
+    /// </summary>
+    /// <exception cref="LvsException">SysctlNotNamespaced (OperationFailed: the key and value are each fine; the
+    /// combination with a namespace is not).</exception>
+    public void CheckScope(SysctlName name)
     {
-        var file = FileOf(name);
-        if (Directory.Exists(file))
-            throw LvsException.Invalid("SysctlIsDirectory", $"'{name.Dotted}' is a directory of keys, not a key.", name.Dotted);
-        if (!File.Exists(file))
-            throw NotFound(name);
-        if (value.Contains('\n') || value.Contains('\0'))
-            throw LvsException.Invalid("InvalidSysctlValue", $"The value for '{name.Dotted}' contains a line break or NUL.", value);
+        if (Namespace.IsCurrent || AllowHostWide || name.Scope == SysctlScope.NetNamespace)
+            return;
+        throw new LvsException(LvsErrorKind.OperationFailed, "SysctlNotNamespaced",
+            $"Sysctl '{name.Dotted}' is host-wide, not per network namespace: setting it with -NetNamespace '{Namespace.Name}' would change it " +
+            "for the whole host and every namespace. Set it without -NetNamespace, or add -HostWide to say that the whole host is meant.", name.Dotted);
+    }
+
+    /// <summary>Writes one key and returns what it reads back. Equivalent to: sysctl -w NAME=VALUE.</summary>
+    /// <exception cref="LvsException">SysctlNotNamespaced, SysctlNotFound, SysctlReadOnly, SysctlCapabilityMissing,
+    /// PermissionDenied, InvalidSysctlValue (the kernel refused the value), SysctlWriteFailed.</exception>
+    public SysctlEntry Set(SysctlName name, string value)
+    {
+        CheckScope(name);
+        return Namespace.Run(() =>
+        {
+            var file = FileOf(name);
+            if (Directory.Exists(file))
+                throw LvsException.Invalid("SysctlIsDirectory", $"'{name.Dotted}' is a directory of keys, not a key.", name.Dotted);
+            if (!File.Exists(file))
+                throw NotFound(name);
+            if (value.Contains('\n') || value.Contains('\0'))
+                throw LvsException.Invalid("InvalidSysctlValue", $"The value {Shorten(value)} for '{name.Dotted}' contains a line break or NUL.", name.Dotted);
+            Write(file, name, value);
+            return Read(name, throwOnError: true)!;
+        });
+    }
+
+    // open + write through libc, so that the exact errno (EACCES, EPERM, EINVAL ...) decides the message.
+    private unsafe void Write(string file, SysctlName name, string value)
+    {
+        int fd = Netlink.Native.open(file, Netlink.Native.O_WRONLY | Netlink.Native.O_CLOEXEC);
+        if (fd < 0)
+            throw WriteFailure(Netlink.Native.LastErrno, file, name, value);
         try
         {
-            using var fs = new FileStream(file, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, 1, FileOptions.None);
             var bytes = Encoding.UTF8.GetBytes(value + "\n");
-            fs.Write(bytes);
-            fs.Flush();
+            fixed (byte* p = bytes)
+            {
+                nint n = Netlink.Native.write(fd, p, bytes.Length);
+                if (n < 0)
+                    throw WriteFailure(Netlink.Native.LastErrno, file, name, value);
+            }
         }
-        catch (UnauthorizedAccessException e)
+        finally
         {
-            throw new LvsException(LvsErrorKind.PermissionDenied, "PermissionDenied",
-                $"Cannot write sysctl '{name.Dotted}': permission denied (writing kernel parameters needs root).", name.Dotted, e);
+            Netlink.Native.close(fd);
         }
-        catch (IOException e)
+    }
+
+    private LvsException WriteFailure(int errno, string file, SysctlName name, string value)
+    {
+        string where = Namespace.IsCurrent ? "" : $" in network namespace '{Namespace.Name}'";
+        bool root = Netlink.Native.geteuid() == 0;
+        bool readOnly = !OperatingSystem.IsWindows() && File.Exists(file) && (File.GetUnixFileMode(file) & UnixFileMode.UserWrite) == 0;
+        switch (errno)
         {
-            int errno = e.HResult & 0xffff;
-            throw new LvsException(errno == Netlink.Errno.EINVAL ? LvsErrorKind.InvalidArgument : LvsErrorKind.OperationFailed,
-                errno == Netlink.Errno.EINVAL ? "InvalidSysctlValue" : "SysctlWriteFailed",
-                $"The kernel refused '{value}' for sysctl '{name.Dotted}': {e.Message}", value, e);
+            case Netlink.Errno.EACCES or Netlink.Errno.EPERM when readOnly:
+                return new LvsException(LvsErrorKind.OperationFailed, "SysctlReadOnly",
+                    $"Sysctl '{name.Dotted}' is read-only{where}" +
+                    (name.Scope == SysctlScope.Host && !Namespace.IsCurrent
+                        ? ": it is a host-wide value, which a network namespace only shows; set it without -NetNamespace."
+                        : ": the kernel does not let anyone change it."), name.Dotted);
+            case Netlink.Errno.EACCES or Netlink.Errno.EPERM when !root:
+                return new LvsException(LvsErrorKind.PermissionDenied, "PermissionDenied",
+                    $"Cannot write sysctl '{name.Dotted}'{where}: permission denied (writing kernel parameters needs root).", name.Dotted);
+            case Netlink.Errno.EACCES or Netlink.Errno.EPERM:
+                string cap = name.Components[0] == "net" ? "CAP_NET_ADMIN" : "CAP_SYS_ADMIN";
+                return new LvsException(LvsErrorKind.PermissionDenied, "SysctlCapabilityMissing",
+                    $"Cannot write sysctl '{name.Dotted}'{where}: the process runs as root but without the capability the kernel asks for " +
+                    $"({cap}; effective capabilities {EffectiveCapabilities()}). Run it with full root capabilities (not in a restricted container or under capsh --drop).", name.Dotted);
+            case Netlink.Errno.EINVAL or Netlink.Errno.ERANGE:
+                return new LvsException(LvsErrorKind.InvalidArgument, "InvalidSysctlValue",
+                    $"The kernel refused value {Shorten(value)} for '{name.Dotted}'{where} ({Netlink.Errno.Name(errno)}: out of range or not of the key's type).", name.Dotted);
+            case Netlink.Errno.ENOENT:
+                return NotFound(name);
+            default:
+                return new LvsException(Netlink.Errno.Kind(errno), "SysctlWriteFailed",
+                    $"Writing {Shorten(value)} to sysctl '{name.Dotted}'{where} failed: {Netlink.Errno.Describe(errno)}.", name.Dotted);
         }
-        return Read(name, throwOnError: true)!;
-    });
+    }
+
+    private static string EffectiveCapabilities()
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("CapEff:", StringComparison.Ordinal));
+            return line is null ? "unknown" : "0x" + line[7..].Trim();
+        }
+        catch (IOException) { return "unknown"; }
+    }
+
+    /// <summary>
+    /// A value as messages quote it: in quotes, and cut after 64 characters with the full length said
+    /// ('aaaa…(5000 characters)'), so that a huge value never floods a message.
+    /// </summary>
+    public static string Shorten(string value, int max = 64) =>
+        value.Length <= max ? $"'{value}'" : $"'{value[..max]}…({value.Length} characters)'";
 
     private SysctlEntry? Read(SysctlName name, bool throwOnError)
     {
@@ -177,5 +258,11 @@ public sealed class SysctlStore
 /// <summary>One kernel parameter and its value, as `sysctl NAME` prints it.</summary>
 public sealed record SysctlEntry(string Name, string Value, string? NetNamespace)
 {
+    /// <summary>
+    /// NetNamespace when the value belongs to the namespace it was read in; Host when it is the same for the whole
+    /// host, whatever <see cref="NetNamespace"/> says it was read from (kernel.*, vm.*, net.core.rmem_max ...).
+    /// </summary>
+    public SysctlScope Scope { get; init; } = SysctlName.ScopeOf(Name);
+
     public override string ToString() => $"{Name} = {Value}";
 }

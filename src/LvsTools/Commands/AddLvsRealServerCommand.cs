@@ -50,6 +50,8 @@ public sealed class AddLvsRealServerCommand : RealServerCommandBase
 
     protected override void ProcessRecord()
     {
+        if (!ActInServiceNamespace())
+            return;
         ServiceKey service;
         try
         {
@@ -78,7 +80,7 @@ public sealed class AddLvsRealServerCommand : RealServerCommandBase
                     TunnelType = TunnelType ?? (ForwardingMethod == ForwardingMethod.Tunnel && (TunnelPort is not null || TunnelChecksum is not null) ? LvsTools.TunnelType.IpIp : null),
                     TunnelPort = TunnelPort is { } tp ? IpvsParameters.Port(tp, "InvalidTunnelPort") : null,
                     TunnelChecksum = TunnelChecksum,
-                    NetNamespace = NetNamespace,
+                    NetNamespace = ItemNamespace,
                 };
             }
             catch (Exception e)

@@ -134,6 +134,13 @@ public sealed class AddLvsVirtualIpCommand : LvsCmdlet
                         WriteObject(alias);
                 }
             }
+            catch (LvsException e) when (e.ErrorId == "NetNamespaceNotFound")
+            {
+                // Nothing of the batch reached the namespace: each address gets its own error.
+                foreach (var r in requests)
+                    WriteLvsError(new LvsException(e.Kind, e.ErrorId, $"{r.Address}/{r.PrefixLength} on {r.InterfaceName} was not added: {e.Message}",
+                        $"{r.Address}/{r.PrefixLength} on {r.InterfaceName}", e), null, Ids);
+            }
             catch (Exception e)
             {
                 WriteLvsError(e, NetNamespace, Ids);

@@ -68,7 +68,7 @@ public sealed class GetLvsConnectionCommand : LvsCmdlet
     private Func<IPAddress, bool>? _client, _virtual, _destination;
     private WildcardPattern[]? _protocol, _state;
 
-    protected override void BeginProcessing()
+    protected override void Begin()
     {
         try
         {

@@ -34,6 +34,8 @@ public sealed class GetLvsRealServerCommand : RealServerCommandBase
         {
             ThrowLvsError(e);
         }
+        if (!ActInServiceNamespace())
+            return;
         List<LvsRealServer> servers;
         ServiceKey? key = null;
         try
@@ -50,7 +52,7 @@ public sealed class GetLvsRealServerCommand : RealServerCommandBase
         }
         catch (Exception e)
         {
-            WriteLvsError(key is null ? e : IpvsParameters.Contextualize(e, key), key?.ToString() ?? NetNamespace);
+            WriteLvsError(key is null ? e : IpvsParameters.Contextualize(e, key), key?.ToString() ?? ItemNamespace);
             return;
         }
         // Within a service, by address and port (the kernel lists newest first; ipvsadm -Ln sorts).

@@ -34,9 +34,12 @@ public abstract class RealServerChangeBase : RealServerCommandBase
         if (ParameterSetName == "InputObject")
         {
             foreach (var r in InputObject)
-                Process(r.Service, r);
+                if (ActIn(r.NetNamespace, r, $"Real server {r.Endpoint} of virtual service {r.Service}"))
+                    Process(r.Service, r);
             return;
         }
+        if (!ActInServiceNamespace())
+            return;
         ServiceKey service;
         LvsRealServer? current;
         try

@@ -40,6 +40,19 @@ public abstract class RealServerCommandBase : LvsCmdlet
 
     protected override string ErrorSubject => "LvsRealServer";
 
+    /// <summary>
+    /// Makes what follows act where the service comes from: a service given by -Service acts in the namespace it
+    /// was read from (NetNamespaceMismatch when -NetNamespace names another; false then, and the item is skipped),
+    /// key parameters in -NetNamespace's.
+    /// </summary>
+    protected bool ActInServiceNamespace()
+    {
+        if (ParameterSetName == "Service")
+            return ActIn(Service!.NetNamespace, Service, $"Virtual service {Service.Key}");
+        ActInParameterNamespace();
+        return true;
+    }
+
     /// <summary>The service key the parameters name (the piped service's, or the one built from key parameters).</summary>
     protected ServiceKey SelectedService() => ParameterSetName switch
     {

@@ -41,11 +41,13 @@ public sealed class RemoveLvsVirtualIpCommand : LvsCmdlet
     {
         if (ParameterSetName == "InputObject")
         {
-            // Each alias's namespace binds to -NetNamespace by property name, unless given on the command line.
+            // Each alias acts in the namespace it was read from, piped or given by parameter.
             foreach (var alias in InputObject)
-                Remove(alias);
+                if (ActIn(alias.NetNamespace, alias, $"Address {alias.Cidr} on {alias.InterfaceName}"))
+                    Remove(alias);
             return;
         }
+        ActInParameterNamespace();
         NetAlias? found;
         try
         {

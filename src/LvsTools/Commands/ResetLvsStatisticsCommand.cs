@@ -47,13 +47,16 @@ public sealed class ResetLvsStatisticsCommand : LvsCmdlet
         switch (ParameterSetName)
         {
             case "All":
+                ActInParameterNamespace();
                 Zero(null);
                 break;
             case "InputObject":
                 foreach (var s in InputObject)
-                    Zero(s.Key);
+                    if (ActIn(s.NetNamespace, s, $"Virtual service {s.Key}"))
+                        Zero(s.Key);
                 break;
             default:
+                ActInParameterNamespace();
                 ServiceKey key;
                 try
                 {

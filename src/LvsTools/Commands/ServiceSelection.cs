@@ -6,7 +6,8 @@ namespace LvsTools.Commands;
 
 /// <summary>
 /// Base of the cmdlets that act on existing services: a service comes as an object from the pipeline
-/// (-InputObject) or is named by -VirtualAddress/-Protocol/-Port or -FirewallMark.
+/// (-InputObject) or is named by -VirtualAddress/-Protocol/-Port or -FirewallMark. An object acts in the
+/// namespace it was read from (<see cref="LvsCmdlet.ActIn"/>), whether piped or given by parameter.
 /// </summary>
 public abstract class ServiceSelectionCommand : LvsCmdlet
 {
@@ -44,9 +45,11 @@ public abstract class ServiceSelectionCommand : LvsCmdlet
         if (ParameterSetName == "InputObject")
         {
             foreach (var s in InputObject)
-                Process(s.Key, s);
+                if (ActIn(s.NetNamespace, s, $"Virtual service {s.Key}"))
+                    Process(s.Key, s);
             return;
         }
+        ActInParameterNamespace();
         ServiceKey key;
         try
         {

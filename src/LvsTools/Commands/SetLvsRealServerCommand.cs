@@ -42,15 +42,15 @@ public sealed class SetLvsRealServerCommand : RealServerChangeBase
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    private readonly Dictionary<ServiceKey, List<LvsRealServer>> _current = new();
+    private readonly Dictionary<(string?, ServiceKey), List<LvsRealServer>> _current = new();
 
     protected override void Process(ServiceKey service, LvsRealServer piped)
     {
         try
         {
             // Change what is asked, keep the rest as the kernel has it now (a piped object may be stale).
-            if (!_current.TryGetValue(service, out var list))
-                _current[service] = list = Ipvs.GetRealServers(service);
+            if (!_current.TryGetValue((ItemNamespace, service), out var list))
+                _current[(ItemNamespace, service)] = list = Ipvs.GetRealServers(service);
             var server = list.FirstOrDefault(r => r.Address.Equals(piped.Address) && r.Port == piped.Port);
             if (server is null)
             {

@@ -29,11 +29,20 @@ public sealed class SetSysctlCommand : LvsCmdlet
     [ValidateNotNullOrEmpty]
     public string? PersistPath { get; set; }
 
+    /// <summary>
+    /// With -NetNamespace: also write a host-wide key (kernel.*, vm.*, net.core.rmem_max ...), knowing that it
+    /// changes the whole host and every namespace, not only the one named.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter HostWide { get; set; }
+
     /// <summary>Write the entry, as read back after the change, to the pipeline.</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
     protected override string ErrorSubject => "Sysctl";
+
+    protected override bool HostWideSysctl => HostWide;
 
     protected override void ProcessRecord()
     {
@@ -44,6 +53,7 @@ public sealed class SetSysctlCommand : LvsCmdlet
             if (Persist && !string.IsNullOrEmpty(NetNamespace))
                 throw LvsException.Invalid("PersistInNetNamespace",
                     "-Persist writes a host-wide sysctl.d file; it cannot be combined with -NetNamespace.", NetNamespace);
+            Sysctl.CheckScope(name); // SysctlNotNamespaced, also under -WhatIf
             if (!Sysctl.Exists(name))
                 Sysctl.Get(name); // throws SysctlNotFound naming the key
         }
@@ -53,8 +63,10 @@ public sealed class SetSysctlCommand : LvsCmdlet
             return;
         }
         var path = PersistPath ?? SysctlPersistence.DefaultPath;
-        var action = $"sysctl -w {name.Dotted}={Value}" + (Persist ? $" and record it in {path}" : "");
-        if (!ShouldProcess(name.Dotted + Where, action))
+        var value = Value.Length <= 64 ? Value : SysctlStore.Shorten(Value);
+        var action = $"sysctl -w {name.Dotted}={value}" + (Persist ? $" and record it in {path}" : "");
+        // A host-wide key is named as such: "(netns a1)" would claim a scope the write does not have.
+        if (!ShouldProcess(name.Dotted + (name.Scope == SysctlScope.Host ? " (host-wide)" : Where), action))
             return;
         try
         {

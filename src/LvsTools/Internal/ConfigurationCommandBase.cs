@@ -20,6 +20,15 @@ public abstract class ConfigurationCommandBase : LvsCmdlet
     [ValidateNotNull]
     public LvsConfigurationDocument? InputObject { get; set; }
 
+    /// <summary>
+    /// With -NetNamespace: also apply the document's host-wide sysctls (kernel.*, vm.*, net.core.rmem_max ...), knowing
+    /// that they change the whole host. Without it such a document is refused (SysctlNotNamespaced) before any change.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter HostWide { get; set; }
+
+    protected override bool HostWideSysctl => HostWide;
+
     protected override string ErrorSubject => "LvsConfiguration";
 
     /// <summary>Sync deletes what the document lacks; Import does not.</summary>
@@ -40,6 +49,7 @@ public abstract class ConfigurationCommandBase : LvsCmdlet
                 desired.VirtualIps is not null ? Route : null,
                 desired.Sysctls is not null ? Sysctl : null);
             plan = LvsConfigurationSync.Plan(current, desired, Prune, desired.VirtualIps is not null ? Route : null);
+            LvsConfigurationSync.CheckSysctlScope(plan, Sysctl);
         }
         catch (Exception e)
         {
@@ -53,7 +63,7 @@ public abstract class ConfigurationCommandBase : LvsCmdlet
         bool stepwise = MyInvocation.BoundParameters.ContainsKey("WhatIf") || MyInvocation.BoundParameters.ContainsKey("Confirm")
             || (SessionState.PSVariable.GetValue("WhatIfPreference") is SwitchParameter { IsPresent: true } or true);
         var approved = stepwise
-            ? plan.Where(s => ShouldProcess(s.Target + Where, s.Operation)).ToList()
+            ? plan.Where(s => ShouldProcess(s.Target + (LvsConfigurationSync.IsHostWide(s) ? " (host-wide)" : Where), s.Operation)).ToList()
             : plan.Count == 0 || ShouldProcess($"IPVS table{Where}", $"{plan.Count} changes ({Summary(plan)})") ? plan : [];
         LvsApplyResult result;
         if (approved.Count == 0)

@@ -10,13 +10,18 @@ namespace LvsTools.Internal;
 /// Base of every cmdlet that talks to the kernel: the -NetNamespace parameter (bindable by property name, so
 /// objects carry their namespace down a pipeline), kernel clients opened lazily once per namespace and
 /// closed when the cmdlet ends, cancellation on Ctrl+C, and error reporting through <see cref="ErrorMapper"/>.
+/// An object given to a cmdlet (piped or by parameter) acts in the namespace it came from: a cmdlet calls
+/// <see cref="ActIn"/> with the object's NetNamespace before it touches the kernel for that object.
 /// </summary>
 public abstract class LvsCmdlet : PSCmdlet, IDisposable
 {
     private readonly Dictionary<string, NetNamespace> _namespaces = new();
-    private readonly Dictionary<NetNamespace, RouteClient> _routes = new();
-    private readonly Dictionary<NetNamespace, IpvsClient> _ipvs = new();
+    private readonly Dictionary<string, RouteClient> _routes = new();
+    private readonly Dictionary<string, IpvsClient> _ipvs = new();
     private readonly CancellationTokenSource _stop = new();
+    private bool _namespaceOnCommandLine;
+    private string? _commandLineNamespace;
+    private (string? Name, bool Set) _object;
 
     /// <summary>
     /// The network namespace to work in: a name from /run/netns (as `ip netns add` creates) or a
@@ -31,14 +36,21 @@ public abstract class LvsCmdlet : PSCmdlet, IDisposable
 
     protected CancellationToken Cancellation => _stop.Token;
 
-    /// <summary>The namespace of the current pipeline item.</summary>
+    /// <summary>
+    /// The spelling of the namespace the current item acts in: the namespace of the object being processed (see
+    /// <see cref="ActIn"/>), else -NetNamespace (given, or bound from a piped object's property); null for the
+    /// process's own namespace. Objects written out carry this spelling.
+    /// </summary>
+    protected string? ItemNamespace => _object.Set ? _object.Name : NetNamespace;
+
+    /// <summary>The namespace of the current pipeline item, resolved once per spelling.</summary>
     protected NetNamespace Namespace
     {
         get
         {
-            var key = NetNamespace ?? "";
+            var key = ItemNamespace ?? "";
             if (!_namespaces.TryGetValue(key, out var ns))
-                _namespaces[key] = ns = Core.NetNamespace.Resolve(NetNamespace);
+                _namespaces[key] = ns = Core.NetNamespace.Resolve(key);
             return ns;
         }
     }
@@ -48,13 +60,58 @@ public abstract class LvsCmdlet : PSCmdlet, IDisposable
         get
         {
             var ns = Namespace;
-            if (!_routes.TryGetValue(ns, out var client))
-                _routes[ns] = client = RouteClient.Open(ns);
+            var key = ItemNamespace ?? "";
+            if (!_routes.TryGetValue(key, out var client))
+                _routes[key] = client = RouteClient.Open(ns);
             return client;
         }
     }
 
-    protected SysctlStore Sysctl => new(Namespace);
+    /// <summary>Whether -HostWide lets a sysctl store bound to a named namespace write host-wide keys.</summary>
+    protected virtual bool HostWideSysctl => false;
+
+    protected SysctlStore Sysctl => new(Namespace) { AllowHostWide = HostWideSysctl };
+
+    // Only the parameters of the command line are bound here; pipeline values come later, item by item.
+    protected sealed override void BeginProcessing()
+    {
+        _namespaceOnCommandLine = MyInvocation.BoundParameters.ContainsKey(nameof(NetNamespace));
+        _commandLineNamespace = NetNamespace;
+        Begin();
+    }
+
+    /// <summary>What a derived cmdlet does at BeginProcessing (the base captures the command line's -NetNamespace first).</summary>
+    protected virtual void Begin() { }
+
+    /// <summary>
+    /// Makes the kernel calls that follow act in the namespace an object came from (its NetNamespace property),
+    /// until the next call. An explicit -NetNamespace that names another namespace is an error
+    /// (NetNamespaceMismatch, written here; the method then returns false and the object must be skipped):
+    /// an object never silently acts somewhere else than where it was read.
+    /// </summary>
+    /// <param name="objectNamespace">The object's NetNamespace.</param>
+    /// <param name="target">The object (the error's target).</param>
+    /// <param name="what">How messages name it ("Virtual service TCP 10.0.0.1:80").</param>
+    protected bool ActIn(string? objectNamespace, object target, string what)
+    {
+        _object = default;
+        if (_namespaceOnCommandLine && !Core.NetNamespace.Same(_commandLineNamespace, objectNamespace))
+        {
+            WriteError(new ErrorRecord(new ArgumentException(
+                    $"{what} comes from {Describe(objectNamespace)}, but -NetNamespace names {Describe(_commandLineNamespace)}. " +
+                    "An object acts where it came from: leave out -NetNamespace, or name the object's namespace."),
+                "NetNamespaceMismatch", ErrorCategory.InvalidArgument, target));
+            return false;
+        }
+        _object = (string.IsNullOrEmpty(objectNamespace) ? null : objectNamespace, true);
+        return true;
+    }
+
+    /// <summary>Makes the kernel calls that follow act in the namespace -NetNamespace names (no object involved).</summary>
+    protected void ActInParameterNamespace() => _object = default;
+
+    private static string Describe(string? ns) =>
+        string.IsNullOrEmpty(ns) ? "the current network namespace" : $"network namespace '{ns}'";
 
     /// <summary>The IPVS table of the current item's namespace (GenericFamilyNotFoundException → NotInstalled when absent).</summary>
     protected IpvsClient Ipvs
@@ -62,8 +119,9 @@ public abstract class LvsCmdlet : PSCmdlet, IDisposable
         get
         {
             var ns = Namespace;
-            if (!_ipvs.TryGetValue(ns, out var client))
-                _ipvs[ns] = client = IpvsClient.Open(ns);
+            var key = ItemNamespace ?? "";
+            if (!_ipvs.TryGetValue(key, out var client))
+                _ipvs[key] = client = IpvsClient.Open(ns);
             return client;
         }
     }
@@ -103,6 +161,9 @@ public abstract class LvsCmdlet : PSCmdlet, IDisposable
         foreach (var c in _ipvs.Values)
             c.Dispose();
         _ipvs.Clear();
+        foreach (var ns in _namespaces.Values)
+            ns.Dispose();
+        _namespaces.Clear();
         DisposeClients();
         _stop.Dispose();
         GC.SuppressFinalize(this);
@@ -111,6 +172,6 @@ public abstract class LvsCmdlet : PSCmdlet, IDisposable
     /// <summary>Lets derived cmdlets close further clients.</summary>
     protected virtual void DisposeClients() { }
 
-    /// <summary>"in namespace X" for messages, or "".</summary>
-    protected string Where => string.IsNullOrEmpty(NetNamespace) ? "" : $" (netns {NetNamespace})";
+    /// <summary>" (netns X)" naming the namespace the current item acts in, for messages and -WhatIf; or "".</summary>
+    protected string Where => string.IsNullOrEmpty(ItemNamespace) ? "" : $" (netns {ItemNamespace})";
 }
