@@ -185,7 +185,30 @@ public sealed class WriterLock : IDisposable
 
     private static int Open(string path, string description)
     {
-        // /run/lvstools (0755) and /run/lvstools/lock (0700), as root creates them; an existing one is left as it is.
+        bool created = false;
+        while (true)
+        {
+            int fd = Posix.open(path, Posix.O_RDWR | Posix.O_CREAT | Native.O_CLOEXEC, 0x180 /* 0600 */);
+            if (fd >= 0)
+                return fd;
+            int errno = Posix.LastErrno;
+            if (errno == Errno.EINTR)
+                continue;
+            if (errno == Errno.ENOENT && !created)
+            {
+                CreateDirectory(path, description);
+                created = true;
+                continue;
+            }
+            if (errno is Errno.EACCES or Errno.EPERM or Errno.EROFS)
+                throw Denied(path, description, Errno.Describe(errno));
+            throw new LvsException(Errno.Kind(errno), "LvsLockFailed", $"Cannot open {path} for the lock of {description}: {Errno.Describe(errno)}.", path);
+        }
+    }
+
+    // /run/lvstools (0755) and /run/lvstools/lock (0700), as root creates them; an existing one is left as it is.
+    private static void CreateDirectory(string path, string description)
+    {
         var dir = System.IO.Path.GetDirectoryName(path)!;
         foreach (var (d, mode) in new[] { (System.IO.Path.GetDirectoryName(dir)!, 0x1ed /* 0755 */), (dir, 0x1c0 /* 0700 */) })
         {
@@ -197,18 +220,6 @@ public sealed class WriterLock : IDisposable
             if (errno is Errno.EACCES or Errno.EPERM or Errno.EROFS)
                 throw Denied(path, description, $"cannot create {d}: {Errno.Describe(errno)}");
             throw new LvsException(Errno.Kind(errno), "LvsLockFailed", $"Cannot create {d} for the lock of {description}: {Errno.Describe(errno)}.", d);
-        }
-        while (true)
-        {
-            int fd = Posix.open(path, Posix.O_RDWR | Posix.O_CREAT | Native.O_CLOEXEC, 0x180 /* 0600 */);
-            if (fd >= 0)
-                return fd;
-            int errno = Posix.LastErrno;
-            if (errno == Errno.EINTR)
-                continue;
-            if (errno is Errno.EACCES or Errno.EPERM or Errno.EROFS)
-                throw Denied(path, description, Errno.Describe(errno));
-            throw new LvsException(Errno.Kind(errno), "LvsLockFailed", $"Cannot open {path} for the lock of {description}: {Errno.Describe(errno)}.", path);
         }
     }
 
