@@ -97,15 +97,8 @@ public sealed class WriterLock : IDisposable
             }
         }
         // Threads of this process queue on the gate; only its holder competes with other processes for the flock.
-        try
-        {
-            if (!gate.Turn.Wait(wait, cancellation))
-                throw TimedOut(path, description, wait, Environment.ProcessId);
-        }
-        catch (OperationCanceledException)
-        {
-            throw;
-        }
+        if (!gate.Turn.Wait(wait, cancellation))
+            throw TimedOut(path, description, wait, Holder(path) ?? Environment.ProcessId);
         int fd = -1;
         try
         {
@@ -231,7 +224,7 @@ public sealed class WriterLock : IDisposable
         new(LvsErrorKind.ResourceBusy, "LvsLockTimeout",
             $"Another writer has held the lock of {description} for more than {wait.TotalSeconds:0.###} s " +
             $"({(holder is { } pid ? HolderText(pid) : "holder unknown")}; lock file {path}). " +
-            "Nothing was changed. Try again when it has finished, or set LVSTOOLS_LOCK_TIMEOUT (seconds) to wait longer.", path);
+            "This change was not made. Try again when it has finished, or set LVSTOOLS_LOCK_TIMEOUT (seconds) to wait longer.", path);
 
     private static string HolderText(int pid)
     {

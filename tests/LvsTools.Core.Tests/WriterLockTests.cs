@@ -201,3 +201,35 @@ public sealed class WriterLockTests : IDisposable
         throw new TimeoutException("flock(1) did not take the lock");
     }
 }
+
+/// <summary>sysctl.d files rewritten by many writers at once (no kernel needed beyond /run for the lock).</summary>
+[Trait("Category", "Kernel")]
+public sealed class SysctlPersistenceConcurrencyTests
+{
+    [SkippableFact]
+    public void Eight_threads_saving_at_once_lose_no_line()
+    {
+        Skip.If(TestNamespace.Unavailable is not null, TestNamespace.Unavailable);
+        var dir = Path.Combine(Path.GetTempPath(), "lvst-" + Guid.NewGuid().ToString("N")[..8]);
+        var file = Path.Combine(dir, "90-test.conf");
+        try
+        {
+            var threads = Enumerable.Range(0, 8).Select(t => new Thread(() =>
+            {
+                for (int i = 0; i < 25; i++)
+                    LvsTools.Core.Sysctl.SysctlPersistence.Save(file, [(LvsTools.Core.Sysctl.SysctlName.Parse($"net.ipv4.conf.w{t}x{i}.arp_ignore"), "1")]);
+            })).ToList();
+            threads.ForEach(t => t.Start());
+            threads.ForEach(t => t.Join());
+            var keys = File.ReadAllLines(file).Where(l => l.StartsWith("net.", StringComparison.Ordinal)).ToList();
+            Assert.Equal(200, keys.Count);
+            Assert.Equal(200, keys.Distinct().Count());
+            Assert.Empty(Directory.GetFiles(dir, ".*.tmp"));
+        }
+        finally
+        {
+            if (Directory.Exists(dir))
+                Directory.Delete(dir, recursive: true);
+        }
+    }
+}

@@ -199,6 +199,51 @@ Describe 'Concurrent writers: 8 runspaces of one process' -Skip:$skipHost {
     }
 }
 
+Describe 'The writers'' lock: a held lock makes writers wait, -WhatIf does not' -Skip:$skipHost {
+    BeforeAll {
+        $ns = New-TestNamespace
+        $lockFile = [LvsTools.Core.WriterLock]::PathFor([LvsTools.Core.NetNamespace]::Resolve($ns))
+        Add-LvsVirtualIp -NetNamespace $ns veth0 10.66.0.1 | Out-Null   # creates the lock file
+        # util-linux flock(1) holds it from another process (-o: the lock is flock's own, not its child's).
+        $holder = Start-Process flock -ArgumentList '-o', '-x', $lockFile, 'sleep', '60' -PassThru
+        $deadline = (Get-Date).AddSeconds(20)
+        do { flock -n -E 3 $lockFile true; $held = $LASTEXITCODE -eq 3 } until ($held -or (Get-Date) -gt $deadline)
+        $before = Get-AddressSnapshot $ns
+        $oldTimeout = $env:LVSTOOLS_LOCK_TIMEOUT
+        $env:LVSTOOLS_LOCK_TIMEOUT = '1'
+    }
+    AfterAll {
+        $env:LVSTOOLS_LOCK_TIMEOUT = $oldTimeout
+        if ($holder) { Get-Content "/proc/$($holder.Id)/task/$($holder.Id)/children" -ErrorAction SilentlyContinue | ForEach-Object { $_ -split ' ' } | Where-Object { $_ } | ForEach-Object { Stop-Process -Id $_ -ErrorAction SilentlyContinue }; Stop-Process -Id $holder.Id -ErrorAction SilentlyContinue }
+        Remove-TestNamespace $ns
+    }
+
+    It 'flock(1) holds the lock' { $held | Should -BeTrue }
+
+    It '-WhatIf neither waits nor sends' {
+        $watch = [Diagnostics.Stopwatch]::StartNew()
+        Add-LvsVirtualIp -NetNamespace $ns veth0 10.66.0.2 -WhatIf
+        $watch.Elapsed.TotalSeconds | Should -BeLessThan 1
+        Get-AddressSnapshot $ns | Should -Be $before
+    }
+
+    It 'a writer gives up after LVSTOOLS_LOCK_TIMEOUT with LvsLockTimeout naming the holder, and changes nothing' {
+        $err = $null
+        $watch = [Diagnostics.Stopwatch]::StartNew()
+        Add-LvsVirtualIp -NetNamespace $ns veth0 10.66.0.2 -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $watch.Elapsed.TotalSeconds | Should -BeGreaterOrEqual 0.9
+        $err[0].FullyQualifiedErrorId | Should -Be 'LvsLockTimeout,LvsTools.Commands.AddLvsVirtualIpCommand'
+        $err[0].CategoryInfo.Category | Should -Be 'ResourceBusy'
+        $err[0].Exception.Message | Should -Match "held by pid $($holder.Id) \(flock\)"
+        $err[0].Exception.Message | Should -Match ([regex]::Escape($lockFile))
+        Get-AddressSnapshot $ns | Should -Be $before
+    }
+
+    It 'readers need no lock' {
+        (Get-NetAlias -NetNamespace $ns -InterfaceName veth0 -AddressFamily IPv4).IPAddress.IPAddressToString | Should -Be '10.66.0.1'
+    }
+}
+
 Describe 'Concurrent writers: 4 processes adding and removing virtual IPs' -Skip:$skipHost {
     BeforeAll {
         $ns = New-TestNamespace
