@@ -69,7 +69,7 @@ BeforeAll {
         $ops = $OperationsJson | ConvertFrom-Json
         $null = Get-NetAlias -NetNamespace $Namespace
         $null = New-Item -ItemType File -Path (Join-Path $Barrier "ready-$Name")
-        while (-not (Test-Path (Join-Path $Barrier 'go'))) { Start-Sleep -Milliseconds 2 }
+        while (-not (Test-Path (Join-Path $Barrier 'go'))) { Start-Sleep -Milliseconds 10 }
         $watch = [Diagnostics.Stopwatch]::StartNew()
         $shared = @{ NetNamespace = $Namespace; VirtualAddress = '10.99.0.1'; VirtualPort = 80; Address = '10.99.1.1:80' }
         $results = foreach ($op in $ops) {
@@ -104,15 +104,25 @@ BeforeAll {
         $jobs = @(for ($p = 0; $p -lt $Lists.Count; $p++) {
                 Start-Job -ScriptBlock $writer -ArgumentList $module, $Namespace, ($Lists[$p] | ConvertTo-Json -Depth 3 -Compress), $barrier, "p$p"
             })
-        $deadline = (Get-Date).AddMinutes(5)
-        while (@(Get-ChildItem $barrier -Filter 'ready-*').Count -lt $jobs.Count) {
-            if ((Get-Date) -gt $deadline -or @($jobs | Where-Object State -EQ 'Failed').Count) { throw "writers did not start: $($jobs | Receive-Job 2>&1)" }
-            Start-Sleep -Milliseconds 50
+        try {
+            Wait-Ready -Barrier $barrier -Jobs $jobs
+            $watch = [Diagnostics.Stopwatch]::StartNew()
+            New-Item -ItemType File -Path (Join-Path $barrier 'go') | Out-Null
+            $reports = $jobs | Receive-Job -Wait
+            [pscustomobject]@{ Seconds = $watch.Elapsed.TotalSeconds; Reports = @($reports | Sort-Object Name) }
         }
-        $watch = [Diagnostics.Stopwatch]::StartNew()
-        New-Item -ItemType File -Path (Join-Path $barrier 'go') | Out-Null
-        $reports = $jobs | Receive-Job -Wait -AutoRemoveJob
-        [pscustomobject]@{ Seconds = $watch.Elapsed.TotalSeconds; Reports = @($reports | Sort-Object Name) }
+        finally { $jobs | Remove-Job -Force }
+    }
+
+    # Waits until every job has written its ready-* file (pwsh starts slowly in UML: up to 15 minutes).
+    function Wait-Ready([string] $Barrier, [object[]] $Jobs) {
+        $deadline = (Get-Date).AddMinutes(15)
+        while (@(Get-ChildItem $Barrier -Filter 'ready-*').Count -lt $Jobs.Count) {
+            if ((Get-Date) -gt $deadline -or @($Jobs | Where-Object State -In 'Failed', 'Completed', 'Stopped').Count) {
+                throw "writers did not start: $($Jobs | ForEach-Object { $_.State; $_ | Receive-Job 2>&1 })"
+            }
+            Start-Sleep -Milliseconds 200
+        }
     }
 
     # The sequential result: the writers' operations applied one after another to a model of the table. The writers
@@ -362,7 +372,7 @@ Describe 'Concurrent Syncs: the table always equals exactly one document' -Tag K
                 $null = Get-LvsService -NetNamespace $Namespace
                 $null = New-Item -ItemType File -Path (Join-Path $Barrier "ready-$K")
                 foreach ($r in 1..$Rounds) {
-                    while (-not (Test-Path (Join-Path $Barrier "go-$r"))) { Start-Sleep -Milliseconds 2 }
+                    while (-not (Test-Path (Join-Path $Barrier "go-$r"))) { Start-Sleep -Milliseconds 10 }
                     $errors = @()
                     $result = Sync-LvsConfiguration -NetNamespace $Namespace -Path $Document -Confirm:$false -ErrorVariable +errors -ErrorAction SilentlyContinue
                     [pscustomobject]@{ K = $K; Round = $r; Errors = @($errors | ForEach-Object { "$($_.FullyQualifiedErrorId): $_" }); Changes = $result.Steps.Count }
@@ -370,21 +380,21 @@ Describe 'Concurrent Syncs: the table always equals exactly one document' -Tag K
                 }
             }
         }
-        while (@(Get-ChildItem $barrier -Filter 'ready-*').Count -lt 4) {
-            if (@($jobs | Where-Object State -EQ 'Failed').Count) { throw "sync writers did not start: $($jobs | Receive-Job 2>&1)" }
-            Start-Sleep -Milliseconds 50
-        }
-        $watch = [Diagnostics.Stopwatch]::StartNew()
-        $tables = foreach ($r in 1..$syncRounds) {
-            New-Item -ItemType File -Path (Join-Path $barrier "go-$r") | Out-Null
-            while (@(Get-ChildItem $barrier -Filter "done-$r-*").Count -lt 4) {
-                if (@($jobs | Where-Object State -EQ 'Failed').Count) { throw "a sync writer failed: $($jobs | Receive-Job 2>&1)" }
-                Start-Sleep -Milliseconds 20
+        try {
+            Wait-Ready -Barrier $barrier -Jobs $jobs
+            $watch = [Diagnostics.Stopwatch]::StartNew()
+            $tables = foreach ($r in 1..$syncRounds) {
+                New-Item -ItemType File -Path (Join-Path $barrier "go-$r") | Out-Null
+                while (@(Get-ChildItem $barrier -Filter "done-$r-*").Count -lt 4) {
+                    if (@($jobs | Where-Object State -In 'Failed', 'Stopped').Count) { throw "a sync writer failed: $($jobs | Receive-Job 2>&1)" }
+                    Start-Sleep -Milliseconds 50
+                }
+                , (Get-IpvsadmRule $ns)
             }
-            , (Get-IpvsadmRule $ns)
+            $seconds = $watch.Elapsed.TotalSeconds
+            $reports = @($jobs | Receive-Job -Wait)
         }
-        $seconds = $watch.Elapsed.TotalSeconds
-        $reports = @($jobs | Receive-Job -Wait -AutoRemoveJob)
+        finally { $jobs | Remove-Job -Force }
         $hits = foreach ($t in $tables) {
             $hit = @(for ($k = 0; $k -lt 4; $k++) { if (($t -join "`n") -eq ($expected[$k] -join "`n")) { $k } })
             if ($hit.Count -eq 1) { $hit[0] } else { -1 }
