@@ -163,11 +163,13 @@ public static class LvsConfigurationSync
         if (desired.VirtualIps is { } vips)
         {
             var existing = (current.VirtualIps ?? []).Select(v => (v.InterfaceName, v.Address)).ToHashSet();
+            // One context for the whole document: an automatic label planned for one address counts as taken for the next.
+            var labels = route is null ? null : new VirtualIpPlanContext(route);
             foreach (var v in vips.Where(v => !existing.Contains((v.InterfaceName, v.Address))))
             {
                 if (route is null)
                     throw new InvalidOperationException("planning virtual IPs needs a route client");
-                var request = VirtualIpPlanner.Plan(route, new VirtualIpSpec
+                var request = VirtualIpPlanner.Plan(labels!, new VirtualIpSpec
                 {
                     InterfaceName = v.InterfaceName, Address = v.Address, Label = v.Label, Broadcast = v.Broadcast,
                 });

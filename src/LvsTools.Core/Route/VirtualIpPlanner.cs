@@ -86,7 +86,13 @@ public static class VirtualIpPlanner
         int next = 1;
         while (used.Contains(next))
             next++;
-        string label = prefix + next;
+        return Label(interfaceName, next);
+    }
+
+    /// <summary>IF:N, or InvalidLabel when that is longer than the kernel allows.</summary>
+    internal static string Label(string interfaceName, int n)
+    {
+        string label = interfaceName + ":" + n;
         if (label.Length > MaxLabelLength)
             throw LvsException.Invalid("InvalidLabel",
                 $"Interface name '{interfaceName}' is too long for an automatic label ('{label}' exceeds {MaxLabelLength} characters); give -Label.", interfaceName);
@@ -120,7 +126,7 @@ public static class VirtualIpPlanner
         var link = context.RequireInterface(spec.InterfaceName);
         string? label = spec.Label;
         if (label is null && ip.AddressFamily == AddressFamily.InterNetwork)
-            label = NextFreeLabel(link.Name, context.LabelsOn(link.Index));
+            label = context.NextFreeLabel(link);
         if (label is not null)
             context.Reserve(link.Index, label);
         var scope = spec.Scope ?? (IPAddress.IsLoopback(ip) ? AddressScope.Host : AddressScope.Global);
@@ -190,5 +196,37 @@ public sealed class VirtualIpPlanContext
         if (!_labels!.TryGetValue(index, out var set))
             _labels[index] = set = new HashSet<string>(StringComparer.Ordinal);
         set.Add(label);
+        if (_numbers.TryGetValue(index, out var numbers) && Number(numbers.Prefix, label) is { } n)
+            numbers.Used.Add(n);
+    }
+
+    /// <summary>
+    /// The lowest free IF:N on an interface, as <see cref="VirtualIpPlanner.NextFreeLabel"/> finds it, but remembering the
+    /// numbers in use and where the search stopped, so that a pipeline of many aliases is not quadratic (labels are only
+    /// ever taken within one context, never freed).
+    /// </summary>
+    public string NextFreeLabel(NetInterface link)
+    {
+        if (!_numbers.TryGetValue(link.Index, out var numbers))
+        {
+            string prefix = link.Name + ":";
+            numbers = new LabelNumbers(prefix, LabelsOn(link.Index).Select(l => Number(prefix, l)).OfType<int>().ToHashSet());
+            _numbers[link.Index] = numbers;
+        }
+        while (numbers.Used.Contains(numbers.Next))
+            numbers.Next++;
+        return VirtualIpPlanner.Label(link.Name, numbers.Next);
+    }
+
+    private static int? Number(string prefix, string label) =>
+        label.StartsWith(prefix, StringComparison.Ordinal) && int.TryParse(label[prefix.Length..], out int n) ? n : null;
+
+    private readonly Dictionary<int, LabelNumbers> _numbers = new();
+
+    private sealed class LabelNumbers(string prefix, HashSet<int> used)
+    {
+        public readonly string Prefix = prefix;
+        public readonly HashSet<int> Used = used;
+        public int Next = 1;
     }
 }

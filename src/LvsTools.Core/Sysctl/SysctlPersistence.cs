@@ -13,9 +13,13 @@ public static class SysctlPersistence
     public static string DefaultPath =>
         Environment.GetEnvironmentVariable("LVSTOOLS_SYSCTL_CONF") is { Length: > 0 } p ? p : "/etc/sysctl.d/90-lvstools.conf";
 
-    /// <summary>Sets NAME = VALUE in <paramref name="path"/>.</summary>
+    /// <summary>
+    /// Sets NAME = VALUE in <paramref name="path"/>: read, change, replace, under the file's <see cref="WriterLock"/>, so
+    /// that concurrent writers (processes or runspaces) never lose each other's lines.
+    /// </summary>
     public static void Save(string path, IEnumerable<(SysctlName Name, string Value)> settings)
     {
+        using var held = WriterLock.ForFile(path);
         var lines = File.Exists(path) ? File.ReadAllLines(path).ToList() : [$"# Written by LvsTools (Set-Sysctl -Persist). Applied at boot by systemd-sysctl."];
         foreach (var (name, value) in settings)
         {

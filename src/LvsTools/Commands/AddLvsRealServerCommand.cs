@@ -90,9 +90,14 @@ public sealed class AddLvsRealServerCommand : RealServerCommandBase
             }
             try
             {
-                if (!ShouldExecute(IpvsOperation.AddRealServer(server)))
-                    continue;
-                var added = Ipvs.GetRealServers(service).FirstOrDefault(r => r.Address.Equals(server.Address) && r.Port == server.Port);
+                // The add and its read-back under the namespace's lock: what is written out is what this call added.
+                LvsRealServer? added;
+                using (this.HoldUnlessWhatIf(Namespace, Cancellation))
+                {
+                    if (!ShouldExecute(IpvsOperation.AddRealServer(server)))
+                        continue;
+                    added = Ipvs.GetRealServers(service).FirstOrDefault(r => r.Address.Equals(server.Address) && r.Port == server.Port);
+                }
                 if (added is not null)
                     WriteObject(added);
             }

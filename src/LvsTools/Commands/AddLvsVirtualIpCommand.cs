@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using LvsTools.Core;
 using LvsTools.Core.Route;
 using LvsTools.Internal;
 
@@ -71,19 +72,20 @@ public sealed class AddLvsVirtualIpCommand : LvsCmdlet
     protected override string ErrorSubject => "NetAlias";
 
     private readonly Dictionary<NetNamespaceKey, VirtualIpPlanContext> _contexts = new();
-    private readonly List<(string? Namespace, AddressRequest Request)> _pending = [];
+    private readonly List<(string? Namespace, VirtualIpSpec Spec, AddressRequest Request)> _pending = [];
 
     private readonly record struct NetNamespaceKey(string? Name);
 
     protected override void ProcessRecord()
     {
         AddressRequest request;
+        VirtualIpSpec spec;
         try
         {
             var key = new NetNamespaceKey(NetNamespace);
             if (!_contexts.TryGetValue(key, out var context))
                 _contexts[key] = context = new VirtualIpPlanContext(Route);
-            request = VirtualIpPlanner.Plan(context, new VirtualIpSpec
+            spec = new VirtualIpSpec
             {
                 InterfaceName = InterfaceName,
                 Address = IPAddress,
@@ -95,7 +97,9 @@ public sealed class AddLvsVirtualIpCommand : LvsCmdlet
                 ValidLifetime = Seconds(ValidLifetime, nameof(ValidLifetime)),
                 PreferredLifetime = Seconds(PreferredLifetime, nameof(PreferredLifetime)),
                 NoPrefixRoute = NoPrefixRoute,
-            });
+            };
+            // A forecast for -WhatIf and -Confirm; the request sent is planned again under the namespace's lock.
+            request = VirtualIpPlanner.Plan(context, spec);
         }
         catch (Exception e)
         {
@@ -103,35 +107,53 @@ public sealed class AddLvsVirtualIpCommand : LvsCmdlet
             return;
         }
         if (ShouldProcess($"{request.Address}/{request.PrefixLength} on {request.InterfaceName}{Where}", request.Describe("add")))
-            _pending.Add((NetNamespace, request));
+            _pending.Add((NetNamespace, spec, request));
     }
 
     // The adds of a whole pipeline go to the kernel together, many per sendmsg (as `ip -batch` but without a
     // round trip per line); each refusal is matched to its address, and the new aliases are read back in one dump.
+    // Per namespace, the lock is taken once for the batch: the labels are picked again from the kernel's state read
+    // under it, so concurrent writers (other processes, other runspaces) never get the same automatic label.
     protected override void EndProcessing()
     {
         foreach (var group in _pending.GroupBy(p => p.Namespace))
         {
             NetNamespace = group.Key;
-            var requests = group.Select(p => p.Request).ToList();
+            var added = new List<NetAlias>();
             try
             {
-                var result = Route.AddAddresses(requests, cancellation: Cancellation);
-                var failed = new HashSet<int>();
-                foreach (var f in result.Failures)
+                using (WriterLock.ForNamespace(Namespace, cancellation: Cancellation))
                 {
-                    failed.Add(f.RequestIndex);
-                    var r = requests[f.RequestIndex];
-                    WriteLvsError(f, $"{r.Address}/{r.PrefixLength} on {r.InterfaceName}", Ids);
-                }
-                var added = Route.GetAddresses().ToLookup(a => (a.InterfaceIndex, a.IPAddress, (int)a.PrefixLength));
-                for (int i = 0; i < result.Sent; i++)
-                {
-                    if (failed.Contains(i))
-                        continue;
-                    var r = requests[i];
-                    if (added[(r.InterfaceIndex, r.Address, r.PrefixLength)].FirstOrDefault() is { } alias)
-                        WriteObject(alias);
+                    var context = new VirtualIpPlanContext(Route);
+                    var requests = new List<AddressRequest>();
+                    foreach (var (_, spec, _) in group)
+                    {
+                        try
+                        {
+                            requests.Add(VirtualIpPlanner.Plan(context, spec));
+                        }
+                        catch (Exception e)
+                        {
+                            WriteLvsError(e, spec.Address, Ids);
+                        }
+                    }
+                    var result = Route.AddAddresses(requests, cancellation: Cancellation);
+                    var failed = new HashSet<int>();
+                    foreach (var f in result.Failures)
+                    {
+                        failed.Add(f.RequestIndex);
+                        var r = requests[f.RequestIndex];
+                        WriteLvsError(f, $"{r.Address}/{r.PrefixLength} on {r.InterfaceName}", Ids);
+                    }
+                    var now = Route.GetAddresses().ToLookup(a => (a.InterfaceIndex, a.IPAddress, (int)a.PrefixLength));
+                    for (int i = 0; i < result.Sent; i++)
+                    {
+                        if (failed.Contains(i))
+                            continue;
+                        var r = requests[i];
+                        if (now[(r.InterfaceIndex, r.Address, r.PrefixLength)].FirstOrDefault() is { } alias)
+                            added.Add(alias);
+                    }
                 }
             }
             catch (LvsException e) when (e.ErrorId == "NetNamespaceNotFound")
@@ -145,6 +167,8 @@ public sealed class AddLvsVirtualIpCommand : LvsCmdlet
             {
                 WriteLvsError(e, NetNamespace, Ids);
             }
+            // Written after the lock is released: a writer further down the pipeline takes it in turn.
+            WriteObject(added, enumerateCollection: true);
         }
     }
 

@@ -85,9 +85,15 @@ public sealed class NewLvsServiceCommand : LvsCmdlet
         }
         try
         {
-            if (!ShouldExecute(IpvsOperation.AddService(service)))
-                return;
-            if (Ipvs.GetService(service.Key) is { } created)
+            // The add and its read-back under the namespace's lock: what is written out is what this call created.
+            LvsService? created;
+            using (this.HoldUnlessWhatIf(Namespace, Cancellation))
+            {
+                if (!ShouldExecute(IpvsOperation.AddService(service)))
+                    return;
+                created = Ipvs.GetService(service.Key);
+            }
+            if (created is not null)
                 WriteObject(created);
         }
         catch (Exception e)

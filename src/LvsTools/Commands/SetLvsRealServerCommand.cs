@@ -42,16 +42,17 @@ public sealed class SetLvsRealServerCommand : RealServerChangeBase
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    private readonly Dictionary<(string?, ServiceKey), List<LvsRealServer>> _current = new();
-
     protected override void Process(ServiceKey service, LvsRealServer piped)
     {
+        // Read, merge and write under the namespace's lock: a concurrent Set of other settings is not undone.
+        IDisposable held;
+        try { held = this.HoldUnlessWhatIf(Namespace, Cancellation); }
+        catch (Exception e) { WriteLvsError(e, piped.Endpoint); return; }
+        using var _ = held;
         try
         {
             // Change what is asked, keep the rest as the kernel has it now (a piped object may be stale).
-            if (!_current.TryGetValue((ItemNamespace, service), out var list))
-                _current[(ItemNamespace, service)] = list = Ipvs.GetRealServers(service);
-            var server = list.FirstOrDefault(r => r.Address.Equals(piped.Address) && r.Port == piped.Port);
+            var server = Ipvs.GetRealServers(service).FirstOrDefault(r => r.Address.Equals(piped.Address) && r.Port == piped.Port);
             if (server is null)
             {
                 WriteError(new ErrorRecord(new ItemNotFoundException($"Real server {piped.Endpoint} is not in virtual service {service}{Where}."),
@@ -80,7 +81,10 @@ public sealed class SetLvsRealServerCommand : RealServerChangeBase
             if (!ShouldExecute(IpvsOperation.EditRealServer(changed) with { Validation = ValidationLevel.Kernel }))
                 return;
             if (PassThru && Ipvs.GetRealServers(service).FirstOrDefault(r => r.Address.Equals(server.Address) && r.Port == server.Port) is { } after)
+            {
+                held.Dispose();
                 WriteObject(after);
+            }
         }
         catch (Exception e)
         {

@@ -52,6 +52,11 @@ public sealed class SetLvsServiceCommand : ServiceSelectionCommand
 
     protected override void Process(ServiceKey key, LvsService? given)
     {
+        // Read, merge and write under the namespace's lock: a concurrent Set of other settings is not undone.
+        IDisposable held;
+        try { held = this.HoldUnlessWhatIf(Namespace, Cancellation); }
+        catch (Exception e) { WriteLvsError(e, key.ToString()); return; }
+        using var _ = held;
         if (Current(key) is not { } current)
             return;
         try
@@ -71,7 +76,10 @@ public sealed class SetLvsServiceCommand : ServiceSelectionCommand
             if (!ShouldExecute(IpvsOperation.EditService(changed) with { Validation = ValidationLevel.Kernel }))
                 return;
             if (PassThru && Ipvs.GetService(key) is { } after)
+            {
+                held.Dispose();
                 WriteObject(after);
+            }
         }
         catch (Exception e)
         {

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using LvsTools.Core;
 using LvsTools.Core.Sysctl;
 using LvsTools.Internal;
 
@@ -70,9 +71,15 @@ public sealed class SetSysctlCommand : LvsCmdlet
             return;
         try
         {
-            var entry = Sysctl.Set(name, Value);
-            if (Persist)
-                SysctlPersistence.Save(path, [(name, entry.Value)]);
+            // With -Persist, the write and the file's read-modify-write under the file's lock: concurrent Set-Sysctl
+            // -Persist runs neither lose each other's lines nor leave the file disagreeing with the kernel.
+            SysctlEntry entry;
+            using (Persist ? WriterLock.ForFile(path, cancellation: Cancellation) : null)
+            {
+                entry = Sysctl.Set(name, Value);
+                if (Persist)
+                    SysctlPersistence.Save(path, [(name, entry.Value)]);
+            }
             if (PassThru)
                 WriteObject(entry);
         }

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using LvsTools.Core;
 using LvsTools.Core.Config;
 
 namespace LvsTools.Internal;
@@ -44,6 +45,8 @@ public abstract class ConfigurationCommandBase : LvsCmdlet
         try
         {
             desired = InputObject ?? LoadFile();
+            // Concurrent writers: the lock first, THEN the read, the plan and the apply; released in ReleaseLock.
+            _held = this.LockUnlessWhatIf(Namespace, Cancellation);
             requestsBefore = Ipvs.Connection.RequestsSent + (desired.VirtualIps is not null ? Route.Connection.RequestsSent : 0);
             var current = LvsConfigurationSync.ReadForPlan(Ipvs,
                 desired.VirtualIps is not null ? Route : null,
@@ -53,6 +56,7 @@ public abstract class ConfigurationCommandBase : LvsCmdlet
         }
         catch (Exception e)
         {
+            ReleaseLock();
             ThrowLvsError(e, InputObject is null ? Path : NetNamespace);
             return;
         }
@@ -97,9 +101,20 @@ public abstract class ConfigurationCommandBase : LvsCmdlet
                     failed.Object == LvsPlanObject.RealServer ? "LvsRealServer" : failed.Object == LvsPlanObject.Service ? "LvsService" : ErrorSubject,
                     failed));
         }
+        ReleaseLock();
         WriteVerbose($"{Activity}: {plan.Count} changes planned; {result}; {result.RequestsSent} netlink requests, {result.WritesSent} of them writes.");
         WriteObject(result);
     }
+
+    private WriterLock? _held;
+
+    private void ReleaseLock()
+    {
+        _held?.Dispose();
+        _held = null;
+    }
+
+    protected override void DisposeClients() => ReleaseLock();
 
     private static string Summary(List<LvsPlanStep> plan) =>
         string.Join(", ", plan.GroupBy(p => (p.Action, p.Object)).Select(g => $"{g.Key.Action} {g.Count()} {g.Key.Object}"));
