@@ -22,9 +22,13 @@ public abstract class FuzzTarget(string name)
     internal abstract string? Run(long first, long count, ulong seed, uint stream, CancellationToken stop);
 
     public static FuzzTarget Create<T>(string name, Gen<T> gen, Action<T> parse, Func<T, string>? print = null) =>
-        new Typed<T>(name, gen, parse, print);
+        new Typed<T>(name, gen, parse, print, ownErrorsAllowed: true);
 
-    private sealed class Typed<T>(string name, Gen<T> gen, Action<T> parse, Func<T, string>? print) : FuzzTarget(name)
+    /// <summary>A property that must hold for every input: any exception, the module's own included, is a failure.</summary>
+    public static FuzzTarget Property<T>(string name, Gen<T> gen, Action<T> property, Func<T, string>? print = null) =>
+        new Typed<T>(name, gen, property, print, ownErrorsAllowed: false);
+
+    private sealed class Typed<T>(string name, Gen<T> gen, Action<T> parse, Func<T, string>? print, bool ownErrorsAllowed) : FuzzTarget(name)
     {
         internal override string? Run(long first, long count, ulong seed, uint stream, CancellationToken stop)
         {
@@ -47,7 +51,7 @@ public abstract class FuzzTarget(string name)
                 parse(input);
                 return null;
             }
-            catch (LvsException)
+            catch (LvsException) when (ownErrorsAllowed)
             {
                 return null;
             }
