@@ -12,13 +12,16 @@
       Demo           Build, then the LVS walk-through (tools/Demo.ps1) in network namespaces and the UML kernel
       Package        Build, then a .nupkg in out/repo that Install-PSResource can install
       Bench          Build, then the benchmarks in bench/ (UML kernel), results in bench/results
+      Fuzz           Build, then every parser fuzzed with -FuzzCount inputs each (default 1,000,000; CI runs 3,000 from
+                     the same fixed seed inside Test); prints inputs, seconds and failures per parser, writes
+                     bench/results/fuzz.md, exits non-zero on any failure
 .EXAMPLE
     ./build.sh Test
 #>
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Prerequisites', 'Build', 'Test', 'Demo', 'Package', 'Bench')]
+    [ValidateSet('Prerequisites', 'Build', 'Test', 'Demo', 'Package', 'Bench', 'Fuzz')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -26,7 +29,12 @@ param(
 
     # Test: which kernels to run on.
     [ValidateSet('Host', 'Uml')]
-    [string[]] $Kernel = @('Host', 'Uml')
+    [string[]] $Kernel = @('Host', 'Uml'),
+
+    # Fuzz: inputs per parser, and the seed (a number; empty: the fixed seed CI uses).
+    [ValidateRange(1, [long]::MaxValue)]
+    [long] $FuzzCount = 1000000,
+    [string] $FuzzSeed = ''
 )
 
 Set-StrictMode -Version Latest
@@ -201,6 +209,47 @@ function Invoke-Bench {
     if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
 }
 
+function Invoke-Fuzz {
+    Invoke-Build
+    $reportDir = Join-Path $Out 'fuzz'
+    if (Test-Path $reportDir) { Remove-Item $reportDir -Recurse -Force }
+    Write-Step "Fuzzing every parser with $($FuzzCount.ToString('N0')) inputs each"
+    $env:LVSTOOLS_FUZZ_COUNT = "$FuzzCount"
+    $env:LVSTOOLS_FUZZ_REPORT = $reportDir
+    $env:LVSTOOLS_FUZZ_SEED = $FuzzSeed
+    $started = Get-Date
+    try {
+        & dotnet test (Join-Path $Root 'tests/LvsTools.Core.Tests') -c $Configuration --no-build -nologo `
+            --filter 'FullyQualifiedName~ParserFuzzTests' --logger 'console;verbosity=minimal' | Write-Host
+        $code = $LASTEXITCODE
+    }
+    finally {
+        Remove-Item Env:LVSTOOLS_FUZZ_COUNT, Env:LVSTOOLS_FUZZ_REPORT, Env:LVSTOOLS_FUZZ_SEED -ErrorAction SilentlyContinue
+    }
+    $rows = @(Get-ChildItem $reportDir -Filter *.json -ErrorAction SilentlyContinue | ForEach-Object { Get-Content $_ -Raw | ConvertFrom-Json } | Sort-Object Name)
+    $table = $rows | ForEach-Object {
+        [pscustomobject]@{
+            Parser = $_.Name; Inputs = $_.Inputs; Seconds = [math]::Round($_.Seconds, 1)
+            PerSecond = [math]::Round($_.Inputs / [math]::Max($_.Seconds, 0.001)); Failures = [int]($null -ne $_.Failure)
+        }
+    }
+    $table | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
+    $results = Join-Path $Root 'bench/results'
+    New-Item -ItemType Directory -Path $results -Force | Out-Null
+    $md = [System.Text.StringBuilder]::new()
+    [void]$md.AppendLine("# Fuzzing: $((Get-Date).ToUniversalTime().ToString('yyyy-MM-dd HH:mm')) UTC, $([Environment]::ProcessorCount) processors, seed $(if ($FuzzSeed) { $FuzzSeed } else { 'fixed (as CI)' })")
+    [void]$md.AppendLine()
+    [void]$md.AppendLine('| parser | inputs | seconds | inputs/s | failures |')
+    [void]$md.AppendLine('| --- | ---: | ---: | ---: | ---: |')
+    foreach ($r in $table) { [void]$md.AppendLine("| $($r.Parser) | $($r.Inputs.ToString('N0')) | $($r.Seconds) | $($r.PerSecond.ToString('N0')) | $($r.Failures) |") }
+    [void]$md.AppendLine()
+    [void]$md.AppendLine("Total: $(($table | Measure-Object Inputs -Sum).Sum.ToString('N0')) inputs in $([math]::Round(((Get-Date) - $started).TotalSeconds)) s.")
+    foreach ($r in $rows | Where-Object Failure) { [void]$md.AppendLine(); [void]$md.AppendLine("## $($r.Name)"); [void]$md.AppendLine(); [void]$md.AppendLine('```'); [void]$md.AppendLine($r.Failure); [void]$md.AppendLine('```') }
+    Set-Content -Path (Join-Path $results 'fuzz.md') -Value $md.ToString()
+    Write-Host "Written: $(Join-Path $results 'fuzz.md')"
+    if ($code -ne 0 -or $rows.Count -eq 0) { exit 1 }
+}
+
 switch ($Task) {
     'Prerequisites' { Invoke-Prerequisites }
     'Build' { Invoke-Build }
@@ -208,4 +257,5 @@ switch ($Task) {
     'Demo' { Invoke-Demo }
     'Package' { Invoke-Package }
     'Bench' { Invoke-Bench }
+    'Fuzz' { Invoke-Fuzz }
 }

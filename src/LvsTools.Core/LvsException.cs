@@ -29,10 +29,10 @@ public enum LvsErrorKind
 /// The one exception type the core lets escape. <see cref="ErrorId"/> is stable and meant for scripts
 /// (Pester's -ErrorId), <see cref="Target"/> names the offending value.
 /// </summary>
-public class LvsException : Exception
+public partial class LvsException : Exception
 {
     public LvsException(LvsErrorKind kind, string errorId, string message, object? target = null, Exception? inner = null)
-        : base(message, inner)
+        : base(ClipValues(message, target), inner)
     {
         Kind = kind;
         ErrorId = errorId;
@@ -50,4 +50,47 @@ public class LvsException : Exception
 
     public static LvsException Invalid(string errorId, string message, object? target) =>
         new(LvsErrorKind.InvalidArgument, errorId, message, target);
+
+    /// <summary>Values longer than this are shown clipped in messages (the whole value stays in <see cref="Target"/>).</summary>
+    public const int MaxShownValueLength = 64;
+
+    /// <summary>
+    /// A value as a message shows it: whole when short, else its first <see cref="MaxShownValueLength"/> characters and its
+    /// length ("aaaa… (5000 characters)"). Control characters are shown escaped, so a value cannot break the message's lines.
+    /// </summary>
+    public static string Shown(string value)
+    {
+        string head = value.Length > MaxShownValueLength ? value[..MaxShownValueLength] : value;
+        if (head.Length > 0 && char.IsHighSurrogate(head[^1]) && value.Length > MaxShownValueLength)
+            head = head[..^1];
+        var sb = new System.Text.StringBuilder(head.Length + 24);
+        foreach (char c in head)
+            sb.Append(char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString());
+        if (value.Length > MaxShownValueLength)
+            sb.Append($"… ({value.Length} characters)");
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// Clips every long value a message echoes, once for every message of the module: the <paramref name="target"/> (and
+    /// its trimmed form) wherever it appears, and any other quoted run ('…') longer than <see cref="MaxShownValueLength"/>.
+    /// </summary>
+    public static string ClipValues(string message, object? target)
+    {
+        if (message.Length <= MaxShownValueLength + 2)
+            return message;
+        if (target is string t && t.Length > MaxShownValueLength)
+        {
+            message = message.Replace(t, Shown(t), StringComparison.Ordinal);
+            string trimmed = t.Trim();
+            if (trimmed.Length > MaxShownValueLength && trimmed.Length != t.Length)
+                message = message.Replace(trimmed, Shown(trimmed), StringComparison.Ordinal);
+        }
+        return LongQuoted().Replace(message, m => "'" + Shown(m.Groups[1].Value) + "'");
+    }
+
+    // A quote that opens a value (after a space, bracket or start) and one that closes it (before a space, punctuation or
+    // end): the apostrophes of "can't" or "won't" are neither, so prose between two of them is never taken for a value.
+    [System.Text.RegularExpressions.GeneratedRegex("(?<=^|[\\s(\\[=:,])'([^'\\n]{65,})'(?=$|[\\s).,:;\\]])")]
+    private static partial System.Text.RegularExpressions.Regex LongQuoted();
 }

@@ -64,15 +64,62 @@ public sealed class LvsConfigurationDocument
             throw LvsException.Invalid("InvalidConfigurationDocument",
                 $"The configuration document is not valid JSON of the expected shape: {e.Message}", e.Path);
         }
+        catch (ArgumentException e)
+        {
+            // System.Text.Json refuses a string with an unpaired UTF-16 surrogate before it reads any JSON.
+            throw LvsException.Invalid("InvalidConfigurationDocument",
+                $"The configuration document is not valid text: {e.Message} Save it as UTF-8 and read it again.", null);
+        }
         if (doc is null)
             throw LvsException.Invalid("InvalidConfigurationDocument", "The configuration document is empty.", null);
         if (doc.SchemaVersion != CurrentSchemaVersion)
             throw LvsException.Invalid("UnsupportedConfigurationVersion",
                 $"The document has schemaVersion {doc.SchemaVersion}; this LvsTools reads version {CurrentSchemaVersion}.", doc.SchemaVersion);
+        if (FirstMissingValue(doc, "$", new System.Reflection.NullabilityInfoContext()) is { } path)
+            throw LvsException.Invalid("InvalidConfigurationDocument",
+                $"The configuration document has null at {path}, where a value is required: give the value or leave the member out.", path);
         doc.Services ??= [];
         foreach (var s in doc.Services)
             s.RealServers ??= [];
         return doc;
+    }
+
+    /// <summary>
+    /// The JSON path of the first null where the document's classes do not allow one: a list item (`"services": [null]`) or a
+    /// non-nullable string (`"address": null`). System.Text.Json on net8.0 lets both through, and every later step assumes
+    /// neither. A whole list that is null is left to the caller (it may mean "not managed").
+    /// </summary>
+    private static string? FirstMissingValue(object node, string path, System.Reflection.NullabilityInfoContext nullability)
+    {
+        foreach (var p in node.GetType().GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance))
+        {
+            if (!p.CanWrite || p.GetIndexParameters().Length > 0 || p.IsDefined(typeof(JsonIgnoreAttribute), true))
+                continue;
+            string at = path + "." + JsonNamingPolicy.CamelCase.ConvertName(p.Name);
+            var value = p.GetValue(node);
+            if (value is null)
+            {
+                if (p.PropertyType == typeof(string) && nullability.Create(p).WriteState == System.Reflection.NullabilityState.NotNull)
+                    return at;
+                continue;
+            }
+            if (value is System.Collections.IList list)
+            {
+                for (int i = 0; i < list.Count; i++)
+                {
+                    if (list[i] is null)
+                        return $"{at}[{i}]";
+                    if (list[i] is not string && FirstMissingValue(list[i]!, $"{at}[{i}]", nullability) is { } inner)
+                        return inner;
+                }
+            }
+            else if (p.PropertyType.IsClass && p.PropertyType != typeof(string) && p.PropertyType.Assembly == typeof(LvsConfigurationDocument).Assembly
+                && FirstMissingValue(value, at, nullability) is { } inner)
+            {
+                return inner;
+            }
+        }
+        return null;
     }
 
     /// <summary>Sorts every list into its canonical order.</summary>

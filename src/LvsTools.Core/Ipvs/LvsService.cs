@@ -288,6 +288,8 @@ public sealed class LvsService
                 names.Add(scheduler + "-fallback");
             if ((flags & ServiceFlags.Sched2) != 0)
                 names.Add(scheduler + "-port");
+            if ((flags & ServiceFlags.Sched3) != 0)
+                names.Add("flag-3"); // no meaning to sh or mh, but the kernel keeps it: say so rather than lose it
         }
         else
         {

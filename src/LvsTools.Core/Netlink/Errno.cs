@@ -7,7 +7,7 @@ public static class Errno
         ENOMEM = 12, EACCES = 13, EFAULT = 14, EBUSY = 16, EEXIST = 17, ENODEV = 19, ENOTDIR = 20, EISDIR = 21,
         EINVAL = 22, ENOSPC = 28, EROFS = 30, ERANGE = 34, ENAMETOOLONG = 36, ENOSYS = 38, ENOTSUP = 95, EOPNOTSUPP = 95,
         EAFNOSUPPORT = 97, EADDRINUSE = 98, EADDRNOTAVAIL = 99, ENOBUFS = 105, ETIMEDOUT = 110, EPROTONOSUPPORT = 93,
-        EMSGSIZE = 90;
+        EMSGSIZE = 90, ENOPROTOOPT = 92, ENETUNREACH = 101;
 
     private static readonly Dictionary<int, string> Names = new()
     {
@@ -17,7 +17,7 @@ public static class Errno
         [EISDIR] = "EISDIR", [EINVAL] = "EINVAL", [ENOSPC] = "ENOSPC", [EROFS] = "EROFS", [ERANGE] = "ERANGE",
         [ENAMETOOLONG] = "ENAMETOOLONG", [ENOSYS] = "ENOSYS", [EOPNOTSUPP] = "EOPNOTSUPP", [EAFNOSUPPORT] = "EAFNOSUPPORT",
         [EADDRINUSE] = "EADDRINUSE", [EADDRNOTAVAIL] = "EADDRNOTAVAIL", [ENOBUFS] = "ENOBUFS", [ETIMEDOUT] = "ETIMEDOUT",
-        [EPROTONOSUPPORT] = "EPROTONOSUPPORT", [EMSGSIZE] = "EMSGSIZE",
+        [EPROTONOSUPPORT] = "EPROTONOSUPPORT", [EMSGSIZE] = "EMSGSIZE", [ENOPROTOOPT] = "ENOPROTOOPT", [ENETUNREACH] = "ENETUNREACH",
     };
 
     /// <summary>The symbolic name (EEXIST) of an errno, or "errno N".</summary>
@@ -43,6 +43,8 @@ public static class Errno
         ENOBUFS => "No buffer space available",
         ETIMEDOUT => "Connection timed out",
         EMSGSIZE => "Message too long",
+        EADDRINUSE => "Address already in use",
+        ENETUNREACH => "Network is unreachable",
         _ => Name(errno),
     };
 

@@ -319,12 +319,19 @@ public sealed class NetlinkConnection : IDisposable
         int error = NativeEndian.I32(p);
         if (error == 0)
             return null;
+        if (error > 0 || error == int.MinValue)
+            throw new NetlinkProtocolException($"NLMSG_ERROR with error {error}; the kernel sends 0 or a negative errno");
         string? message = null;
         uint? offset = null;
         if ((h.Flags & NetlinkFlags.AckTlvs) != 0)
         {
             var orig = NetlinkMessageHeader.Read(p[4..]);
-            int tlvStart = 4 + ((h.Flags & NetlinkFlags.Capped) != 0 ? NetlinkMessageHeader.Size : NetlinkAlign.Align((int)orig.Length));
+            // Capped: only the request's header was echoed. Otherwise the whole request was, and its length (read from the
+            // reply, so untrusted) must fit in what arrived before the TLVs can be found after it.
+            long echoed = (h.Flags & NetlinkFlags.Capped) != 0 ? NetlinkMessageHeader.Size : ((long)orig.Length + NetlinkAlign.To - 1) & ~(NetlinkAlign.To - 1);
+            if (echoed < NetlinkMessageHeader.Size || 4 + echoed > p.Length)
+                throw new NetlinkProtocolException($"NLMSG_ERROR (errno {-(long)error}) echoes a request of {orig.Length} bytes in {p.Length - 4}");
+            int tlvStart = 4 + (int)echoed;
             if (tlvStart <= p.Length)
             {
                 foreach (var a in new NetlinkAttributeReader(p[tlvStart..]))

@@ -80,8 +80,28 @@ public sealed class GetLvsConnectionCommand : LvsCmdlet
         {
             ThrowLvsError(e);
         }
-        _protocol = Patterns(Protocol);
-        _state = Patterns(State);
+        _protocol = Patterns(Protocol, ConnectionValueCompleter.Protocols, "InvalidConnectionProtocol", "protocol");
+        _state = Patterns(State, ConnectionValueCompleter.States, "InvalidConnectionState", "connection state");
+    }
+
+    /// <summary>
+    /// The filters as patterns. A value that cannot match any name the kernel writes in /proc/net/ip_vs_conn (a typo such
+    /// as -State ESTABLISHD) would silently return nothing: it is an error listing the names instead.
+    /// </summary>
+    private WildcardPattern[]? Patterns(string[]? values, IReadOnlyList<string> known, string errorId, string what)
+    {
+        if (values is null)
+            return null;
+        var patterns = values.Select(v => WildcardPattern.Get(v, WildcardOptions.IgnoreCase)).ToArray();
+        for (int i = 0; i < values.Length; i++)
+        {
+            bool otherProtocol = what == "protocol" && System.Text.RegularExpressions.Regex.IsMatch(values[i], "^IP_[0-9*?]+$",
+                System.Text.RegularExpressions.RegexOptions.IgnoreCase);
+            if (!otherProtocol && !known.Any(patterns[i].IsMatch))
+                ThrowLvsError(LvsException.Invalid(errorId,
+                    $"'{values[i]}' matches no {what} the kernel reports: use one of {string.Join(", ", known)} (wildcards allowed).", values[i]));
+        }
+        return patterns;
     }
 
     protected override void ProcessRecord()
@@ -107,9 +127,6 @@ public sealed class GetLvsConnectionCommand : LvsCmdlet
                 WriteObject(c);
         }
     }
-
-    private static WildcardPattern[]? Patterns(string[]? values) =>
-        values?.Select(v => WildcardPattern.Get(v, WildcardOptions.IgnoreCase)).ToArray();
 
     private static bool Matches(WildcardPattern[]? patterns, string value) => patterns is null || patterns.Any(p => p.IsMatch(value));
 }
@@ -155,10 +172,12 @@ internal static class AddressFilter
 /// <summary>Completes -Protocol and -State of Get-LvsConnection with the names the kernel prints.</summary>
 internal sealed class ConnectionValueCompleter : IArgumentCompleter
 {
-    private static readonly string[] Protocols = ["TCP", "UDP", "SCTP", "IP"];
+    // ip_vs_proto_name(): what /proc/net/ip_vs_conn writes in its first column ("IP" for persistence templates;
+    // "IP_<number>" for any other protocol, allowed by the filter without being listed).
+    internal static readonly string[] Protocols = ["TCP", "UDP", "SCTP", "IP", "ICMP", "ICMPv6"];
 
     // ip_vs_proto_tcp.c, ip_vs_proto_udp.c ("UDP"), ip_vs_proto_sctp.c state name tables; templates: NONE, ASSURED (ip_vs_conn.c)
-    private static readonly string[] States =
+    internal static readonly string[] States =
     [
         "ESTABLISHED", "UDP", "ASSURED", "SYN_SENT", "SYN_RECV", "FIN_WAIT", "TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "SYNACK",
         "NONE", "INIT1", "INIT", "COOKIE_SENT", "COOKIE_REPLIED", "COOKIE_WAIT", "COOKIE_ECHOED", "SHUTDOWN_SENT",

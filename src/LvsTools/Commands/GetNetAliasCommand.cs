@@ -54,6 +54,11 @@ public sealed class GetNetAliasCommand : LvsCmdlet
         IEnumerable<NetAlias> result = Filters.ByName(all, InterfaceName, a => a.InterfaceName, this, "InterfaceNotFound", "interface");
         if (Label is not null)
         {
+            // A label is an interface name (at most 15 characters): a longer literal one can never match, so say so.
+            foreach (var l in Label)
+                if (l.Length > LvsTools.Core.Route.VirtualIpPlanner.MaxLabelLength && !WildcardPattern.ContainsWildcardCharacters(l))
+                    ThrowLvsError(LvsException.Invalid("InvalidLabel",
+                        $"'{l}' cannot be an address label: labels are at most {LvsTools.Core.Route.VirtualIpPlanner.MaxLabelLength} characters (such as eth0:1).", l));
             var patterns = Label.Select(l => WildcardPattern.Get(l, WildcardOptions.IgnoreCase)).ToArray();
             result = result.Where(a => patterns.Any(p => p.IsMatch(a.Label ?? "")));
         }

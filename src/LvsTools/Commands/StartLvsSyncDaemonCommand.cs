@@ -81,7 +81,26 @@ public sealed class StartLvsSyncDaemonCommand : LvsCmdlet
             catch (NetlinkException e) when (e.Errno == Errno.ENODEV)
             {
                 throw new LvsException(LvsErrorKind.NotFound, "InterfaceNotFound",
-                    $"Interface '{MulticastInterface}' does not exist{Where}.", MulticastInterface, e);
+                    $"Interface '{MulticastInterface}' does not exist{Where}: give an existing interface (Get-NetInterface lists them).",
+                    MulticastInterface, e);
+            }
+            catch (NetlinkException e) when (e.Errno == Errno.EINVAL)
+            {
+                throw new LvsException(LvsErrorKind.InvalidArgument, "LvsSyncDaemonRefused", Refused(daemon, target), target, e);
+            }
+            catch (NetlinkException e) when (e.Errno == Errno.ENETUNREACH)
+            {
+                throw new LvsException(LvsErrorKind.InvalidArgument, "LvsSyncDaemonRefused",
+                    $"The kernel cannot start the {target} on '{MulticastInterface}'{Where}: the multicast group {Group(daemon)} is unreachable "
+                    + $"through it (ENETUNREACH), because the interface is down or has no address or route for that group. Bring the interface up "
+                    + $"with an address (ip link set dev {MulticastInterface} up; Add-LvsVirtualIp), then start the daemon again.", target, e);
+            }
+            catch (NetlinkException e) when (e.Errno == Errno.EADDRINUSE)
+            {
+                throw new LvsException(LvsErrorKind.ResourceBusy, "LvsSyncDaemonRefused",
+                    $"The kernel cannot start the {target} on '{MulticastInterface}'{Where}: the multicast group {Group(daemon)} is already "
+                    + "joined on that interface or its port is taken (EADDRINUSE). Stop what uses it, or give another -MulticastGroup or -MulticastPort.",
+                    target, e);
             }
             if (PassThru && Ipvs.GetSyncDaemons().FirstOrDefault(d => d.State == State) is { } started)
                 WriteObject(started);
@@ -90,6 +109,38 @@ public sealed class StartLvsSyncDaemonCommand : LvsCmdlet
         {
             WriteLvsError(e, target);
         }
+    }
+
+    private static string Group(LvsSyncDaemon d) =>
+        $"{d.MulticastGroup?.ToString() ?? "224.0.0.81"}:{d.MulticastPort ?? 8848}";
+
+    /// <summary>
+    /// Why the kernel answered EINVAL to IPVS_CMD_NEW_DAEMON (ip_vs_genl_new_daemon, start_sync_thread): a multicast group
+    /// that is not multicast, a state other than master or backup, or real servers of another address family than their
+    /// service (the sync protocol cannot carry them). The first two are checked here; the third is looked up in the table.
+    /// </summary>
+    private string Refused(LvsSyncDaemon daemon, string target)
+    {
+        string why = $"The kernel refused to start the {target} on '{MulticastInterface}'{Where} (EINVAL): ";
+        if (daemon.MulticastGroup is { } g && !(g.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? g.IsIPv6Multicast : g.GetAddressBytes()[0] is >= 224 and <= 239))
+            return why + $"{g} is not a multicast address. Give a multicast -MulticastGroup (224.0.0.0/4 or ff00::/8), or leave it out for 224.0.0.81.";
+        if (daemon.State is not (SyncDaemonState.Master or SyncDaemonState.Backup))
+            return why + $"{(uint)daemon.State} is not a sync daemon state. Use -State Master or Backup.";
+        List<LvsRealServer> mixed;
+        try
+        {
+            mixed = Ipvs.GetAllRealServers().Where(r => r.AddressFamily != r.Service.Family).ToList();
+        }
+        catch (LvsException)
+        {
+            mixed = [];
+        }
+        if (mixed.Count > 0)
+            return why + $"the sync protocol cannot carry real servers of another address family than their service, and {mixed.Count} exist "
+                + $"({string.Join(", ", mixed.Take(3).Select(r => $"{r.Endpoint} in {r.Service}"))}{(mixed.Count > 3 ? ", …" : "")}). "
+                + "Remove them (Remove-LvsRealServer) or run without a sync daemon.";
+        return why + "the multicast group is not multicast, the state is neither master nor backup, or real servers of another address "
+            + "family than their service exist. Check -MulticastGroup and the real servers (Get-LvsRealServer), then start the daemon again.";
     }
 
     private static int? Range(int? value, int min, int max, string what) =>

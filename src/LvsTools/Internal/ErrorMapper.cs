@@ -53,8 +53,8 @@ public static class ErrorMapper
                     : overrides is not null && overrides.TryGetValue(lvs.Kind, out var o) ? o
                     : lvs.Kind == LvsErrorKind.PermissionDenied ? "PermissionDenied"
                     : subject + Suffix(lvs.Kind);
-                var message = lvs.Kind == LvsErrorKind.PermissionDenied && lvs is NetlinkException
-                    ? lvs.Message + " Changing network configuration needs root (CAP_NET_ADMIN)."
+                var message = lvs.Kind == LvsErrorKind.PermissionDenied && FindNetlink(lvs) is { } refused
+                    ? lvs.Message + " " + PermissionAdvice(refused.Operation)
                     : lvs.Message;
                 var record = new ErrorRecord(new LvsErrorException(message, lvs), id, Category(lvs.Kind), lvs.Target ?? target);
                 return record;
@@ -63,8 +63,35 @@ public static class ErrorMapper
             case RuntimeException { ErrorRecord: { } own }:
                 return own; // PowerShell's own error (a refused prompt, a host without UI): keep its id and category
             default:
-                return new ErrorRecord(new LvsErrorException(e.Message, e), subject + "UnexpectedError", ErrorCategory.NotSpecified, target);
+                return new ErrorRecord(new LvsErrorException(LvsException.ClipValues(e.Message, target), e), subject + "UnexpectedError",
+                    ErrorCategory.NotSpecified, target);
         }
+    }
+
+    /// <summary>The kernel's refusal behind an error, if there is one (a batch wraps it in an LvsException naming the step).</summary>
+    private static NetlinkException? FindNetlink(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+            if (e is NetlinkException n)
+                return n;
+        return null;
+    }
+
+    /// <summary>
+    /// What a refused netlink request needs, by what it did. Reads and writes differ: `ip addr` and `ip link` reads are open
+    /// to every user, so a refused RTM_GET* is a security policy's doing; IPVS marks every command GENL_ADMIN_PERM
+    /// (ip_vs_ctl.c), so even listing services needs CAP_NET_ADMIN; every change needs CAP_NET_ADMIN.
+    /// </summary>
+    public static string PermissionAdvice(string operation)
+    {
+        bool read = operation.Contains("_GET", StringComparison.Ordinal);
+        if (read && operation.StartsWith("IPVS_", StringComparison.Ordinal))
+            return "Reading IPVS (services, real servers, timeouts, sync daemons, statistics) needs root (or CAP_NET_ADMIN): the kernel "
+                + "refuses every IPVS request, reads too, from other users. Run as root, or give the process that capability.";
+        if (read)
+            return "Reading interfaces and addresses is open to every user, so a security policy (SELinux, AppArmor, seccomp) or "
+                + "a restricted container refused it here: ask the administrator, or run as root.";
+        return "Changing network configuration needs root (or CAP_NET_ADMIN): run as root, or give the process that capability.";
     }
 }
 
