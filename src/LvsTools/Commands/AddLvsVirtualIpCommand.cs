@@ -159,7 +159,7 @@ public sealed class AddLvsVirtualIpCommand : LvsCmdlet
             catch (LvsException e) when (e.ErrorId == "NetNamespaceNotFound")
             {
                 // Nothing of the batch reached the namespace: each address gets its own error.
-                foreach (var r in requests)
+                foreach (var (_, _, r) in group)
                     WriteLvsError(new LvsException(e.Kind, e.ErrorId, $"{r.Address}/{r.PrefixLength} on {r.InterfaceName} was not added: {e.Message}",
                         $"{r.Address}/{r.PrefixLength} on {r.InterfaceName}", e), null, Ids);
             }
