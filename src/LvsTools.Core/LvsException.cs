@@ -86,7 +86,14 @@ public partial class LvsException : Exception
             if (trimmed.Length > MaxShownValueLength && trimmed.Length != t.Length)
                 message = message.Replace(trimmed, Shown(trimmed), StringComparison.Ordinal);
         }
-        return LongQuoted().Replace(message, m => "'" + Shown(m.Groups[1].Value) + "'");
+        // A run clipped above (or by an inner exception whose message this one quotes) is left as it is.
+        return LongQuoted().Replace(message, m => IsClipped(m.Groups[1].Value) ? m.Value : "'" + Shown(m.Groups[1].Value) + "'");
+    }
+
+    private static bool IsClipped(string shown)
+    {
+        int mark = shown.LastIndexOf("… (", StringComparison.Ordinal);
+        return mark >= 0 && mark <= MaxShownValueLength * 6 && shown.EndsWith(" characters)", StringComparison.Ordinal);
     }
 
     // A quote that opens a value (after a space, bracket or start) and one that closes it (before a space, punctuation or

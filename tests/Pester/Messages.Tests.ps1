@@ -13,7 +13,7 @@ Describe 'Filters that can never match are errors, not silence' {
         @{ Command = 'Get-LvsConnection -Protocol TPC'; ErrorId = 'InvalidConnectionProtocol'; Like = "'TPC' matches no protocol the kernel reports: use one of TCP, UDP, SCTP, IP, ICMP, ICMPv6 (wildcards allowed)." }
         @{ Command = 'Get-NetAlias -Label averyverylonglabel0'; ErrorId = 'InvalidLabel'; Like = "'averyverylonglabel0' cannot be an address label: labels are at most 15 characters (such as eth0:1)." }
     ) {
-        $e = { & ([scriptblock]::Create($Command)) -ErrorAction Stop } | Should -Throw -PassThru
+        $e = { $ErrorActionPreference = 'Stop'; & ([scriptblock]::Create($Command)) } | Should -Throw -PassThru
         $e.FullyQualifiedErrorId | Should -BeLike "$ErrorId,*"
         $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
         $e.Exception.Message | Should -BeLike $Like
@@ -35,7 +35,7 @@ Describe 'A huge value is echoed clipped, once for every message' {
         @{ Command = 'Get-NetInterface -NetNamespace $huge' }
         @{ Command = 'Get-LvsConnection -State $huge' }
     ) {
-        $e = { & ([scriptblock]::Create($Command)) -ErrorAction Stop } | Should -Throw -PassThru
+        $e = { $ErrorActionPreference = 'Stop'; & ([scriptblock]::Create($Command)) } | Should -Throw -PassThru
         $e.Exception.Message | Should -Not -BeLike "*$huge*"
         $e.Exception.Message | Should -BeLike '*… (5000 characters)*'
         $e.Exception.Message.Length | Should -BeLessThan 600

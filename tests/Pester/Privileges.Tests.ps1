@@ -23,7 +23,7 @@ BeforeDiscovery {
             Message = "Cannot write sysctl 'net.ipv4.ip_forward': permission denied (writing kernel parameters needs root)." }
         @{ Name = 'Set-IpForwarding'; Command = 'Set-IpForwarding -Enabled $true -Confirm:$false'
             ErrorId = 'PermissionDenied'; Category = 'PermissionDenied'
-            Message = "Cannot write sysctl 'net.ipv4.conf.all.forwarding': permission denied (writing kernel parameters needs root)." }
+            Message = "Cannot write sysctl 'net.ipv4.ip_forward': permission denied (writing kernel parameters needs root)." }
         @{ Name = 'Get-NetInterface -NetNamespace'; Command = 'Get-NetInterface -NetNamespace $other'
             ErrorId = 'PermissionDenied'; Category = 'PermissionDenied'
             MessageLike = "Cannot enter network namespace '*': Operation not permitted (CAP_SYS_ADMIN is needed: run as root)." }
@@ -75,7 +75,9 @@ $ProgressPreference = 'SilentlyContinue'
 Import-Module $Module
 $results = foreach ($c in (Get-Content $CasesFile -Raw | ConvertFrom-Json)) {
     $err = $null; $objects = @()
-    try { $objects = @(& ([scriptblock]::Create($c.Command)) -ErrorAction Stop) } catch { $err = $_ }
+    # Stop: a non-terminating error (WriteError) must be caught too; a script block takes no -ErrorAction of its own.
+    try { $ErrorActionPreference = 'Stop'; $objects = @(& ([scriptblock]::Create($c.Command))) } catch { $err = $_ }
+    finally { $ErrorActionPreference = 'Continue' }
     [pscustomobject]@{
         Name = $c.Name; Count = $objects.Count; Uid = (id -u)
         ErrorId = $err ? $err.FullyQualifiedErrorId.Split(',')[0] : $null
@@ -110,7 +112,7 @@ Describe 'An unprivileged user on the host kernel' -Tag Privileges -Skip:($null 
         $ns = New-TestNamespace
         $other = New-TestNamespace -NoVeth
         ip -n $ns addr add 10.9.0.1/24 dev veth0
-        $before = ip -n $ns -d addr show | Out-String
+        $before = Get-AddressSnapshot $ns | Out-String
         $sysctlBefore = ip netns exec $ns cat /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv4/conf/all/forwarding
         $results = @{}
         foreach ($r in (Invoke-AsNobody $ns $other $hostCases)) { $results[$r.Name] = $r }
@@ -140,7 +142,7 @@ Describe 'An unprivileged user on the host kernel' -Tag Privileges -Skip:($null 
     }
 
     It 'changed nothing in the namespace' {
-        ip -n $ns -d addr show | Out-String | Should -BeExactly $before
+        Get-AddressSnapshot $ns | Out-String | Should -BeExactly $before
         ip netns exec $ns cat /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv4/conf/all/forwarding | Should -Be $sysctlBefore
     }
 }

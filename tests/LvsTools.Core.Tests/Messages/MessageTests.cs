@@ -53,7 +53,7 @@ public class MessageTests
         var e = Assert.ThrowsAny<LvsException>(() => parse(value));
         Assert.DoesNotContain(value, e.Message);
         Assert.Contains("… (5000 characters)", e.Message);
-        Assert.True(e.Message.Length < 600, $"{parser}: {e.Message.Length} characters: {e.Message[..200]}");
+        Assert.True(e.Message.Length < 600, $"{parser}: {e.Message.Length} characters: {e.Message[..Math.Min(200, e.Message.Length)]}");
     }
 
     [Fact]
