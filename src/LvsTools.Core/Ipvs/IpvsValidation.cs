@@ -383,9 +383,9 @@ public static class IpvsValidation
     /// Both levels (the kernel refuses it): state master or backup (EINVAL), an interface name of 1-15 characters, a
     /// multicast group that is multicast (EINVAL).
     /// Create only: sync id 0-255 (ipvsadm; the sync message header carries 8 bits, though the kernel keeps any u32);
-    /// sync-maxlen 1024 (the kernel's minimum for a backup; a master's smaller one holds no sync message) to 65535 minus
-    /// the IP and UDP headers, 65507 for IPv4, 65487 for an IPv6 group (the kernel silently clamps larger values,
-    /// measured); port and TTL ≥ 1 (the kernel reads 0 as "default", 8848 and 1).
+    /// sync-maxlen within what the kernel keeps unchanged: 1 (backup: 1024) to 65535 minus the IP and UDP headers, 65507
+    /// for IPv4, 65487 for an IPv6 group (the kernel silently clamps other values, measured); port and TTL ≥ 1 (the kernel
+    /// reads 0 as "default", 8848 and 1).
     /// </summary>
     /// <exception cref="LvsException">InvalidSyncDaemon.</exception>
     public static void SyncDaemon(LvsSyncDaemon daemon, ValidationLevel level = ValidationLevel.Create)
@@ -402,13 +402,12 @@ public static class IpvsValidation
         if (daemon.SyncId > 255)
             throw LvsException.Invalid("InvalidSyncDaemon", $"Sync id {daemon.SyncId} is out of range: 0 to 255.", daemon.SyncId);
         bool v6 = daemon.MulticastGroup?.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
-        // The kernel clamps a backup's maxlen to at least 1024 and takes a master's down to 1 byte, which holds no sync
-        // message (an 8-byte header plus a connection); stopping such a master stalled the UML kernel for over 30 s.
-        int maxLen = 65535 - (v6 ? 40 : 20) - 8, minLen = 1024;
+        // The kernel clamps a backup's maxlen to at least 1024 (measured); a master's it keeps from 1 byte up.
+        int maxLen = 65535 - (v6 ? 40 : 20) - 8, minLen = daemon.State == SyncDaemonState.Backup ? 1024 : 1;
         if (daemon.SyncMaxLength is { } len && (len < minLen || len > maxLen))
             throw LvsException.Invalid("InvalidSyncDaemon",
-                $"Sync message length {len} is out of range with an {(v6 ? "IPv6" : "IPv4")} group: {minLen} to {maxLen} (the kernel " +
-                $"silently clamps a larger one, and a backup's smaller one, and a master's smaller one holds no sync message).", len);
+                $"Sync message length {len} is out of range for a{(daemon.State == SyncDaemonState.Backup ? " backup" : " master")} with an " +
+                $"{(v6 ? "IPv6" : "IPv4")} group: {minLen} to {maxLen} (the kernel would silently use {Math.Clamp((int)len, minLen, maxLen)}).", len);
         if (daemon.MulticastPort is 0)
             throw LvsException.Invalid("InvalidSyncDaemon", "Multicast port 0 is out of range: 1 to 65535 (the kernel would use its default, 8848).", 0);
         if (daemon.MulticastTtl is 0)

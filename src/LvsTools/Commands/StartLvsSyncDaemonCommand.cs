@@ -30,7 +30,7 @@ public sealed class StartLvsSyncDaemonCommand : LvsCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public int SyncId { get; set; }
 
-    /// <summary>The largest sync message in bytes, 1024-65507 (ipvsadm --sync-maxlen; 65487 with an IPv6 group). Default: from the interface's MTU.</summary>
+    /// <summary>The largest sync message in bytes, 1-65507 (ipvsadm --sync-maxlen; 65487 with an IPv6 group, 1024 and up for a backup). Default: from the interface's MTU.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public int? SyncMaxLength { get; set; }
 
@@ -63,7 +63,7 @@ public sealed class StartLvsSyncDaemonCommand : LvsCmdlet
                 State = State,
                 MulticastInterface = MulticastInterface,
                 SyncId = (uint)Range(SyncId, 0, 255, "Sync id")!.Value,
-                SyncMaxLength = (ushort?)Range(SyncMaxLength, 1024, 65507, "Sync message length"),
+                SyncMaxLength = (ushort?)Range(SyncMaxLength, 1, 65507, "Sync message length"),
                 MulticastGroup = Group(MulticastGroup),
                 MulticastPort = (ushort?)Range(MulticastPort, 1, 65535, "Multicast port"),
                 MulticastTtl = (byte?)Range(MulticastTtl, 1, 255, "Multicast TTL"),

@@ -45,13 +45,14 @@ public sealed class IpvsValidationKernelTests : IDisposable
     private static readonly ServiceKey V6 = ServiceKey.ForAddress(IpvsProtocol.Tcp, IPAddress.Parse("2001:db8::1"), 80);
     private int _next = 1;
 
-    private int Raw(IpvsOperation op)
+    private int Raw(IpvsOperation op, IpvsClient? client = null)
     {
+        client ??= Client;
         var w = new NetlinkWriter();
-        op.Write(w, Client.FamilyId);
+        op.Write(w, client.FamilyId);
         try
         {
-            Client.Connection.Execute(w, op.CommandName);
+            client.Connection.Execute(w, op.CommandName);
             return 0;
         }
         catch (NetlinkException e)
@@ -75,10 +76,10 @@ public sealed class IpvsValidationKernelTests : IDisposable
 
     /// <summary>Sends <paramref name="op"/> raw and checks both levels against the kernel's answer.</summary>
     /// <returns>True when the kernel accepted it.</returns>
-    private bool Check(string name, IpvsOperation op, List<string> disagreements, bool hzDependent = false)
+    private bool Check(string name, IpvsOperation op, List<string> disagreements, bool hzDependent = false, IpvsClient? client = null)
     {
         string? kernelLevel = Refusal(op, ValidationLevel.Kernel), createLevel = Refusal(op, ValidationLevel.Create);
-        int errno = Raw(op);
+        int errno = Raw(op, client);
         _out.WriteLine($"{name,-44} kernel: {(errno == 0 ? "accepted" : Errno.Name(errno)),-8} Kernel level: {kernelLevel ?? "ok",-26} Create level: {createLevel ?? "ok"}");
         if (createLevel is null && errno != 0)
             disagreements.Add($"{name}: Create level accepts it, the kernel answers {Errno.Name(errno)}");
@@ -185,7 +186,7 @@ public sealed class IpvsValidationKernelTests : IDisposable
         var cases = new (string Name, LvsSyncDaemon Daemon)[]
         {
             ("sync id 255", D(syncId: 255)), ("sync id 256", D(syncId: 256)), ("sync id 4294967295", D(syncId: uint.MaxValue)),
-            ("master maxlen 1023", D(maxLen: 1023)), ("master maxlen 1024", D(maxLen: 1024)),
+            ("master maxlen 1", D(maxLen: 1)),
             ("master maxlen 65507", D(maxLen: 65507)), ("master maxlen 65508", D(maxLen: 65508)),
             ("master maxlen 0", D(maxLen: 0)), ("IPv6 group maxlen 65487", D(maxLen: 65487, group: "ff02::123")),
             ("IPv6 group maxlen 65488", D(maxLen: 65488, group: "ff02::123")),
@@ -196,20 +197,24 @@ public sealed class IpvsValidationKernelTests : IDisposable
         };
         foreach (var (name, daemon) in cases)
         {
+            // A namespace per case: stopping a daemon right after its start took the loaded UML kernel over 30 s, so
+            // each daemon ends with its namespace instead.
+            using var ns = new TestNamespace(veth: false);
+            ns.Ip("link", "add", "d0", "type", "dummy");
+            ns.Ip("link", "set", "d0", "up");
+            using var client = IpvsClient.Open(ns.Namespace);
             var op = IpvsOperation.StartSyncDaemon(daemon);
-            if (!Check(name, op, bad))
+            if (!Check(name, op, bad, client: client))
                 continue;
-            var read = Client.GetSyncDaemons().Single(d => d.State == daemon.State);
+            var read = client.GetSyncDaemons().Single(d => d.State == daemon.State);
             bool same = read.SyncId == daemon.SyncId && (daemon.SyncMaxLength is not { } l || read.SyncMaxLength == l)
                 && (daemon.MulticastPort is not { } p || read.MulticastPort == p) && (daemon.MulticastTtl is not { } t || read.MulticastTtl == t);
             _out.WriteLine($"    read back: {read}");
             if (!same && Refusal(op, ValidationLevel.Create) is null)
                 bad.Add($"{name}: Create level accepts it, the kernel changed it to {read}");
-            // Create-only rules that keep a value the kernel would keep: ipvsadm's 8-bit sync id, and a master's maxlen
-            // below 1024 (too small for a useful sync message; the kernel clamps only a backup's).
-            if (same && Refusal(op, ValidationLevel.Create) is { } id && !name.StartsWith("sync id") && name != "master maxlen 1023")
+            // The one Create-only rule that refuses a value the kernel keeps: ipvsadm's 8-bit sync id.
+            if (same && Refusal(op, ValidationLevel.Create) is { } id && !name.StartsWith("sync id"))
                 bad.Add($"{name}: Create level refuses it ({id}) though the kernel keeps it unchanged");
-            Raw(IpvsOperation.StopSyncDaemon(daemon.State));
         }
         Assert.Empty(bad);
     }
