@@ -72,7 +72,8 @@ public sealed class SysctlName : IEquatable<SysctlName>
     /// from the initial namespace and from a new one (`ip netns exec`): the initial namespace's own tables
     /// (net.core.netdev_max_backlog, net.ipv4.tcp_mem, net.ipv4.route.gc_thresh, the neighbour tables' defaults
     /// ...), which a new namespace does not show at all, and the host-wide values a new namespace shows read-only
-    /// (net.core.rmem_max, net.netfilter.nf_conntrack_max ...). '*' stands for any one component.
+    /// (net.core.rmem_max, net.netfilter.nf_conntrack_max, net.ipv4.vs.debug_level ...). A trailing '*' stands for
+    /// everything below.
     /// Everything else under net.* is the namespace's own (net.ipv4.ip_forward, net.ipv4.conf.*, net.ipv4.vs.*).
     /// </summary>
     public static IReadOnlyList<string> HostWideNetKeys { get; } =
@@ -99,6 +100,7 @@ public sealed class SysctlName : IEquatable<SysctlName>
         "net.ipv6.mld_max_msf", "net.ipv6.mld_qrv", "net.ipv6.neigh.default.*",
         "net.netfilter.nf_conntrack_buckets", "net.netfilter.nf_conntrack_expect_max", "net.netfilter.nf_conntrack_max",
         "net.netfilter.nf_log_all_netns", "net.nf_conntrack_max",
+        "net.ipv4.vs.debug_level", // IPVS's one global: read-only in a new namespace (measured on the UML guest's 6.1 with ip_vs)
     ];
 
     /// <summary>The scope of a dotted or slashed key; Host for anything that is not a valid key.</summary>

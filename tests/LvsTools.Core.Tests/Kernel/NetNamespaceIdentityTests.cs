@@ -109,18 +109,25 @@ public sealed class NetNamespaceIdentityTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
-    public void Verify_costs_microseconds()
+    public void Verify_costs_less_than_a_netlink_request()
     {
         Need();
         using var ns = new TestNamespace(veth: false);
+        using var route = RouteClient.Open(ns.Namespace);
         ns.Namespace.Verify();
-        const int n = 20_000;
-        var watch = Stopwatch.StartNew();
+        route.GetInterface("lo");
+        const int n = 300;
+        var verify = Stopwatch.StartNew();
         for (int i = 0; i < n; i++)
             ns.Namespace.Verify();
-        watch.Stop();
-        double us = watch.Elapsed.TotalMicroseconds / n;
-        output.WriteLine($"NetNamespace.Verify: {us:F1} µs per call ({n} calls)");
-        Assert.True(us < 2000, $"{us:F1} µs per Verify"); // measured 96 µs on a loaded 2-core host: open, statx, close
+        verify.Stop();
+        var request = Stopwatch.StartNew();
+        for (int i = 0; i < n; i++)
+            route.GetInterface("lo"); // one RTM_GETLINK round trip
+        request.Stop();
+        double v = verify.Elapsed.TotalMicroseconds / n, r = request.Elapsed.TotalMicroseconds / n;
+        output.WriteLine($"NetNamespace.Verify: {v:F1} µs per call; one netlink request: {r:F1} µs ({n} of each)");
+        // Absolute times vary with the machine (UML traces every syscall); the ratio is what a write pays extra.
+        Assert.True(v < 3 * r, $"Verify {v:F1} µs against {r:F1} µs per netlink request");
     }
 }

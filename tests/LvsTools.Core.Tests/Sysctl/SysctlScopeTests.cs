@@ -21,6 +21,7 @@ public sealed class SysctlScopeTests
     [InlineData("net.ipv4.conf.eth0/100.rp_filter", SysctlScope.NetNamespace)]
     [InlineData("net.ipv4.neigh.eth0.gc_stale_time", SysctlScope.NetNamespace)]
     [InlineData("net.ipv4.vs.conntrack", SysctlScope.NetNamespace)]
+    [InlineData("net.ipv4.vs.debug_level", SysctlScope.Host)]
     [InlineData("net.core.somaxconn", SysctlScope.NetNamespace)]
     [InlineData("net.netfilter.nf_conntrack_tcp_timeout_established", SysctlScope.NetNamespace)]
     public void Scope_of_a_key(string name, SysctlScope scope)
@@ -68,6 +69,6 @@ public sealed class SysctlScopeKernelTests
             if (!writableInside && writableOnHost && name.Scope != SysctlScope.Host)
                 wrong.Add($"{name.Dotted}: read-only in a new namespace but writable on the host, not listed host-wide");
         }
-        Assert.Empty(wrong);
+        Assert.True(wrong.Count == 0, string.Join("; ", wrong));
     }
 }
