@@ -97,23 +97,24 @@ public static class BoundedInput
         {
             using var reader = new StreamReader(new LimitedStream(fs, limit, path, shownAs), new UTF8Encoding(false), true, 65536);
             var line = new StringBuilder();
-            var chars = new char[8192];
+            var chars = new char[65536];
             int number = 1, n;
             while ((n = Read(reader, chars, path, shownAs)) > 0)
             {
-                for (int i = 0; i < n; i++)
+                int start = 0;
+                while (start < n)
                 {
-                    char ch = chars[i];
-                    if (ch == '\n')
-                    {
-                        yield return TrimCr(line);
-                        line.Clear();
-                        number++;
-                        continue;
-                    }
-                    if (line.Length >= maxLine)
+                    int nl = Array.IndexOf(chars, '\n', start, n - start);
+                    int end = nl < 0 ? n : nl;
+                    if (line.Length + (end - start) > maxLine)
                         throw LineTooLong(path, number, maxLine);
-                    line.Append(ch);
+                    line.Append(chars, start, end - start);
+                    if (nl < 0)
+                        break;
+                    yield return TrimCr(line);
+                    line.Clear();
+                    number++;
+                    start = nl + 1;
                 }
             }
             if (line.Length > 0)

@@ -34,20 +34,25 @@ public sealed class IpvsadmRuleReader
     /// <see cref="MaxErrors"/> lines were bad.</exception>
     public void Add(string? text)
     {
-        foreach (var raw in (text ?? "").Split('\n'))
+        text ??= "";
+        if (text.Contains('\n'))
         {
+            foreach (var part in text.Split('\n'))
+                Add(part);
+            return;
+        }
+        {
+            string raw = text;
             LineCount++;
             _characters += raw.Length + 1;
             if (_characters > BoundedInput.MaxInputBytes)
                 throw BoundedInput.TooLarge(char.ToUpperInvariant(InputName[0]) + InputName[1..], InputName, BoundedInput.MaxInputBytes);
             if (raw.Length > BoundedInput.MaxRuleLineLength)
                 throw BoundedInput.LineTooLong(InputName, LineCount, BoundedInput.MaxRuleLineLength);
-            var line = raw.Trim();
-            int hash = line.IndexOf('#');
-            if (hash >= 0)
-                line = line[..hash].Trim();
+            int hash = raw.IndexOf('#');
+            var line = (hash >= 0 ? raw.AsSpan(0, hash) : raw.AsSpan()).Trim().ToString();
             if (line.Length == 0)
-                continue;
+                return;
             if (line.StartsWith("ipvsadm ", StringComparison.Ordinal) || line.StartsWith("ipvsadm\t", StringComparison.Ordinal))
                 line = line[8..].Trim();
             try

@@ -39,6 +39,20 @@ public sealed class ExportLvsConfigurationCommand : LvsCmdlet
 
     protected override void ProcessRecord()
     {
+        // The path is checked before the kernel is read: a directory or a missing folder is reported as such, at once.
+        string file = "";
+        if (ParameterSetName == "Path")
+        {
+            try
+            {
+                file = FilePath.ResolveForWrite(this, Path, "LvsConfigurationFolderNotFound");
+            }
+            catch (LvsException e)
+            {
+                ThrowTerminatingError(ErrorMapper.ToRecord(e, ErrorSubject, Path));
+                return;
+            }
+        }
         LvsConfigurationDocument doc;
         try
         {
@@ -52,16 +66,6 @@ public sealed class ExportLvsConfigurationCommand : LvsCmdlet
         if (ParameterSetName == "Object")
         {
             WriteObject(doc);
-            return;
-        }
-        string file;
-        try
-        {
-            file = ExportTarget(FilePath.Resolve(this, Path));
-        }
-        catch (LvsException e)
-        {
-            ThrowTerminatingError(ErrorMapper.ToRecord(e, ErrorSubject, Path));
             return;
         }
         if (NoClobber && File.Exists(file))
@@ -93,24 +97,5 @@ public sealed class ExportLvsConfigurationCommand : LvsCmdlet
             ThrowTerminatingError(new ErrorRecord(new IOException($"Cannot write '{file}': {why}.", e), "LvsConfigurationWriteFailed",
                 denied ? ErrorCategory.PermissionDenied : ErrorCategory.WriteError, file));
         }
-    }
-
-    /// <summary>
-    /// The file to write: a symbolic link is followed to its final target, which is replaced (the link stays a link, as
-    /// with Out-File); a directory, or a folder that does not exist, is an error that says so.
-    /// </summary>
-    private static string ExportTarget(string file)
-    {
-        var full = System.IO.Path.GetFullPath(file);
-        var info = new FileInfo(full);
-        if (info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true) is { } target)
-            full = target.FullName;
-        if (Directory.Exists(full))
-            throw LvsException.Invalid("PathIsDirectory", $"'{full}' is a directory, not a file: give the path of the JSON file to write.", file);
-        var dir = System.IO.Path.GetDirectoryName(full);
-        if (dir is null || !Directory.Exists(dir))
-            throw new LvsException(LvsErrorKind.NotFound, "LvsConfigurationFolderNotFound",
-                $"Cannot write '{full}': its folder '{dir}' does not exist (create it first).", file);
-        return full;
     }
 }

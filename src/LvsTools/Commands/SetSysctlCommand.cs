@@ -53,6 +53,17 @@ public sealed class SetSysctlCommand : LvsCmdlet
             return;
         }
         var path = PersistPath ?? SysctlPersistence.DefaultPath;
+        try
+        {
+            // relative to the current location, ~ and PSDrives as in PowerShell; a link is written through, a directory refused
+            if (Persist)
+                path = FilePath.ResolveForWrite(this, path);
+        }
+        catch (Exception e)
+        {
+            WriteLvsError(e, PersistPath);
+            return;
+        }
         var action = $"sysctl -w {name.Dotted}={Value}" + (Persist ? $" and record it in {path}" : "");
         if (!ShouldProcess(name.Dotted + Where, action))
             return;

@@ -29,4 +29,25 @@ internal static class FilePath
                 $"'{path}' is a path of the {provider.Name} provider, not of the file system: give a file path.", path);
         return file;
     }
+
+    /// <summary>
+    /// A file to be replaced: <see cref="Resolve"/>d, then a symbolic link followed to its final target (which is the
+    /// file written, so the link stays a link, as with Out-File); a directory is PathIsDirectory, and with
+    /// <paramref name="folderNotFoundId"/> a folder that does not exist is an ObjectNotFound with that id.
+    /// </summary>
+    /// <exception cref="LvsException">InvalidPath, PathIsDirectory, folderNotFoundId.</exception>
+    public static string ResolveForWrite(PSCmdlet cmdlet, string path, string? folderNotFoundId = null)
+    {
+        var full = System.IO.Path.GetFullPath(Resolve(cmdlet, path));
+        var info = new FileInfo(full);
+        if (info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true) is { } target)
+            full = target.FullName;
+        if (Directory.Exists(full))
+            throw LvsException.Invalid("PathIsDirectory", $"'{full}' is a directory, not a file: give the path of the file to write.", path);
+        var dir = System.IO.Path.GetDirectoryName(full);
+        if (folderNotFoundId is not null && (dir is null || !Directory.Exists(dir)))
+            throw new LvsException(LvsErrorKind.NotFound, folderNotFoundId,
+                $"Cannot write '{full}': its folder '{dir}' does not exist (create it first).", path);
+        return full;
+    }
 }
