@@ -35,10 +35,10 @@ BeforeAll {
 
     # Runs a command in a fresh pwsh and returns its error id and the process's peak working set in MiB.
     function Measure-InChild([string] $Command) {
-        # pwsh itself, or dotnet with pwsh.dll (the pinned tool runs that way)
-        $exe = [Environment]::ProcessPath
-        $first = [Environment]::GetCommandLineArgs()[0]
-        $pre = if ($first -like '*.dll') { @($first) } else { @() }
+        # the pwsh beside this one's files (the pinned tool runs as dotnet pwsh.dll, which has a pwsh apphost too)
+        $exe = Join-Path $PSHOME 'pwsh'
+        if (-not (Test-Path $exe)) { $exe = [Environment]::ProcessPath }
+        $pre = @()
         $script = "Import-Module '$(Get-LvsModulePath)'; try { $Command -ErrorAction Stop | Out-Null; 'no error' } catch { `$_.FullyQualifiedErrorId }; " +
             '[int]([Diagnostics.Process]::GetCurrentProcess().PeakWorkingSet64 / 1MB)'
         $out = & $exe @pre -NoProfile -NonInteractive -Command $script
