@@ -145,12 +145,12 @@ Describe 'Input is bounded' {
     It 'a FIFO fed without end is cut at the limit' {
         $fifo = Join-Path $TestDrive 'fifo'
         mkfifo $fifo
-        # the writer runs in the background; its pid is what sh prints
-        $writerPid = [int](sh -c "yes '# endless' > '$fifo' 2>/dev/null & echo `$!")
+        # Start-Process captures no output, so the writer blocking on the FIFO until we open it blocks nothing here
+        $writer = Start-Process -FilePath sh -ArgumentList "-c `"exec yes '# endless' > '$fifo' 2>/dev/null`"" -PassThru
         try {
             { ConvertFrom-IpvsadmRule -Path $fifo -ErrorAction Stop } | Should -Throw -ErrorId 'InputTooLarge,LvsTools.Commands.ConvertFromIpvsadmRuleCommand'
         } finally {
-            Stop-Process -Id $writerPid -ErrorAction SilentlyContinue
+            if (-not $writer.HasExited) { $writer.Kill() }
         }
     }
 
@@ -165,7 +165,8 @@ Describe 'File paths' {
     It '<Command> names a directory as a directory' -ForEach @(
         @{ Command = 'Import-LvsConfiguration' }, @{ Command = 'Sync-LvsConfiguration' }, @{ Command = 'ConvertFrom-IpvsadmRule' }, @{ Command = 'Export-LvsConfiguration' }
     ) {
-        $e = { & $Command -Path $TestDrive -Confirm:$false -ErrorAction Stop } | Should -Throw -PassThru
+        $extra = if ((Get-Command $Command).Parameters.ContainsKey('Confirm')) { @{ Confirm = $false } } else { @{} }
+        $e = { & $Command -Path $TestDrive @extra -ErrorAction Stop } | Should -Throw -PassThru
         $e.FullyQualifiedErrorId | Should -BeLike 'PathIsDirectory,*'
         $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
         $e.Exception.Message | Should -Match 'is a directory'
@@ -195,7 +196,8 @@ Describe 'File paths' {
     }
 
     It 'refuses a path of another provider (<Command>)' -ForEach @(@{ Command = 'Import-LvsConfiguration' }, @{ Command = 'ConvertFrom-IpvsadmRule' }, @{ Command = 'Export-LvsConfiguration' }) {
-        $e = { & $Command -Path 'Env:/PATH' -Confirm:$false -ErrorAction Stop } | Should -Throw -PassThru
+        $extra = if ((Get-Command $Command).Parameters.ContainsKey('Confirm')) { @{ Confirm = $false } } else { @{} }
+        $e = { & $Command -Path 'Env:/PATH' @extra -ErrorAction Stop } | Should -Throw -PassThru
         $e.FullyQualifiedErrorId | Should -BeLike 'InvalidPath,*'
         $e.Exception.Message | Should -Match 'Environment'
     }
@@ -253,7 +255,7 @@ Describe 'Absent means not managed, [] means none, a refused document changes no
     }
 
     It 'a service without realServers keeps them; services not listed go' {
-        $afterNoReals | Should -Be @('-A -t 10.0.0.1:80 -s wrr', '-a -t 10.0.0.1:80 -r 10.0.1.1:80 -g -w 1', '-a -t 10.0.0.1:80 -r 10.0.1.2:80 -g -w 1')
+        $afterNoReals | Should -Be (@('-A -t 10.0.0.1:80 -s wrr', '-a -t 10.0.0.1:80 -r 10.0.1.1:80 -g -w 1', '-a -t 10.0.0.1:80 -r 10.0.1.2:80 -g -w 1') | Sort-Object)
         $noReals.UnmanagedSections | Should -Contain '$.services[0].realServers'
         $noReals.ManagedSections | Should -Be @('services')
     }
