@@ -15,12 +15,12 @@ public static class IpvsadmRules
     public static IEnumerable<string> Format(LvsConfigurationDocument doc)
     {
         doc.Canonicalize();
-        foreach (var entry in doc.Services)
+        foreach (var entry in doc.Services ?? [])
         {
             var svc = entry.ToService();
             var key = svc.Key;
             yield return $"-A {key.IpvsadmArgument}{svc.IpvsadmOptions()}";
-            foreach (var r in entry.RealServers)
+            foreach (var r in entry.RealServers ?? [])
             {
                 var rs = r.ToRealServer(key);
                 yield return $"-a {key.IpvsadmArgument} -r {rs.Endpoint}{rs.IpvsadmOptions()}";
@@ -28,41 +28,30 @@ public static class IpvsadmRules
         }
     }
 
-    /// <summary>Parses rule lines into a document (services and real servers only).</summary>
-    /// <exception cref="LvsException">InvalidIpvsadmRule, naming the line number and the offending token.</exception>
+    /// <summary>Parses rule lines into a document (services and real servers only); see <see cref="IpvsadmRuleReader"/>.</summary>
+    /// <exception cref="LvsException">InvalidIpvsadmRule naming every bad line by number and text; InputTooLarge.</exception>
     public static LvsConfigurationDocument Parse(IEnumerable<string> lines)
     {
-        var services = new Dictionary<ServiceKey, RuleService>();
-        int number = 0;
-        foreach (var raw in lines)
-        {
-            number++;
-            var line = raw.Trim();
-            int hash = line.IndexOf('#');
-            if (hash >= 0)
-                line = line[..hash].Trim();
-            if (line.Length == 0)
-                continue;
-            if (line.StartsWith("ipvsadm ", StringComparison.Ordinal))
-                line = line[8..].Trim();
-            try
-            {
-                ApplyLine(Tokens(line), services);
-            }
-            catch (LvsException e)
-            {
-                throw new LvsException(e.Kind, "InvalidIpvsadmRule", $"Line {number} ('{raw.Trim()}'): {e.Message}", raw, e);
-            }
-        }
-        // Rules say nothing of timeouts or sync daemons: leave them out, so that applying the rules leaves them alone.
-        return LvsConfigurationDocument.From(services.Values.Select(s => s.Service), services.Values.SelectMany(s => s.Reals), null, null);
+        var reader = new IpvsadmRuleReader();
+        foreach (var line in lines)
+            reader.Add(line);
+        return reader.ToDocument();
     }
+
+    /// <summary>Applies one rule line (its comment and a leading "ipvsadm" word already removed).</summary>
+    internal static void ApplyRule(string line, Dictionary<ServiceKey, RuleService> services) => ApplyLine(Tokens(line), services);
+
+    /// <summary>The document the services read so far make.</summary>
+    internal static LvsConfigurationDocument ToDocument(Dictionary<ServiceKey, RuleService> services) =>
+        // Rules say nothing of timeouts or sync daemons: leave them out, so that applying the rules leaves them alone.
+        LvsConfigurationDocument.From(services.Values.Select(s => s.Service), services.Values.SelectMany(s => s.Reals), null, null);
 
     private static List<string> Tokens(string line) => line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).ToList();
 
     private sealed class Rule
     {
         public char Command;
+        public string? CommandName;
         public IpvsProtocol? Protocol;
         public string? ServiceEndpoint;
         public uint? Mark;
@@ -81,13 +70,32 @@ public static class IpvsadmRules
         public TunnelType? TunType;
         public ushort? TunPort;
         public TunnelChecksum? TunCsum;
+        /// <summary>The options given, by ipvsadm's names ("scheduler", "forwarding-method"), to refuse one given twice.</summary>
+        public readonly HashSet<string> Given = new(StringComparer.Ordinal);
     }
 
-    private sealed class RuleService(LvsService service)
+    internal sealed class RuleService(LvsService service)
     {
         public LvsService Service = service;
         public readonly List<LvsRealServer> Reals = [];
     }
+
+    /// <summary>
+    /// The options each command takes (ipvsadm's commands_v_options table): ipvsadm refuses any other ("Illegal
+    /// 'weight' option with the 'add-service' command").
+    /// </summary>
+    private static readonly Dictionary<char, (string Name, string[] Allowed, string[] Required)> Commands = new()
+    {
+        ['A'] = ("add-service", ["service-address", "scheduler", "persistent", "netmask", "pe", "ops", "sched-flags", "ipv6"], ["service-address"]),
+        ['E'] = ("edit-service", ["service-address", "scheduler", "persistent", "netmask", "pe", "ops", "sched-flags", "ipv6"], ["service-address"]),
+        ['D'] = ("delete-service", ["service-address", "ipv6"], ["service-address"]),
+        ['a'] = ("add-server", ["service-address", "real-server", "forwarding-method", "weight", "u-threshold", "l-threshold",
+            "tun-type", "tun-port", "tun-csum", "ipv6"], ["service-address", "real-server"]),
+        ['e'] = ("edit-server", ["service-address", "real-server", "forwarding-method", "weight", "u-threshold", "l-threshold",
+            "tun-type", "tun-port", "tun-csum", "ipv6"], ["service-address", "real-server"]),
+        ['d'] = ("delete-server", ["service-address", "real-server", "ipv6"], ["service-address", "real-server"]),
+        ['C'] = ("clear", [], []),
+    };
 
     private static void ApplyLine(List<string> t, Dictionary<ServiceKey, RuleService> services)
     {
@@ -95,42 +103,76 @@ public static class IpvsadmRules
         for (int i = 0; i < t.Count; i++)
         {
             string tok = t[i];
-            string Next() => i + 1 < t.Count ? t[++i] : throw Bad($"'{tok}' needs a value");
+            string? inline = null;
+            // --scheduler=wrr: popt's long form with the value after '='
+            if (tok.StartsWith("--", StringComparison.Ordinal) && tok.IndexOf('=') is > 2 and var eq)
+            {
+                inline = tok[(eq + 1)..];
+                tok = tok[..eq];
+            }
+            // -srr, -t10.0.0.1:80: popt's short form with the value joined on
+            else if (tok.Length > 2 && tok[0] == '-' && tok[1] is 't' or 'u' or 'f' or 's' or 'p' or 'M' or 'b' or 'r' or 'w' or 'x' or 'y')
+            {
+                inline = tok[2..];
+                tok = tok[..2];
+            }
+            string Next() => inline ?? (i + 1 < t.Count ? t[++i] : throw Bad($"'{tok}' needs a value"));
+            void Once(string name)
+            {
+                if (!r.Given.Add(name))
+                    throw Bad($"multiple '{name}' options specified");
+            }
+            void Command(char c, string name)
+            {
+                if (r.Command != '\0')
+                    throw Bad($"multiple commands specified ('{r.CommandName}' and '{name}')");
+                r.Command = c;
+                r.CommandName = name;
+            }
             switch (tok)
             {
-                case "-A" or "--add-service": r.Command = 'A'; break;
-                case "-E" or "--edit-service": r.Command = 'E'; break;
-                case "-D" or "--delete-service": r.Command = 'D'; break;
-                case "-a" or "--add-server": r.Command = 'a'; break;
-                case "-e" or "--edit-server": r.Command = 'e'; break;
-                case "-d" or "--delete-server": r.Command = 'd'; break;
-                case "-C" or "--clear": r.Command = 'C'; break;
-                case "-t" or "--tcp-service": r.Protocol = IpvsProtocol.Tcp; r.ServiceEndpoint = Next(); break;
-                case "-u" or "--udp-service": r.Protocol = IpvsProtocol.Udp; r.ServiceEndpoint = Next(); break;
-                case "--sctp-service": r.Protocol = IpvsProtocol.Sctp; r.ServiceEndpoint = Next(); break;
-                case "-f" or "--fwmark-service": r.Mark = UInt(Next(), "firewall mark"); break;
-                case "-6" or "--ipv6": r.Ipv6 = true; break;
-                case "-s" or "--scheduler": r.Scheduler = Next(); break;
+                case "-A" or "--add-service": Command('A', tok); break;
+                case "-E" or "--edit-service": Command('E', tok); break;
+                case "-D" or "--delete-service": Command('D', tok); break;
+                case "-a" or "--add-server": Command('a', tok); break;
+                case "-e" or "--edit-server": Command('e', tok); break;
+                case "-d" or "--delete-server": Command('d', tok); break;
+                case "-C" or "--clear": Command('C', tok); break;
+                case "-t" or "--tcp-service": Once("service-address"); r.Protocol = IpvsProtocol.Tcp; r.ServiceEndpoint = Next(); break;
+                case "-u" or "--udp-service": Once("service-address"); r.Protocol = IpvsProtocol.Udp; r.ServiceEndpoint = Next(); break;
+                case "--sctp-service": Once("service-address"); r.Protocol = IpvsProtocol.Sctp; r.ServiceEndpoint = Next(); break;
+                case "-f" or "--fwmark-service":
+                    Once("service-address");
+                    r.Mark = UInt(Next(), "firewall mark");
+                    if (r.Mark == 0)
+                        throw Bad("'0' is not a valid firewall mark (1 to 4294967295)");
+                    break;
+                case "-6" or "--ipv6": Once("ipv6"); r.Ipv6 = true; break;
+                case "-s" or "--scheduler": Once("scheduler"); r.Scheduler = Next(); break;
                 case "-p" or "--persistent":
+                    Once("persistent");
                     r.Persistent = true;
-                    if (i + 1 < t.Count && uint.TryParse(t[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var to))
+                    if (inline is not null)
+                        r.Timeout = UInt(inline, "persistence timeout");
+                    else if (i + 1 < t.Count && uint.TryParse(t[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var to))
                     {
                         r.Timeout = to;
                         i++;
                     }
                     break;
-                case "-M" or "--netmask": r.Netmask = Next(); break;
-                case "--pe": r.Pe = Next(); break;
-                case "-o" or "--ops": r.OnePacket = true; break;
-                case "-b" or "--sched-flags": r.Flags = Next(); break;
-                case "-r" or "--real-server": r.Real = Next(); break;
-                case "-g" or "--gatewaying": r.Forward = ForwardingMethod.Route; break;
-                case "-i" or "--ipip": r.Forward = ForwardingMethod.Tunnel; break;
-                case "-m" or "--masquerading": r.Forward = ForwardingMethod.Masquerade; break;
-                case "-w" or "--weight": r.Weight = (int)UInt(Next(), "weight"); break;
-                case "-x" or "--u-threshold": r.Upper = UInt(Next(), "upper threshold"); break;
-                case "-y" or "--l-threshold": r.Lower = UInt(Next(), "lower threshold"); break;
+                case "-M" or "--netmask": Once("netmask"); r.Netmask = Next(); break;
+                case "--pe": Once("pe"); r.Pe = Next(); break;
+                case "-o" or "--ops": Once("ops"); r.OnePacket = true; break;
+                case "-b" or "--sched-flags": Once("sched-flags"); r.Flags = Next(); break;
+                case "-r" or "--real-server": Once("real-server"); r.Real = Next(); break;
+                case "-g" or "--gatewaying": Once("forwarding-method"); r.Forward = ForwardingMethod.Route; break;
+                case "-i" or "--ipip": Once("forwarding-method"); r.Forward = ForwardingMethod.Tunnel; break;
+                case "-m" or "--masquerading": Once("forwarding-method"); r.Forward = ForwardingMethod.Masquerade; break;
+                case "-w" or "--weight": Once("weight"); r.Weight = (int)UInt(Next(), "weight", int.MaxValue); break;
+                case "-x" or "--u-threshold": Once("u-threshold"); r.Upper = UInt(Next(), "upper threshold"); break;
+                case "-y" or "--l-threshold": Once("l-threshold"); r.Lower = UInt(Next(), "lower threshold"); break;
                 case "--tun-type":
+                    Once("tun-type");
                     string type = Next();
                     r.TunType = type switch
                     {
@@ -138,39 +180,54 @@ public static class IpvsadmRules
                         _ => throw Bad($"tunnel type '{type}' is not ipip, gue or gre"),
                     };
                     break;
-                case "--tun-port": r.TunPort = (ushort)UInt(Next(), "tunnel port", ushort.MaxValue); break;
-                case "--tun-nocsum": r.TunCsum = TunnelChecksum.None; break;
-                case "--tun-csum": r.TunCsum = TunnelChecksum.Checksum; break;
-                case "--tun-remcsum": r.TunCsum = TunnelChecksum.RemoteChecksum; break;
-                default: throw Bad($"'{tok}' is not an ipvsadm rule option this reader knows");
+                case "--tun-port": Once("tun-port"); r.TunPort = (ushort)UInt(Next(), "tunnel port", ushort.MaxValue); break;
+                case "--tun-nocsum": Once("tun-csum"); r.TunCsum = TunnelChecksum.None; break;
+                case "--tun-csum": Once("tun-csum"); r.TunCsum = TunnelChecksum.Checksum; break;
+                case "--tun-remcsum": Once("tun-csum"); r.TunCsum = TunnelChecksum.RemoteChecksum; break;
+                default:
+                    throw Bad(tok.StartsWith('-') && tok.Length > 1
+                        ? $"'{tok}' is not an ipvsadm rule option this reader knows"
+                        : $"unexpected argument '{tok}'");
             }
+            if (inline is not null && tok is "-o" or "--ops" or "-6" or "--ipv6" or "-g" or "--gatewaying" or "-i" or "--ipip"
+                or "-m" or "--masquerading" or "--tun-nocsum" or "--tun-csum" or "--tun-remcsum" or "-A" or "--add-service"
+                or "-E" or "--edit-service" or "-D" or "--delete-service" or "-a" or "--add-server" or "-e" or "--edit-server"
+                or "-d" or "--delete-server" or "-C" or "--clear")
+                throw Bad($"'{tok}' takes no value");
         }
+        if (r.Command == '\0')
+            throw Bad("no command (-A, -E, -D, -a, -e, -d or -C)");
+        var (commandName, allowed, required) = Commands[r.Command];
+        foreach (var option in r.Given)
+            if (!allowed.Contains(option))
+                throw Bad($"illegal '{option}' option with the '{commandName}' command");
+        foreach (var option in required)
+            if (!r.Given.Contains(option))
+                throw Bad($"the '{commandName}' command needs the '{option}' option");
         if (r.Command == 'C')
         {
             services.Clear();
             return;
         }
-        if (r.Command == '\0')
-            throw Bad("no command (-A, -E, -D, -a, -e, -d or -C)");
         var key = Key(r);
         services.TryGetValue(key, out var at);
         switch (r.Command)
         {
             case 'A':
                 if (at is not null) throw Bad($"service {key} is added twice");
-                services.Add(key, new RuleService(BuildService(r, key, null)));
+                services.Add(key, new RuleService(Checked(BuildService(r, key, null))));
                 break;
             case 'E':
-                if (at is null) throw Bad($"service {key} is edited before it is added");
-                at.Service = BuildService(r, key, at.Service);
+                if (at is null) throw Bad($"service {key} is edited before it is added (ipvsadm: no such service)");
+                at.Service = Checked(BuildService(r, key, at.Service));
                 break;
             case 'D':
-                if (at is null) throw Bad($"service {key} is deleted before it is added");
+                if (at is null) throw Bad($"service {key} is deleted before it is added (ipvsadm: no such service)");
                 services.Remove(key);
                 break;
             default:
-                if (at is null) throw Bad($"service {key} has no -A line before this real server");
-                var (address, port) = Endpoint(r.Real ?? throw Bad("a real server line needs -r"), key.Port);
+                if (at is null) throw Bad($"service {key} is not defined: no -A line for it comes before this real server");
+                var (address, port) = Endpoint(r.Real!, key.Port);
                 var reals = at.Reals;
                 int ri = reals.FindIndex(x => x.Address.Equals(address) && x.Port == port);
                 if (r.Command == 'd')
@@ -183,6 +240,8 @@ public static class IpvsadmRules
                 if (r.Command == 'e' && ri < 0) throw Bad($"real server {r.Real} is edited before it is added");
                 var old = ri >= 0 ? reals[ri] : null;
                 var method = r.Forward ?? old?.ForwardingMethod ?? ForwardingMethod.Route;
+                if (method != ForwardingMethod.Tunnel && (r.TunType is not null || r.TunPort is not null || r.TunCsum is not null))
+                    throw Bad("tunnel options (--tun-type, --tun-port, --tun-*csum) apply only to tunnel forwarding (-i)");
                 var rs = new LvsRealServer
                 {
                     Service = key,
@@ -197,9 +256,20 @@ public static class IpvsadmRules
                     TunnelPort = method == ForwardingMethod.Tunnel ? r.TunPort ?? old?.TunnelPort : null,
                     TunnelChecksum = method == ForwardingMethod.Tunnel ? r.TunCsum ?? old?.TunnelChecksum ?? TunnelChecksum.None : null,
                 };
+                Check(IpvsOperation.AddRealServer(rs));
                 if (ri >= 0) reals[ri] = rs; else reals.Add(rs);
                 break;
         }
+    }
+
+    /// <summary>A rule's values go through the checks the cmdlets use, at the level of what a kernel can hold (ipvsadm -S of
+    /// any table converts; what the kernel refuses does not).</summary>
+    private static void Check(IpvsOperation op) => (op with { Validation = LvsConfigurationValidator.DocumentLevel }).Validate();
+
+    private static LvsService Checked(LvsService service)
+    {
+        Check(IpvsOperation.AddService(service));
+        return service;
     }
 
     private static ServiceKey Key(Rule r)
@@ -217,7 +287,16 @@ public static class IpvsadmRules
         var flags = ServiceFlags.None;
         if (r.Persistent) flags |= ServiceFlags.Persistent;
         if (r.OnePacket) flags |= ServiceFlags.OnePacket;
-        if (r.Flags is not null) flags |= LvsServiceEntry.ParseFlagNames(r.Flags.Split(','));
+        string scheduler = r.Scheduler ?? LvsService.DefaultScheduler;
+        if (r.Flags is not null)
+        {
+            var names = r.Flags.Split(',');
+            // ipvsadm: "incompatible scheduler flag": sh-* only with sh, mh-* only with mh (flag-1..3 with any)
+            foreach (var n in names.Select(n => n.Trim()))
+                if ((n.StartsWith("sh-", StringComparison.Ordinal) || n.StartsWith("mh-", StringComparison.Ordinal)) && n[..2] != scheduler)
+                    throw Bad($"incompatible scheduler flag '{n}' for scheduler {scheduler}");
+            flags |= LvsServiceEntry.ParseFlagNames(names);
+        }
         return new LvsService
         {
             AddressFamily = key.Family,
@@ -225,7 +304,7 @@ public static class IpvsadmRules
             Address = key.Address,
             Port = key.Port,
             FirewallMark = key.IsFirewallMark ? key.FirewallMark : null,
-            Scheduler = IpvsValidation.Scheduler(r.Scheduler ?? LvsService.DefaultScheduler),
+            Scheduler = IpvsValidation.Scheduler(scheduler),
             Flags = flags,
             PersistenceTimeout = r.Persistent ? TimeSpan.FromSeconds(r.Timeout ?? 300) : TimeSpan.Zero,
             PersistenceNetmask = r.Netmask is null ? LvsService.DefaultNetmask(key.Family) : LvsServiceEntry.ParseNetmask(key.Family, r.Netmask),

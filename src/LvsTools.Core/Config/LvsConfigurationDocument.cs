@@ -1,6 +1,8 @@
 using System.Net;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using LvsTools.Core.Config;
 using LvsTools.Core.Ipvs;
 
 namespace LvsTools;
@@ -23,7 +25,11 @@ public sealed class LvsConfigurationDocument
     public LvsTimeoutsEntry? Timeouts { get; set; }
     /// <summary>Sync daemons (null: not part of the document, left alone on import and sync).</summary>
     public List<LvsSyncDaemonEntry>? SyncDaemons { get; set; }
-    public List<LvsServiceEntry> Services { get; set; } = [];
+    /// <summary>
+    /// Services with their real servers (null: not part of the document, left alone on import and sync; an empty list:
+    /// no services, which Sync makes true by deleting every service).
+    /// </summary>
+    public List<LvsServiceEntry>? Services { get; set; }
     /// <summary>Virtual IP aliases (null: not part of the document, left alone on import).</summary>
     public List<LvsVirtualIpEntry>? VirtualIps { get; set; }
     /// <summary>Kernel parameters (null: not part of the document, left alone on import).</summary>
@@ -31,7 +37,29 @@ public sealed class LvsConfigurationDocument
 
     /// <summary>Number of real servers over all services.</summary>
     [JsonIgnore]
-    public int RealServerCount => Services.Sum(s => s.RealServers.Count);
+    public int RealServerCount => Services?.Sum(s => s.RealServers?.Count ?? 0) ?? 0;
+
+    /// <summary>
+    /// The top-level sections this document manages (present, even if empty) among services, timeouts, syncDaemons,
+    /// virtualIps and sysctls. A listed service without a realServers list is named in <see cref="UnmanagedSections"/>.
+    /// </summary>
+    [JsonIgnore]
+    public IReadOnlyList<string> ManagedSections => Sections().Where(s => s.Managed).Select(s => s.Name).ToList();
+
+    /// <summary>
+    /// The sections Import and Sync leave alone because the document leaves them out (absent or null): top-level sections
+    /// by name, and "$.services[i].realServers" for a listed service without a realServers list.
+    /// </summary>
+    [JsonIgnore]
+    public IReadOnlyList<string> UnmanagedSections => Sections().Where(s => !s.Managed).Select(s => s.Name)
+        .Concat((Services ?? []).Select((s, i) => (s, i)).Where(x => x.s.RealServers is null).Select(x => $"$.services[{x.i}].realServers"))
+        .ToList();
+
+    private IEnumerable<(string Name, bool Managed)> Sections() =>
+    [
+        ("services", Services is not null), ("timeouts", Timeouts is not null), ("syncDaemons", SyncDaemons is not null),
+        ("virtualIps", VirtualIps is not null), ("sysctls", Sysctls is not null),
+    ];
 
     private static readonly JsonSerializerOptions Options = new()
     {
@@ -51,18 +79,48 @@ public sealed class LvsConfigurationDocument
         return JsonSerializer.Serialize(this, Options).ReplaceLineEndings("\n") + "\n";
     }
 
-    /// <summary>Reads a document; wrong JSON, an unknown version or a bad value is an InvalidArgument naming it.</summary>
-    public static LvsConfigurationDocument FromJson(string json)
+    /// <summary>Reads a document; see <see cref="FromJson(byte[])"/>.</summary>
+    public static LvsConfigurationDocument FromJson(string json) => FromJson(Encoding.UTF8.GetBytes(json));
+
+    /// <summary>
+    /// Reads and checks a document (UTF-8 JSON): wrong JSON, a duplicate property, an unknown property or version, a
+    /// value of the wrong type and anything <see cref="LvsConfigurationValidator"/> finds is an InvalidArgument naming
+    /// the JSON path ("$.services[3].realServers[1].port") and the value. More than
+    /// <see cref="BoundedInput.MaxInputBytes"/> bytes is InputTooLarge.
+    /// </summary>
+    public static LvsConfigurationDocument FromJson(byte[] utf8)
     {
+        ArgumentNullException.ThrowIfNull(utf8);
+        if (utf8.Length > BoundedInput.MaxInputBytes)
+            throw BoundedInput.TooLarge("The configuration document", null, BoundedInput.MaxInputBytes);
+        (string Path, string Name)? duplicate = null;
+        try
+        {
+            duplicate = JsonPrepass.FindDuplicate(utf8);
+        }
+        catch (JsonException)
+        {
+            // not JSON: the deserializer below says where
+        }
+        if (duplicate is { } d)
+            throw LvsException.Invalid("DuplicateJsonProperty",
+                $"{d.Path}: property '{LvsConfigurationValidator.Show(d.Name).Trim('\'')}' is given twice in one object; a document must say each thing once.", d.Path);
         LvsConfigurationDocument? doc;
         try
         {
-            doc = JsonSerializer.Deserialize<LvsConfigurationDocument>(json, Options);
+            doc = JsonSerializer.Deserialize<LvsConfigurationDocument>(utf8, Options);
         }
         catch (JsonException e)
         {
+            string path = e.Path ?? "$";
+            string? value = e.Path is null ? null : JsonPrepass.ValueAt(utf8, e.Path);
+            string shown = value is null ? "" : $" (value {LvsConfigurationValidator.Show(value)})";
+            string why = e.Message;
+            int cut = why.IndexOf(" Path: ", StringComparison.Ordinal);
+            if (cut > 0 && e.LineNumber is { } line)
+                why = why[..cut] + $" (line {line + 1}, byte {e.BytePositionInLine + 1})";
             throw LvsException.Invalid("InvalidConfigurationDocument",
-                $"The configuration document is not valid JSON of the expected shape: {e.Message}", e.Path);
+                $"{path}{shown}: the configuration document is not valid JSON of the expected shape: {why}", path);
         }
         catch (ArgumentException e)
         {
@@ -71,16 +129,14 @@ public sealed class LvsConfigurationDocument
                 $"The configuration document is not valid text: {e.Message} Save it as UTF-8 and read it again.", null);
         }
         if (doc is null)
-            throw LvsException.Invalid("InvalidConfigurationDocument", "The configuration document is empty.", null);
+            throw LvsException.Invalid("InvalidConfigurationDocument", "$: the configuration document is empty (null).", "$");
         if (doc.SchemaVersion != CurrentSchemaVersion)
             throw LvsException.Invalid("UnsupportedConfigurationVersion",
                 $"The document has schemaVersion {doc.SchemaVersion}; this LvsTools reads version {CurrentSchemaVersion}.", doc.SchemaVersion);
         if (FirstMissingValue(doc, "$", new System.Reflection.NullabilityInfoContext()) is { } path)
             throw LvsException.Invalid("InvalidConfigurationDocument",
                 $"The configuration document has null at {path}, where a value is required: give the value or leave the member out.", path);
-        doc.Services ??= [];
-        foreach (var s in doc.Services)
-            s.RealServers ??= [];
+        LvsConfigurationValidator.Validate(doc);
         return doc;
     }
 
@@ -126,9 +182,9 @@ public sealed class LvsConfigurationDocument
     public void Canonicalize()
     {
         // OrderBy computes each key once (a Sort comparison would parse addresses on every compare).
-        Services = Services.OrderBy(s => s.SortKey, StringComparer.Ordinal).ToList();
-        foreach (var s in Services)
-            if (s.RealServers.Count > 1)
+        Services = Services?.OrderBy(s => s.SortKey, StringComparer.Ordinal).ToList();
+        foreach (var s in Services ?? [])
+            if (s.RealServers is { Count: > 1 })
                 s.RealServers = s.RealServers.OrderBy(r => r.SortKey, StringComparer.Ordinal).ToList();
         SyncDaemons?.Sort((a, b) => string.CompareOrdinal(a.State, b.State));
         VirtualIps?.Sort((a, b) => string.CompareOrdinal(a.InterfaceName + " " + a.Address, b.InterfaceName + " " + b.Address));
@@ -168,7 +224,11 @@ public sealed class LvsServiceEntry
     public LvsPersistenceEntry? Persistence { get; set; }
     public string? PersistenceEngine { get; set; }
     public bool OnePacket { get; set; }
-    public List<LvsRealServerEntry> RealServers { get; set; } = [];
+    /// <summary>
+    /// The service's real servers (null: not managed, Import and Sync leave the service's real servers alone; an empty
+    /// list: none, which Sync makes true by deleting them all).
+    /// </summary>
+    public List<LvsRealServerEntry>? RealServers { get; set; }
 
     [JsonIgnore]
     internal string SortKey => FirewallMark is { } m ? $"fwm {Family} {m:D10}" : $"{Protocol} {Family} {SortableAddress(Address)} {Port:D5}";
@@ -297,12 +357,24 @@ public sealed class LvsServiceEntry
         _ => throw LvsException.Invalid("InvalidConfigurationDocument", $"'{f}' is not an address family (ipv4 or ipv6).", f),
     };
 
+    /// <summary>A persistence netmask: IPv6 a prefix length (1-128); IPv4 a dotted mask or a prefix length (0-32).</summary>
+    /// <exception cref="LvsException">InvalidNetmask.</exception>
     internal static uint ParseNetmask(IPFamily family, string text)
     {
-        if (uint.TryParse(text, out uint n) && (family == IPFamily.IPv6 || !text.Contains('.')))
-            return family == IPFamily.IPv6 ? n : LvsService.NetmaskFromPrefix(family, (int)n);
-        var mask = IPNetworkMath.ParseAddress(text);
+        bool number = text.Length > 0 && text.All(char.IsAsciiDigit);
+        if (number)
+        {
+            int prefix = int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n) ? n : int.MaxValue;
+            return LvsService.NetmaskFromPrefix(family, IpvsValidation.PrefixLength(family, prefix));
+        }
+        if (family == IPFamily.IPv6)
+            throw LvsException.Invalid("InvalidNetmask", $"'{text}' is not an IPv6 persistence prefix length (1 to 128; IPv6 has no dotted masks).", text);
+        IPAddress mask;
+        try { mask = IPNetworkMath.ParseAddress(text); }
+        catch (LvsException) { throw LvsException.Invalid("InvalidNetmask", $"'{text}' is not a dotted IPv4 mask or a prefix length (0 to 32).", text); }
         var b = mask.GetAddressBytes();
+        if (b.Length != 4)
+            throw LvsException.Invalid("InvalidNetmask", $"'{text}' is not a dotted IPv4 mask or a prefix length (0 to 32).", text);
         return (uint)(b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3]);
     }
 }

@@ -84,6 +84,9 @@ public static class LvsConfigurationSync
     /// <summary>
     /// The steps that make <paramref name="current"/> into <paramref name="desired"/>. With <paramref name="prune"/>
     /// (Sync) services, real servers and sync daemons the document lacks are deleted; without it (Import) nothing is.
+    /// A section the document leaves out (absent or null) is not managed and is left alone whatever
+    /// <paramref name="prune"/> says: no services section, no change to any service; a service without a realServers
+    /// list, no change to its real servers; an empty list means "none" (Sync deletes them all).
     /// Virtual IPs are only ever added, never removed (an address not in the document may be the host's own).
     /// Steps are ordered so that they can be sent as one batch: deletes of real servers, deletes of services,
     /// daemons stopped, timeouts, services created or changed, real servers created or changed, daemons started,
@@ -101,15 +104,17 @@ public static class LvsConfigurationSync
         var starts = new List<LvsPlanStep>();
         var others = new List<LvsPlanStep>();
 
-        var have = current.Services.Select(e => (Entry: e, Service: e.Live ?? e.ToService())).ToDictionary(x => x.Service.Key);
+        var have = (current.Services ?? []).Select(e => (Entry: e, Service: e.Live ?? e.ToService())).ToDictionary(x => x.Service.Key);
         var seen = new HashSet<ServiceKey>();
-        foreach (var entry in desired.Services)
+        foreach (var entry in desired.Services ?? [])
         {
             var want = entry.ToService();
             var key = want.Key;
             if (!seen.Add(key))
                 throw LvsException.Invalid("DuplicateService", $"The document lists service {key} twice.", key.ToString());
-            var wantReals = entry.RealServers.Select(r => r.ToRealServer(key)).ToList();
+            // No realServers list: this service's real servers are not managed (none added, none deleted).
+            bool realsManaged = entry.RealServers is not null;
+            var wantReals = (entry.RealServers ?? []).Select(r => r.ToRealServer(key)).ToList();
             if (!have.TryGetValue(key, out var cur))
             {
                 services.Add(Step(LvsPlanAction.Create, LvsPlanObject.Service, IpvsOperation.AddService(want)));
@@ -118,7 +123,7 @@ public static class LvsConfigurationSync
             }
             if (ServiceChanges(cur.Service, want) is { } svcChanges)
                 services.Add(Step(LvsPlanAction.Update, LvsPlanObject.Service, IpvsOperation.EditService(want), svcChanges));
-            var curReals = cur.Entry.RealServers.Select(r => r.Live ?? r.ToRealServer(key)).ToDictionary(r => (r.Address, r.Port));
+            var curReals = (cur.Entry.RealServers ?? []).Select(r => r.Live ?? r.ToRealServer(key)).ToDictionary(r => (r.Address, r.Port));
             var wantKeys = new HashSet<(IPAddress, ushort)>();
             foreach (var r in wantReals)
             {
@@ -129,15 +134,17 @@ public static class LvsConfigurationSync
                 else if (RealServerChanges(c, r) is { } rsChanges)
                     reals.Add(Step(LvsPlanAction.Update, LvsPlanObject.RealServer, IpvsOperation.EditRealServer(r), rsChanges));
             }
-            if (prune)
+            if (prune && realsManaged)
                 foreach (var c in curReals.Values.Where(c => !wantKeys.Contains((c.Address, c.Port))))
                     deletesRs.Add(Step(LvsPlanAction.Delete, LvsPlanObject.RealServer, IpvsOperation.DeleteRealServer(c)));
         }
-        if (prune)
+        if (prune && desired.Services is not null)
             foreach (var (key, _) in have.Where(h => !seen.Contains(h.Key)))
                 deletesSvc.Add(Step(LvsPlanAction.Delete, LvsPlanObject.Service, IpvsOperation.DeleteService(key)));
 
-        if (desired.Timeouts is { } t && (current.Timeouts is not { } ct || ct.Tcp != t.Tcp || ct.TcpFin != t.TcpFin || ct.Udp != t.Udp))
+        // A timeout of 0 (or one left out of the timeouts object) means "unchanged", as in ipvsadm --set: it is no difference.
+        static bool Differs(int cur, int want) => want != 0 && cur != want;
+        if (desired.Timeouts is { } t && (current.Timeouts is not { } ct || Differs(ct.Tcp, t.Tcp) || Differs(ct.TcpFin, t.TcpFin) || Differs(ct.Udp, t.Udp)))
         {
             string changes = current.Timeouts is { } c
                 ? $"tcp {c.Tcp} -> {t.Tcp}; tcpfin {c.TcpFin} -> {t.TcpFin}; udp {c.Udp} -> {t.Udp}" : "";

@@ -91,5 +91,12 @@ public sealed class LvsApplyResult
     public TimeSpan Elapsed { get; init; }
     public string? NetNamespace { get; init; }
 
+    /// <summary>The document's sections that were applied (present, even if empty): services, timeouts, syncDaemons, virtualIps, sysctls.</summary>
+    public IReadOnlyList<string> ManagedSections { get; init; } = [];
+
+    /// <summary>What the document left out and so was left alone: top-level sections by name, "$.services[i].realServers" for a
+    /// service listed without real servers.</summary>
+    public IReadOnlyList<string> UnmanagedSections { get; init; } = [];
+
     public override string ToString() => $"{Applied} applied, {Failed} failed, {NotRun} not run" + (Cancelled ? " (cancelled)" : "");
 }

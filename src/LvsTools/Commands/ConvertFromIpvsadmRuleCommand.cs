@@ -4,12 +4,15 @@ using LvsTools.Internal;
 
 namespace LvsTools.Commands;
 
-/// <summary>Reads `ipvsadm -S -n` / `ipvsadm -R` rule text into a configuration document.</summary>
+/// <summary>
+/// Reads `ipvsadm -S -n` / `ipvsadm -R` rule text into a configuration document. Lines are checked as they arrive (at most
+/// 64 MiB and 64 KiB per line); a bad line means an error naming every bad line, and no document.
+/// </summary>
 [Cmdlet(VerbsData.ConvertFrom, "IpvsadmRule", DefaultParameterSetName = "Line")]
 [OutputType(typeof(LvsConfigurationDocument))]
 public sealed class ConvertFromIpvsadmRuleCommand : PSCmdlet
 {
-    private readonly List<string> _lines = [];
+    private IpvsadmRuleReader _reader = new();
 
     /// <summary>Rule lines, e.g. from `ipvsadm -S -n` or Get-Content.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = "Line")]
@@ -23,9 +26,17 @@ public sealed class ConvertFromIpvsadmRuleCommand : PSCmdlet
 
     protected override void ProcessRecord()
     {
-        if (ParameterSetName == "Line")
+        if (ParameterSetName != "Line")
+            return;
+        try
+        {
             foreach (var l in Line)
-                _lines.AddRange(l.Split('\n'));
+                _reader.Add(l);
+        }
+        catch (Exception e)
+        {
+            ThrowTerminatingError(ErrorMapper.ToRecord(e, "IpvsadmRule", null));
+        }
     }
 
     protected override void EndProcessing()
@@ -34,12 +45,12 @@ public sealed class ConvertFromIpvsadmRuleCommand : PSCmdlet
         {
             if (ParameterSetName == "Path")
             {
-                var file = GetUnresolvedProviderPathFromPSPath(Path);
-                if (!File.Exists(file))
-                    throw new LvsException(LvsErrorKind.NotFound, "IpvsadmRuleFileNotFound", $"The rules file '{file}' does not exist.", Path);
-                _lines.AddRange(File.ReadAllLines(file));
+                var file = FilePath.Resolve(this, Path);
+                _reader = new IpvsadmRuleReader { InputName = $"'{file}'" };
+                foreach (var l in BoundedInput.ReadLines(file, Path, "IpvsadmRuleFileNotFound"))
+                    _reader.Add(l);
             }
-            WriteObject(IpvsadmRules.Parse(_lines));
+            WriteObject(_reader.ToDocument());
         }
         catch (Exception e)
         {

@@ -39,6 +39,20 @@ public sealed class ExportLvsConfigurationCommand : LvsCmdlet
 
     protected override void ProcessRecord()
     {
+        // The path is checked before the kernel is read: a directory or a missing folder is reported as such, at once.
+        string file = "";
+        if (ParameterSetName == "Path")
+        {
+            try
+            {
+                file = FilePath.ResolveForWrite(this, Path, "LvsConfigurationFolderNotFound");
+            }
+            catch (LvsException e)
+            {
+                ThrowTerminatingError(ErrorMapper.ToRecord(e, ErrorSubject, Path));
+                return;
+            }
+        }
         LvsConfigurationDocument doc;
         try
         {
@@ -54,28 +68,34 @@ public sealed class ExportLvsConfigurationCommand : LvsCmdlet
             WriteObject(doc);
             return;
         }
-        var file = GetUnresolvedProviderPathFromPSPath(Path);
         if (NoClobber && File.Exists(file))
         {
             ThrowTerminatingError(new ErrorRecord(new IOException($"'{file}' exists and -NoClobber was given."), "LvsConfigurationFileExists",
                 ErrorCategory.ResourceExists, file));
         }
-        if (!ShouldProcess(file, $"Write {doc.Services.Count} services and {doc.RealServerCount} real servers"))
+        if (!ShouldProcess(file, $"Write {doc.Services?.Count ?? 0} services and {doc.RealServerCount} real servers"))
             return;
+        var dir = System.IO.Path.GetDirectoryName(file)!;
+        var tmp = System.IO.Path.Combine(dir, $".{System.IO.Path.GetFileName(file)}.{Environment.ProcessId}.tmp");
         try
         {
             if (Force && File.Exists(file))
                 File.SetAttributes(file, File.GetAttributes(file) & ~FileAttributes.ReadOnly);
-            var dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(file))!;
-            var tmp = System.IO.Path.Combine(dir, $".{System.IO.Path.GetFileName(file)}.{Environment.ProcessId}.tmp");
+            // Written beside the target and renamed over it: a reader never sees half a document. The target keeps its mode.
             File.WriteAllText(tmp, doc.ToJson(), new UTF8Encoding(false));
+            if (File.Exists(file) && !OperatingSystem.IsWindows())
+                File.SetUnixFileMode(tmp, File.GetUnixFileMode(file));
             File.Move(tmp, file, overwrite: true);
-            WriteObject(InvokeProvider.Item.Get(file), enumerateCollection: true);
+            WriteObject(InvokeProvider.Item.Get(WildcardPattern.Escape(file)), enumerateCollection: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            ThrowTerminatingError(new ErrorRecord(e, "LvsConfigurationWriteFailed",
-                e is UnauthorizedAccessException ? ErrorCategory.PermissionDenied : ErrorCategory.WriteError, file));
+            try { File.Delete(tmp); } catch (Exception) { /* nothing was written, or it is not ours to clean */ }
+            bool denied = e is UnauthorizedAccessException;
+            // The message names the file the user asked for, never the temporary file beside it.
+            string why = denied ? $"permission denied (writing needs write permission on the folder '{dir}')" : e.Message.Replace(tmp, file, StringComparison.Ordinal).TrimEnd('.');
+            ThrowTerminatingError(new ErrorRecord(new IOException($"Cannot write '{file}': {why}.", e), "LvsConfigurationWriteFailed",
+                denied ? ErrorCategory.PermissionDenied : ErrorCategory.WriteError, file));
         }
     }
 }

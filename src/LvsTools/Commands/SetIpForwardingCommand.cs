@@ -51,6 +51,17 @@ public sealed class SetIpForwardingCommand : LvsCmdlet
             return;
         }
         var path = PersistPath ?? SysctlPersistence.DefaultPath;
+        try
+        {
+            // relative to the current location, ~ and PSDrives as in PowerShell; a link is written through, a directory refused
+            if (Persist)
+                path = FilePath.ResolveForWrite(this, path);
+        }
+        catch (Exception e)
+        {
+            WriteLvsError(e, PersistPath);
+            return;
+        }
         foreach (var family in AddressFamily.Families())
         foreach (var iface in InterfaceName ?? [null!])
         {

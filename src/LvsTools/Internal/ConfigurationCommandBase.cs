@@ -45,6 +45,18 @@ public abstract class ConfigurationCommandBase : LvsCmdlet
         try
         {
             desired = InputObject ?? LoadFile();
+            // The whole document is checked before the first request (a piped document was never read from JSON).
+            if (InputObject is not null)
+                LvsConfigurationValidator.Validate(desired);
+        }
+        catch (Exception e)
+        {
+            ThrowLvsError(e, InputObject is null ? Path : InputObject);
+            return;
+        }
+        ShowUnmanaged(desired);
+        try
+        {
             // Concurrent writers: the lock first, THEN the read, the plan and the apply; released in ReleaseLock.
             _held = this.LockUnlessWhatIf(Namespace, Cancellation);
             requestsBefore = Ipvs.Connection.RequestsSent + (desired.VirtualIps is not null ? Route.Connection.RequestsSent : 0);
@@ -72,7 +84,11 @@ public abstract class ConfigurationCommandBase : LvsCmdlet
         LvsApplyResult result;
         if (approved.Count == 0)
         {
-            result = new LvsApplyResult { Steps = plan, NetNamespace = NetNamespace, RequestsSent = RequestsSince(requestsBefore, desired) };
+            result = new LvsApplyResult
+            {
+                Steps = plan, NetNamespace = NetNamespace, RequestsSent = RequestsSince(requestsBefore, desired),
+                ManagedSections = desired.ManagedSections, UnmanagedSections = desired.UnmanagedSections,
+            };
         }
         else
         {
@@ -95,6 +111,7 @@ public abstract class ConfigurationCommandBase : LvsCmdlet
             {
                 Steps = plan, Cancelled = applied.Cancelled, RequestsSent = RequestsSince(requestsBefore, desired), WritesSent = applied.RequestsSent,
                 Elapsed = applied.Elapsed, NetNamespace = NetNamespace,
+                ManagedSections = desired.ManagedSections, UnmanagedSections = desired.UnmanagedSections,
             };
             foreach (var failed in approved.Where(s => s.Status == LvsPlanStatus.Failed))
                 WriteError(ErrorMapper.ToRecord(failed.Exception ?? new LvsException(LvsErrorKind.OperationFailed, "", failed.Error ?? "failed"),
@@ -122,11 +139,27 @@ public abstract class ConfigurationCommandBase : LvsCmdlet
     private long RequestsSince(long before, LvsConfigurationDocument desired) =>
         Ipvs.Connection.RequestsSent + (desired.VirtualIps is not null ? Route.Connection.RequestsSent : 0) - before;
 
+    /// <summary>
+    /// Says which sections the document leaves out and so leaves alone: a verbose line each, and under -WhatIf a
+    /// "What if" line each, so that a dry run shows what will not be touched as well as what will.
+    /// </summary>
+    private void ShowUnmanaged(LvsConfigurationDocument desired)
+    {
+        bool whatIf = MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) ? w is SwitchParameter { IsPresent: true }
+            : SessionState.PSVariable.GetValue("WhatIfPreference") is SwitchParameter { IsPresent: true } or true;
+        foreach (var section in desired.UnmanagedSections)
+        {
+            string what = section.StartsWith('$') ? $"the real servers of {section[..section.LastIndexOf('.')]}" : $"section '{section}'";
+            string line = $"{Activity}: {what} is not in the document: not managed, left as it is{Where}.";
+            WriteVerbose(line);
+            if (whatIf)
+                ShouldProcess(line, line, "What if");
+        }
+    }
+
     private LvsConfigurationDocument LoadFile()
     {
-        var file = GetUnresolvedProviderPathFromPSPath(Path);
-        if (!File.Exists(file))
-            throw new LvsException(LvsErrorKind.NotFound, "LvsConfigurationFileNotFound", $"The configuration file '{file}' does not exist.", Path);
-        return LvsConfigurationDocument.FromJson(File.ReadAllText(file));
+        var file = FilePath.Resolve(this, Path);
+        return LvsConfigurationDocument.FromJson(BoundedInput.ReadAllBytes(file, Path, "LvsConfigurationFileNotFound"));
     }
 }

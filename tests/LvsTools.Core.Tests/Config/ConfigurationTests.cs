@@ -24,7 +24,7 @@ public class ConfigurationTests
     public void Rules_round_trip_through_a_document_in_canonical_order()
     {
         var doc = IpvsadmRules.Parse(Rules);
-        Assert.Equal(5, doc.Services.Count);
+        Assert.Equal(5, doc.Services!.Count);
         Assert.Equal(5, doc.RealServerCount);
         var again = IpvsadmRules.Format(doc).ToList();
         Assert.Equal(Rules.Order(StringComparer.Ordinal), again.Order(StringComparer.Ordinal));
@@ -36,20 +36,20 @@ public class ConfigurationTests
     public void Document_keeps_what_ipvsadm_save_drops()
     {
         var doc = IpvsadmRules.Parse(Rules);
-        var http = doc.Services.Single(s => s.Port == 80);
+        var http = doc.Services!.Single(s => s.Port == 80);
         Assert.Equal("wrr", http.Scheduler);
         Assert.Equal(600, http.Persistence!.Timeout);
         Assert.Equal("255.255.255.0", http.Persistence.Netmask);
-        var rs = http.RealServers.Single(r => r.Address == "10.0.1.11");
+        var rs = http.RealServers!.Single(r => r.Address == "10.0.1.11");
         Assert.Equal((100u, 10u), (rs.UpperThreshold, rs.LowerThreshold));
-        var sctp = doc.Services.Single(s => s.Protocol == "sctp").RealServers.Single();
+        var sctp = doc.Services!.Single(s => s.Protocol == "sctp").RealServers!.Single();
         Assert.Equal("tunnel", sctp.Forwarding);
         Assert.Equal("gue", sctp.Tunnel!.Type);
         Assert.Equal(6080, sctp.Tunnel.Port);
         Assert.Equal("checksum", sctp.Tunnel.Checksum);
-        Assert.Equal(["sh-fallback", "sh-port"], doc.Services.Single(s => s.FirewallMark == 7).SchedulerFlags!);
-        Assert.Equal("sip", doc.Services.Single(s => s.Port == 5060).PersistenceEngine);
-        Assert.True(doc.Services.Single(s => s.Family == "ipv6").OnePacket);
+        Assert.Equal(["sh-fallback", "sh-port"], doc.Services!.Single(s => s.FirewallMark == 7).SchedulerFlags!);
+        Assert.Equal("sip", doc.Services!.Single(s => s.Port == 5060).PersistenceEngine);
+        Assert.True(doc.Services!.Single(s => s.Family == "ipv6").OnePacket);
     }
 
     [Fact]
@@ -96,9 +96,9 @@ public class ConfigurationTests
             "-E -t 10.0.0.1:80 -s wlc", "-A -t 10.0.0.2:80", "-D -t 10.0.0.2:80",
             "-A -t 10.0.0.3:80", "-C", "-A -t 10.0.0.4:443 -s sed", "-a -t 10.0.0.4:443 -r 10.0.1.4 -m",
         ]);
-        var s = Assert.Single(doc.Services);
+        var s = Assert.Single(doc.Services!);
         Assert.Equal(("10.0.0.4", 443, "sed"), (s.Address, s.Port, s.Scheduler));
-        var r = Assert.Single(s.RealServers);
+        var r = Assert.Single(s.RealServers!);
         Assert.Equal((443, "masquerade"), (r.Port, r.Forwarding)); // port defaults to the service's, as ipvsadm
     }
 
@@ -178,7 +178,7 @@ public class ConfigurationTests
     public void A_bad_value_stops_the_plan_before_anything_is_sent_and_names_the_step()
     {
         var doc = Doc("-A -t 10.0.0.1:80");
-        doc.Services[0].RealServers.Add(new LvsRealServerEntry { Address = "2001:db8::5", Port = 80, Forwarding = "masquerade" });
+        doc.Services![0].RealServers!.Add(new LvsRealServerEntry { Address = "2001:db8::5", Port = 80, Forwarding = "masquerade" });
         var e = Assert.Throws<LvsException>(() => LvsConfigurationSync.Plan(new LvsConfigurationDocument(), doc, prune: true));
         Assert.Equal("InvalidRealServerFamily", e.ErrorId);
         Assert.Contains("10.0.0.1:80 -> [2001:db8::5]:80", e.Message);
@@ -188,7 +188,7 @@ public class ConfigurationTests
     public void Duplicates_in_a_document_are_rejected()
     {
         var doc = Doc("-A -t 10.0.0.1:80");
-        doc.Services.Add(doc.Services[0]);
+        doc.Services!.Add(doc.Services[0]);
         Assert.Equal("DuplicateService", Assert.Throws<LvsException>(() => LvsConfigurationSync.Plan(new LvsConfigurationDocument(), doc, true)).ErrorId);
     }
 }
