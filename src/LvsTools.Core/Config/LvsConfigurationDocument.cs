@@ -133,9 +133,9 @@ public sealed class LvsConfigurationDocument
         if (doc.SchemaVersion != CurrentSchemaVersion)
             throw LvsException.Invalid("UnsupportedConfigurationVersion",
                 $"The document has schemaVersion {doc.SchemaVersion}; this LvsTools reads version {CurrentSchemaVersion}.", doc.SchemaVersion);
-        if (FirstMissingValue(doc, "$", new System.Reflection.NullabilityInfoContext()) is { } path)
+        if (FirstMissingValue(doc, "$", new System.Reflection.NullabilityInfoContext()) is { } nullAt)
             throw LvsException.Invalid("InvalidConfigurationDocument",
-                $"The configuration document has null at {path}, where a value is required: give the value or leave the member out.", path);
+                $"{nullAt}: the configuration document has null here, where a value is required: give the value or leave the member out.", nullAt);
         LvsConfigurationValidator.Validate(doc);
         return doc;
     }

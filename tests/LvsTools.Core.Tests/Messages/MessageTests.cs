@@ -42,7 +42,7 @@ public class MessageTests
         { "scheduler flag", v => LvsServiceEntry.ParseFlagNames([v]) },
         { "ipvsadm rule", v => IpvsadmRules.Parse([$"-A -t 10.0.0.1:80 -s {v}"]) },
         { "ipvsadm rule line", v => IpvsadmRules.Parse([$"-A -t {v}"]) },
-        { "JSON document", v => LvsConfigurationDocument.FromJson($"{{\"schemaVersion\":1,\"services\":[{{\"protocol\":\"{v}\",\"address\":\"10.0.0.1\",\"port\":80}}]}}").Services[0].ToService() },
+        { "JSON document", v => LvsConfigurationDocument.FromJson($"{{\"schemaVersion\":1,\"services\":[{{\"protocol\":\"{v}\",\"address\":\"10.0.0.1\",\"port\":80}}]}}").Services![0].ToService() },
     };
 
     [Theory]

@@ -76,7 +76,8 @@ public class FuzzRegressionTests
     public void A_document_may_still_leave_a_whole_list_out_or_null()
     {
         var doc = LvsConfigurationDocument.FromJson("{\"schemaVersion\":1,\"syncDaemons\":null,\"services\":[{\"protocol\":\"tcp\",\"address\":\"10.0.0.1\",\"port\":80,\"realServers\":null}]}");
-        Assert.Empty(doc.Services[0].RealServers);
+        // null means "not managed" (the real servers of that service are left alone), not "none"
+        Assert.Null(doc.Services![0].RealServers);
     }
 
     [Fact]
@@ -87,6 +88,6 @@ public class FuzzRegressionTests
         var doc = LvsConfigurationDocument.From([s], [], null, null);
         var line = Assert.Single(IpvsadmRules.Format(doc));
         Assert.EndsWith("-b sh-fallback,flag-3", line);
-        Assert.Equal(ServiceFlags.Sched1 | ServiceFlags.Sched3, IpvsadmRules.Parse([line]).Services[0].ToService().Flags);
+        Assert.Equal(ServiceFlags.Sched1 | ServiceFlags.Sched3, IpvsadmRules.Parse([line]).Services![0].ToService().Flags);
     }
 }

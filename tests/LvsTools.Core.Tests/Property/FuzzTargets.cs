@@ -36,10 +36,10 @@ public static class FuzzTargets
     {
         var doc = LvsConfigurationDocument.FromJson(json);
         // What Import and Sync do next with a document: turn every entry into the model.
-        foreach (var s in doc.Services)
+        foreach (var s in doc.Services ?? [])
         {
             var svc = s.ToService();
-            foreach (var r in s.RealServers)
+            foreach (var r in s.RealServers ?? [])
                 r.ToRealServer(svc.Key);
         }
         doc.Timeouts?.ToTimeouts();

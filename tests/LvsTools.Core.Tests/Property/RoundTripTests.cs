@@ -107,10 +107,10 @@ public class RoundTripTests
     private static void AssertSameModel(List<(LvsService Service, LvsRealServer[] RealServers)> expected, LvsConfigurationDocument actual)
     {
         var want = expected.OrderBy(p => p.Service.Key.ToString(), StringComparer.Ordinal).ToList();
-        var got = actual.Services.Select(e =>
+        var got = actual.Services!.Select(e =>
         {
             var s = e.ToService();
-            return (Service: s, RealServers: e.RealServers.Select(r => r.ToRealServer(s.Key)).ToArray());
+            return (Service: s, RealServers: e.RealServers!.Select(r => r.ToRealServer(s.Key)).ToArray());
         }).OrderBy(p => p.Service.Key.ToString(), StringComparer.Ordinal).ToList();
         Assert.Equal(want.Select(p => View(p.Service)), got.Select(p => View(p.Service)));
         for (int i = 0; i < want.Count; i++)
