@@ -38,7 +38,7 @@ BeforeAll {
     # pwsh version and kept for later runs. The files themselves are already world-readable; only root's home is not.
     function Get-ReadablePwsh {
         $version = $PSVersionTable.PSVersion.ToString()
-        $dir = "/tmp/lvstools-pwsh-$version"
+        $dir = Join-Path ([IO.Path]::GetTempPath()) "lvstools-pwsh-$version"
         if (-not (Test-Path "$dir/.complete")) {
             if (Test-Path $dir) { Remove-Item $dir -Recurse -Force }
             & cp -al $PSHOME $dir 2>$null
