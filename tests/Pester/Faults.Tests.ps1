@@ -195,7 +195,7 @@ $r = & "$Verb-LvsConfiguration" -NetNamespace $Ns -Path $Doc -Confirm:$false
     ConvertTo-Json | Set-Content -LiteralPath $ResultFile
 '@
         $pwsh = (Get-Process -Id $PID).Path
-        $pwshArgs = if ((Split-Path $pwsh -Leaf) -eq 'dotnet') { @(Join-Path $PSHOME 'pwsh.dll') } else { @() }
+        [string[]] $pwshArgs = if ((Split-Path $pwsh -Leaf) -eq 'dotnet') { @(Join-Path $PSHOME 'pwsh.dll') } else { @() }
         $proc = Start-Process -FilePath $pwsh -PassThru -RedirectStandardOutput (Join-Path $TestDrive "$Verb-$Signal.out") -RedirectStandardError (Join-Path $TestDrive "$Verb-$Signal.err") -ArgumentList (
             @($pwshArgs) + @('-NoProfile', '-NonInteractive', '-File', $childScript, (Get-LvsModulePath), $ns, $docPath, $Verb, $marker, $resultFile))
         # Wait until the child writes: the service of the plan's 50th step exists (or, for Sync, has gone).

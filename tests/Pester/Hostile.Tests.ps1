@@ -73,32 +73,36 @@ BeforeAll {
         @{ Output = @($out); Errors = @($err | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] }) }
     }
 
-    # The state a case may touch, read in-process.
-    function Get-StateDump($C) {
+    # The state a case may touch, read in-process: the parts named (all of them by default).
+    function Get-StateDump($C, [string[]] $Parts = @('ipvs', 'other', 'addr', 'sysctl', 'file')) {
         $d = [ordered]@{}
-        if ($C.Ipvs) {
-            $d.ipvs = (Export-LvsConfiguration -NetNamespace $C.Ns).ToJson()
-            $d.other = (Export-LvsConfiguration -NetNamespace $C.Other).ToJson()
+        if ($C.Ipvs -and 'ipvs' -in $Parts) { $d.ipvs = (Export-LvsConfiguration -NetNamespace $C.Ns).ToJson() }
+        if ($C.Ipvs -and 'other' -in $Parts) { $d.other = (Export-LvsConfiguration -NetNamespace $C.Other).ToJson() }
+        if ('addr' -in $Parts) {
+            $d.addr = (@(Get-NetAlias -NetNamespace $C.Ns | ForEach-Object { '{0} {1}/{2} {3}' -f $_.InterfaceName, $_.IPAddress, $_.PrefixLength, $_.Label }) | Sort-Object) -join "`n"
         }
-        $d.addr = (@(Get-NetAlias -NetNamespace $C.Ns | ForEach-Object { '{0} {1}/{2} {3}' -f $_.InterfaceName, $_.IPAddress, $_.PrefixLength, $_.Label }) | Sort-Object) -join "`n"
-        $d.sysctl = (@(Get-Sysctl -NetNamespace $C.Ns -Name $sysctlNames | ForEach-Object { '{0}={1}' -f $_.Name, $_.Value }) | Sort-Object) -join "`n"
-        $d.file = (@(Get-ChildItem -LiteralPath $C.Dir -Force | Sort-Object Name | ForEach-Object {
-                    if ($_.LinkType) { '{0} -> {1}' -f $_.Name, $_.LinkTarget }
-                    elseif ($_.PSIsContainer) { '{0}/' -f $_.Name }
-                    else { '{0} {1}' -f $_.Name, (Get-FileHash -LiteralPath $_.FullName).Hash }
-                })) -join "`n"
+        if ('sysctl' -in $Parts) {
+            $d.sysctl = (@(Get-Sysctl -NetNamespace $C.Ns -Name $sysctlNames | ForEach-Object { '{0}={1}' -f $_.Name, $_.Value }) | Sort-Object) -join "`n"
+        }
+        if ('file' -in $Parts) {
+            $d.file = (@(Get-ChildItem -LiteralPath $C.Dir -Force | Sort-Object Name | ForEach-Object {
+                        if ($_.LinkType) { '{0} -> {1}' -f $_.Name, $_.LinkTarget }
+                        elseif ($_.PSIsContainer) { '{0}/' -f $_.Name }
+                        else { '{0} {1}' -f $_.Name, (Get-FileHash -LiteralPath $_.FullName).Hash }
+                    })) -join "`n"
+        }
         $d
     }
 
     # Puts back whatever a case changed.
     function Restore-Seed($C, $Seed, $Now) {
-        if ($C.Ipvs -and $Now.ipvs -ne $Seed.ipvs) {
+        if ($C.Ipvs -and $Now.Contains('ipvs') -and $Now.ipvs -ne $Seed.ipvs) {
             Sync-LvsConfiguration -NetNamespace $C.Ns -InputObject ([LvsTools.LvsConfigurationDocument]::FromJson($Seed.ipvs)) -Confirm:$false | Out-Null
         }
-        if ($C.Ipvs -and $Now.other -ne $Seed.other) {
+        if ($C.Ipvs -and $Now.Contains('other') -and $Now.other -ne $Seed.other) {
             Sync-LvsConfiguration -NetNamespace $C.Other -InputObject ([LvsTools.LvsConfigurationDocument]::FromJson($Seed.other)) -Confirm:$false | Out-Null
         }
-        if ($Now.addr -ne $Seed.addr) {
+        if ($Now.Contains('addr') -and $Now.addr -ne $Seed.addr) {
             $want = @($Seed.addr -split "`n")
             foreach ($a in @(Get-NetAlias -NetNamespace $C.Ns)) {
                 $line = '{0} {1}/{2} {3}' -f $a.InterfaceName, $a.IPAddress, $a.PrefixLength, $a.Label
@@ -110,14 +114,14 @@ BeforeAll {
                 }
             }
         }
-        if ($Now.sysctl -ne $Seed.sysctl) {
+        if ($Now.Contains('sysctl') -and $Now.sysctl -ne $Seed.sysctl) {
             foreach ($line in $Seed.sysctl -split "`n") {
                 $name, $value = $line -split '=', 2
                 $where = if ($name.StartsWith('kernel.')) { @{} } else { @{ NetNamespace = $C.Ns } }
                 if ((Get-Sysctl @where -Name $name -ErrorAction SilentlyContinue).Value -ne $value) { Set-Sysctl @where -Name $name -Value $value -Confirm:$false }
             }
         }
-        if ($Now.file -ne $Seed.file) { Reset-Folder $C.Dir }
+        if ($Now.Contains('file') -and $Now.file -ne $Seed.file) { Reset-Folder $C.Dir }
     }
 
     # The folder the file cases use: a file and a symlink to it.
@@ -131,15 +135,23 @@ BeforeAll {
     function Invoke-HostileBatch([hashtable[]] $Cases, $C) {
         $seed = Get-StateDump $C
         $results = @{}
+        $caseClock = [Diagnostics.Stopwatch]::new()
+        $dumpClock = [Diagnostics.Stopwatch]::new()
         foreach ($case in $Cases) {
-            $started = [Diagnostics.Stopwatch]::StartNew()
+            $caseClock.Start()
             $r = Invoke-HostileCase $case $C
-            $r.After = Get-StateDump $C
+            $caseClock.Stop()
+            $dumpClock.Start()
+            # One dump per case, of the state it concerns (the other namespace too for the namespace cases); the whole
+            # state is compared once, by the independent tools, before and after the batch.
+            $parts = @($case.Dump) + @(if ($case.Area -eq 'Namespaces') { 'other' }) + @($case.Changes | Where-Object { $_ })
+            $r.After = Get-StateDump $C $parts
             $r.Check = if ($case.Check) { [bool](& $case.Check $C $r.Output) } else { $null }
-            $r.Ms = $started.ElapsedMilliseconds
             $results[$case.Area + ': ' + $case.Command + ' ' + $case.Case] = $r
             Restore-Seed $C $seed $r.After
+            $dumpClock.Stop()
         }
+        Write-Host ('  {0} cases: {1:n1} s running them, {2:n1} s dumping and restoring' -f $Cases.Count, $caseClock.Elapsed.TotalSeconds, $dumpClock.Elapsed.TotalSeconds)
         @{ Seed = $seed; Results = $results; Final = (Get-StateDump $C); Dir = $C.Dir }
     }
 
@@ -165,7 +177,7 @@ BeforeAll {
         else {
             @($r.Errors | ForEach-Object { "$($_.FullyQualifiedErrorId): $($_.Exception.Message)" }) | Should -BeNullOrEmpty
         }
-        foreach ($part in $Batch.Seed.Keys) {
+        foreach ($part in $r.After.Keys) {
             if ($Case.Changes -and $part -eq $Case.Changes) { continue }
             $r.After[$part] | Should -Be $Batch.Seed[$part] -Because "the $part state must not change"
         }
@@ -275,7 +287,7 @@ Describe 'Hostile input: endless files' -Skip:$inUml -ForEach @(@{ Fresh = $host
     BeforeAll {
         # This very pwsh: its own executable, or dotnet with pwsh.dll when it runs as a dotnet tool.
         $pwsh = (Get-Process -Id $PID).Path
-        $pwshArgs = if ((Split-Path $pwsh -Leaf) -eq 'dotnet') { @(Join-Path $PSHOME 'pwsh.dll') } else { @() }
+        [string[]] $pwshArgs = if ((Split-Path $pwsh -Leaf) -eq 'dotnet') { @(Join-Path $PSHOME 'pwsh.dll') } else { @() }
         $module = Get-LvsModulePath
         $child = @'
 param($Module, $Command, $ParamsJson)
@@ -294,7 +306,7 @@ if ($e) { [pscustomobject]@{ Id = $e.FullyQualifiedErrorId; Category = "$($e.Cat
             $env:DOTNET_GCHeapHardLimit = '0x20000000'
             try {
                 $clock = [Diagnostics.Stopwatch]::StartNew()
-                $text = timeout -s KILL 120 $pwsh @pwshArgs -NoProfile -NonInteractive -File $childFile $module $c.Command ($c.Params | ConvertTo-Json -Compress) 2>&1
+                $text = timeout -s KILL 120 $pwsh $pwshArgs -NoProfile -NonInteractive -File $childFile $module $c.Command ($c.Params | ConvertTo-Json -Compress) 2>&1
                 $results[$c.Case] = @{ Text = ($text -join "`n"); Exit = $LASTEXITCODE; Seconds = $clock.Elapsed.TotalSeconds }
             }
             finally { Remove-Item Env:DOTNET_GCHeapHardLimit }
