@@ -297,7 +297,8 @@ $p = @{}
 $err = @()
 try { $null = & $Command @p -ErrorVariable err -ErrorAction SilentlyContinue } catch { $err = @($err) + $_ }
 $e = @($err)[0]
-if ($e) { [pscustomobject]@{ Id = $e.FullyQualifiedErrorId; Category = "$($e.CategoryInfo.Category)"; Message = $e.Exception.Message; Target = "$($e.TargetObject)" } | ConvertTo-Json -Compress }
+if ($e -is [System.Management.Automation.ErrorRecord]) { [pscustomobject]@{ Id = $e.FullyQualifiedErrorId; Category = "$($e.CategoryInfo.Category)"; Message = $e.Exception.Message; Target = "$($e.TargetObject)" } | ConvertTo-Json -Compress }
+elseif ($e) { [pscustomobject]@{ Id = $e.GetType().FullName; Category = ''; Message = "$e"; Target = '' } | ConvertTo-Json -Compress }
 '@
         $childFile = Join-Path $TestDrive 'child.ps1'
         Set-Content -LiteralPath $childFile -Value $child
@@ -318,7 +319,7 @@ if ($e) { [pscustomobject]@{ Id = $e.FullyQualifiedErrorId; Category = "$($e.Cat
         $r.Exit | Should -Be 0 -Because "the child must end by itself, within its memory limit (output: $($r.Text))"
         $e = ($r.Text -split "`n" | Where-Object { $_.StartsWith('{') } | Select-Object -Last 1) | ConvertFrom-Json
         $e | Should -Not -BeNullOrEmpty -Because "an error record is expected (output: $($r.Text))"
-        ($e.Id -split ',')[0] | Should -Be $Id
+        ($e.Id -split ',')[0] | Should -Be $Id -Because "the child reported: $($r.Text) after $([int]$r.Seconds) s"
         $e.Category | Should -Be $Category
         ($e.Message + ' ' + $e.Target) | Should -BeLike "*$Value*"
     }
