@@ -227,7 +227,9 @@ $r = & "$Verb-LvsConfiguration" -NetNamespace $Ns -Path $Doc -Confirm:$false
             $ns = New-TestNamespace -NoVeth
             if ($Verb -eq 'Sync') { Import-LvsConfiguration -NetNamespace $ns -Path $extraPath | Out-Null }
             $watch = Start-Process -FilePath ip -ArgumentList 'netns', 'exec', $ns, 'sleep', '1800' -PassThru
-            Start-Sleep -Milliseconds 500   # until it is in the namespace
+            # Until it is in the namespace (its /proc/PID/net is the namespace's from then on).
+            $ours = (Get-Item /proc/self/ns/net).LinkTarget
+            while ((Get-Item "/proc/$($watch.Id)/ns/net" -ErrorAction SilentlyContinue).LinkTarget -in $ours, $null) { Start-Sleep -Milliseconds 100 }
             $ipvsFile = "/proc/$($watch.Id)/net/ip_vs"
             $baseline = Get-ServiceCount $ipvsFile
             $marker = Join-Path $TestDrive "$Verb-$Signal.started"
@@ -276,11 +278,14 @@ $r = & "$Verb-LvsConfiguration" -NetNamespace $Ns -Path $Doc -Confirm:$false
         foreach ($c in $Combos) { $runs["$($c.Verb) $($c.Signal)"] = Invoke-KilledRun $c.Verb $c.Signal }
     }
 
-    It '<Verb>: SIG<Signal> reached the child while it was writing, and the child ended' -ForEach $combos {
+    It '<Verb>: SIG<Signal> reached the child once it had begun to write, and the child ended' -ForEach $combos {
         $r = $runs["$Verb $Signal"]
         $r.SentAt | Should -Not -BeNullOrEmpty -Because 'the signal must land while the child writes'
         $r.Exited | Should -BeTrue
-        $r.DoneCount | Should -BeLessThan $r.Steps -Because 'the child must not have finished before the signal'
+        $r.DoneCount | Should -BeGreaterThan 0 -Because 'the child had begun to write'
+        # SIGKILL stops the stopped child where it is. SIGINT and SIGTERM are handled: the cmdlet stops between two
+        # chunks of 256 requests once PowerShell has passed the stop on, which may come after the last chunk.
+        if ($Signal -eq 'KILL') { $r.DoneCount | Should -BeLessThan $r.Steps -Because 'SIGKILL ends the child inside its writes' }
     }
 
     It '<Verb> after SIG<Signal>: the kernel holds the result of a prefix of the plan' -ForEach $combos {
