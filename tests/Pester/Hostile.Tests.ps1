@@ -144,7 +144,9 @@ BeforeAll {
             $dumpClock.Start()
             # One dump per case, of the state it concerns (the other namespace too for the namespace cases); the whole
             # state is compared once, by the independent tools, before and after the batch.
-            $parts = @($case.Dump) + @(if ($case.Area -eq 'Namespaces') { 'other' }) + @($case.Changes | Where-Object { $_ })
+            # A document may also carry sysctls and virtual IPs: then those are dumped too.
+            $parts = @($case.Dump) + @(if ($case.Area -eq 'Namespaces') { 'other' }) + @($case.Changes | Where-Object { $_ }) +
+                @(if ("$($case.Document)" -match '"sysctls"') { 'sysctl' }) + @(if ("$($case.Document)" -match '"virtualIps"') { 'addr' })
             $r.After = Get-StateDump $C $parts
             $r.Check = if ($case.Check) { [bool](& $case.Check $C $r.Output) } else { $null }
             $results[$case.Area + ': ' + $case.Command + ' ' + $case.Case] = $r
