@@ -23,6 +23,8 @@ public enum LvsErrorKind
     NotSupported,
     /// <summary>Anything else the kernel refused.</summary>
     OperationFailed,
+    /// <summary>An input is larger than LvsTools reads (a document, a rules file, a line).</summary>
+    LimitsExceeded,
 }
 
 /// <summary>

@@ -52,6 +52,14 @@ public sealed class WriterLock : IDisposable
     /// <summary>The nsfs inode that identifies a network namespace.</summary>
     public static ulong NamespaceInode(NetNamespace ns)
     {
+        // A named namespace carries the identity it was resolved with: a namespace deleted (or replaced under the same
+        // name) since then is NetNamespaceNotFound ("disappeared while the command ran"), not another namespace's lock.
+        if (!ns.IsCurrent)
+        {
+            ns.Verify();
+            if (ns.Identity is { } pinned)
+                return pinned;
+        }
         string path = ns.Path ?? "/proc/thread-self/ns/net";
         if (!Posix.Stat(path, out var st, out int errno))
             throw errno == Errno.ENOENT

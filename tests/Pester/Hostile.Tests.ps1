@@ -305,8 +305,9 @@ Import-Module $Module
 $p = @{}
 ($ParamsJson | ConvertFrom-Json).PSObject.Properties | ForEach-Object { $p[$_.Name] = $_.Value }
 $err = @()
-try { $null = & $Command @p -ErrorVariable err -ErrorAction SilentlyContinue } catch { $err = @($err) + $_ }
-$e = @($err)[0]
+try { $null = & $Command @p -ErrorVariable err -ErrorAction SilentlyContinue } catch { $err = @($_) + @($err) }
+# A terminating error lands in -ErrorVariable as its exception too: the ErrorRecord says the id and the category.
+$e = @(@($err | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] }) + @($err))[0]
 if ($e -is [System.Management.Automation.ErrorRecord]) { [pscustomobject]@{ Id = $e.FullyQualifiedErrorId; Category = "$($e.CategoryInfo.Category)"; Message = $e.Exception.Message; Target = "$($e.TargetObject)" } | ConvertTo-Json -Compress }
 elseif ($e) { [pscustomobject]@{ Id = $e.GetType().FullName; Category = ''; Message = "$e"; Target = '' } | ConvertTo-Json -Compress }
 '@

@@ -79,7 +79,7 @@ Describe 'Host-wide sysctls under -NetNamespace' -Tag Kernel -Skip:$skipKernel {
     It 'says the kernel refused a value, and never echoes 5,000 characters' {
         $err = Get-CmdletError Set-Sysctl @{ NetNamespace = $ns; Name = 'net.ipv4.ip_forward'; Value = ('9' * 5000) }
         Assert-LvsError $err 'InvalidSysctlValue,LvsTools.Commands.SetSysctlCommand' 'InvalidArgument' 'net.ipv4.ip_forward'
-        $err[0].Exception.Message | Should -BeLike "The kernel refused value '9999*…(5000 characters)' for 'net.ipv4.ip_forward'*"
+        $err[0].Exception.Message | Should -BeLike "The kernel refused value '9999*… (5000 characters)' for 'net.ipv4.ip_forward'*"
         $err[0].Exception.Message.Length | Should -BeLessThan 300
         ip netns exec $ns sysctl -n net.ipv4.ip_forward | Should -Be '0'
     }

@@ -77,7 +77,9 @@ $results | ConvertTo-Json -AsArray -Compress
 '@ | Set-Content "$work/run.ps1"
         & chmod -R o+rX $work
         & chown -R 65534:65534 "$work/home"
-        $dotnet = (Get-Process -Id $PID).Path
+        # The dotnet host (world-readable), not this process's apphost: pwsh may run as `dotnet pwsh` or as the tool's own
+        # apphost under root's home, which nobody can reach. The runtime directory is <root>/shared/Microsoft.NETCore.App/<v>/.
+        $dotnet = Join-Path ([IO.Path]::GetFullPath((Join-Path ([Runtime.InteropServices.RuntimeEnvironment]::GetRuntimeDirectory()) '../../..'))) 'dotnet'
         try {
             $json = & ip netns exec $Namespace setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all `
                 env "HOME=$work/home" DOTNET_CLI_TELEMETRY_OPTOUT=1 POWERSHELL_TELEMETRY_OPTOUT=1 `

@@ -138,12 +138,12 @@ public static class BoundedInput
         line.Length > 0 && line[^1] == '\r' ? line.ToString(0, line.Length - 1) : line.ToString();
 
     /// <summary>InputTooLarge: <paramref name="name"/> holds more than <paramref name="limit"/> bytes (or characters).</summary>
-    public static LvsException TooLarge(string name, object? shownAs, long limit) => LvsException.Invalid("InputTooLarge",
+    public static LvsException TooLarge(string name, object? shownAs, long limit) => new(LvsErrorKind.LimitsExceeded, "InputTooLarge",
         $"{name} is larger than {Describe(limit)}, the most LvsTools reads of one document or rules input; nothing was read " +
         "past that point and nothing was changed. Is it the right file (not a device or an endless stream)?", shownAs);
 
     /// <summary>IpvsadmRuleLineTooLong: line <paramref name="number"/> is longer than <paramref name="maxLine"/> characters.</summary>
-    public static LvsException LineTooLong(string name, int number, int maxLine) => LvsException.Invalid("IpvsadmRuleLineTooLong",
+    public static LvsException LineTooLong(string name, int number, int maxLine) => new(LvsErrorKind.LimitsExceeded, "IpvsadmRuleLineTooLong",
         $"Line {number} of {name} is longer than {maxLine:N0} characters, which no ipvsadm rule is; nothing past it was read.", number);
 
     private static string Describe(long bytes) => bytes % (1024 * 1024) == 0 ? $"{bytes / (1024 * 1024)} MiB" : $"{bytes:N0} bytes";

@@ -284,6 +284,14 @@ public static class IpvsadmRules
 
     private static LvsService BuildService(Rule r, ServiceKey key, LvsService? old)
     {
+        // What ipvsadm itself refuses before it asks the kernel (ipvsadm.c): a timeout beyond MAX_TIMEOUT (31 days),
+        // port 0 of a non-persistent service, one-packet scheduling of a TCP or SCTP service.
+        if (r.Persistent && r.Timeout is { } t && (t < 1 || t > (uint)IpvsValidation.MaxTimeout.TotalSeconds))
+            throw Bad($"persistence timeout {t} is out of range (ipvsadm -p: 1 to {(uint)IpvsValidation.MaxTimeout.TotalSeconds} seconds)");
+        if (!key.IsFirewallMark && key.Port == 0 && !r.Persistent)
+            throw Bad($"Port 0 of {key} needs -p: zero port specified for non-persistent service (ipvsadm)");
+        if (r.OnePacket && !key.IsFirewallMark && key.Protocol != IpvsProtocol.Udp)
+            throw Bad($"One-packet scheduling (-o) is only for UDP or fwmark services (ipvsadm); {key} is not");
         var flags = ServiceFlags.None;
         if (r.Persistent) flags |= ServiceFlags.Persistent;
         if (r.OnePacket) flags |= ServiceFlags.OnePacket;

@@ -63,15 +63,14 @@ public static class LvsConfigurationValidator
     /// <summary>A value for a message: quoted, and cut to 64 characters (a 5,000-character value is not echoed whole).</summary>
     public static string Show(object? value)
     {
-        string text = value switch
+        // One way of showing a value for the whole module (LvsException.Shown: clipped, control characters escaped).
+        return value switch
         {
             null => "null",
-            string s => "'" + s + "'",
-            IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
-            _ => value.ToString() ?? "",
+            string s => "'" + LvsException.Shown(s) + "'",
+            IFormattable f => LvsException.Shown(f.ToString(null, CultureInfo.InvariantCulture)),
+            _ => LvsException.Shown(value.ToString() ?? ""),
         };
-        const int max = 64;
-        return text.Length <= max ? text : $"{text[..max]}… ({text.Length} characters)";
     }
 
     private sealed class Collector
@@ -213,6 +212,14 @@ public static class LvsConfigurationValidator
             if (e.Port is < 0 or > ushort.MaxValue)
                 Fail(c, "InvalidPort", p + ".port", "is out of range: 0 to 65535", e.Port);
         }
+        // A scheduler or engine the kernel has no module for would be refused half-way through the apply (ENOENT): the
+        // names are those of the mainline kernel, which is all any kernel can hold.
+        if (!IpvsValidation.KnownSchedulers.Contains(e.Scheduler))
+            Fail(c, "InvalidScheduler", p + ".scheduler",
+                $"is not an IPVS scheduler: use one of {string.Join(", ", IpvsValidation.KnownSchedulers.Where(s => s != "none"))}", e.Scheduler);
+        if (!string.IsNullOrEmpty(e.PersistenceEngine) && !IpvsValidation.KnownPersistenceEngines.Contains(e.PersistenceEngine))
+            Fail(c, "InvalidPersistenceEngine", p + ".persistenceEngine",
+                $"is not an IPVS persistence engine: the kernel has only {string.Join(", ", IpvsValidation.KnownPersistenceEngines)}", e.PersistenceEngine);
         for (int k = 0; k < (e.SchedulerFlags?.Count ?? 0); k++)
         {
             string name = e.SchedulerFlags![k];
@@ -231,9 +238,11 @@ public static class LvsConfigurationValidator
         }
         if (e.Persistence is { } per)
         {
-            if (per.Timeout < 0 || per.Timeout > IpvsValidation.MaxTimeout.TotalSeconds)
+            // A document restores what a kernel held: keepalived and raw clients write timeouts beyond ipvsadm's 31 days
+            // (the kernel takes any u32; the document's number is an int). The cmdlets keep ipvsadm's range for new values.
+            if (per.Timeout < 0)
                 Fail(c, "InvalidPersistenceTimeout", p + ".persistence.timeout",
-                    $"is out of range: 0 to {(int)IpvsValidation.MaxTimeout.TotalSeconds} seconds", per.Timeout);
+                    $"is out of range: 0 to {int.MaxValue} seconds", per.Timeout);
             if (per.Netmask is { } nm && family is { } f)
                 CheckNetmask(c, p + ".persistence.netmask", f, nm);
         }

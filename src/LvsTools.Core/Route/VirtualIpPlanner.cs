@@ -123,7 +123,15 @@ public static class VirtualIpPlanner
             ValidateLabel(explicitLabel, spec.InterfaceName, ip);
         if (!RouteClient.IsValidInterfaceName(spec.InterfaceName))
             throw LvsException.Invalid("InvalidInterfaceName", $"'{spec.InterfaceName}' is not a valid interface name.", spec.InterfaceName);
+        if (spec.ValidLifetime is { } valid && spec.PreferredLifetime is { } preferred && preferred > valid)
+            throw LvsException.Invalid("InvalidLifetime",
+                $"The preferred lifetime {TimeSpan.FromSeconds(preferred)} is longer than the valid lifetime {TimeSpan.FromSeconds(valid)}: " +
+                "an address stops being preferred before it stops being valid; give a preferred lifetime up to the valid one.", TimeSpan.FromSeconds(preferred));
         var link = context.RequireInterface(spec.InterfaceName);
+        // An alias label names one address (ifconfig eth0:1); the interface's own name may label many.
+        if (spec.Label is { } wanted && wanted != link.Name && context.LabelsOn(link.Index).Contains(wanted))
+            throw LvsException.Invalid("InvalidLabel",
+                $"Label '{wanted}' is already used by another address on {link.Name}: give another label, or leave -Label out for the next free one.", wanted);
         string? label = spec.Label;
         if (label is null && ip.AddressFamily == AddressFamily.InterNetwork)
             label = context.NextFreeLabel(link);

@@ -157,8 +157,7 @@ public sealed class SysctlStore
     /// A value as messages quote it: in quotes, and cut after 64 characters with the full length said
     /// ('aaaa…(5000 characters)'), so that a huge value never floods a message.
     /// </summary>
-    public static string Shorten(string value, int max = 64) =>
-        value.Length <= max ? $"'{value}'" : $"'{value[..max]}…({value.Length} characters)'";
+    public static string Shorten(string value) => $"'{LvsException.Shown(value)}'";
 
     private SysctlEntry? Read(SysctlName name, bool throwOnError)
     {

@@ -21,6 +21,7 @@ public static class ErrorMapper
         LvsErrorKind.Timeout => ErrorCategory.OperationTimeout,
         LvsErrorKind.ResourceBusy => ErrorCategory.ResourceBusy,
         LvsErrorKind.NotSupported => ErrorCategory.NotImplemented,
+        LvsErrorKind.LimitsExceeded => ErrorCategory.LimitsExceeded,
         _ => ErrorCategory.InvalidOperation,
     };
 
@@ -36,6 +37,7 @@ public static class ErrorMapper
         LvsErrorKind.Timeout => "Timeout",
         LvsErrorKind.ResourceBusy => "Busy",
         LvsErrorKind.NotSupported => "NotSupported",
+        LvsErrorKind.LimitsExceeded => "TooLarge",
         _ => "Failed",
     };
 

@@ -85,7 +85,7 @@ public class DocumentValidationTests
         var e = Assert.Throws<LvsException>(() => LvsConfigurationDocument.FromJson(Doc($"{{{Svc}, \"scheduler\": \"rr\", \"persistenceEngine\": null, \"family\": \"{huge}\"}}")));
         Assert.Equal("InvalidAddressFamily", e.ErrorId);
         Assert.True(e.Message.Length < 400, e.Message);
-        Assert.Contains("(5002 characters)", e.Message);
+        Assert.Contains("(5000 characters)", e.Message);
     }
 
     [Fact]
@@ -242,11 +242,11 @@ public class DocumentValidationTests
     {
         var reader = new IpvsadmRuleReader();
         var e = Assert.Throws<LvsException>(() => reader.Add(new string('\0', BoundedInput.MaxRuleLineLength + 1)));
-        Assert.Equal("IpvsadmRuleLineTooLong", e.ErrorId);
+        Assert.Equal(("IpvsadmRuleLineTooLong", LvsErrorKind.LimitsExceeded), (e.ErrorId, e.Kind));
         reader = new IpvsadmRuleReader();
         string comment = "#" + new string(' ', 60000);
         e = Assert.Throws<LvsException>(() => { for (int i = 0; i < 10_000; i++) reader.Add(comment); });
-        Assert.Equal("InputTooLarge", e.ErrorId);
+        Assert.Equal(("InputTooLarge", LvsErrorKind.LimitsExceeded), (e.ErrorId, e.Kind));
         Assert.Contains("64 MiB", e.Message);
     }
 

@@ -37,7 +37,8 @@ public static class ValidModels
         from port in Gen.UShort
         from scheduler in Gen.OneOf(IpvsValidation.KnownSchedulers.Where(s => s != "none").ToArray())
         from flags in Gen.UInt[0, 0x3f].Select(f => (ServiceFlags)f & ~ServiceFlags.Hashed)
-        from timeout in range == Range.Kernel ? Gen.UInt : Gen.UInt[0, int.MaxValue]
+        // ipvsadm -R refuses a persistence timeout beyond 31 days (MAX_TIMEOUT), so rules carry at most that.
+        from timeout in range == Range.Kernel ? Gen.UInt : range == Range.Rules ? Gen.UInt[1, 2678400] : Gen.UInt[0, int.MaxValue]
         from mask in family == IPFamily.IPv6 ? Gen.UInt[1, 128] : Gen.Frequency((3, Gen.Const(uint.MaxValue)), (2, Gen.UInt))
         from engine in Gen.OneOf<string?>(null, "sip")
         select new LvsService
@@ -45,17 +46,24 @@ public static class ValidModels
             AddressFamily = family,
             Protocol = fwmark == 0 ? protocol : null,
             Address = fwmark == 0 ? address : null,
-            Port = fwmark == 0 ? port : (ushort)0,
+            // ipvsadm -R refuses port 0 of a non-persistent service
+            Port = fwmark == 0 ? (range == Range.Rules && port == 0 && (flags & ServiceFlags.Persistent) == 0 ? (ushort)1 : port) : (ushort)0,
             FirewallMark = fwmark == 0 ? null : fwmark,
             Scheduler = scheduler,
-            Flags = flags,
+            // ipvsadm -R refuses one-packet scheduling of a TCP or SCTP service
+            Flags = range == Range.Rules && fwmark == 0 && protocol != IpvsProtocol.Udp ? flags & ~ServiceFlags.OnePacket : flags,
             PersistenceTimeout = TimeSpan.FromSeconds(range == Range.Kernel || (flags & ServiceFlags.Persistent) != 0 ? timeout : 0),
             PersistenceNetmask = mask,
             PersistenceEngine = engine,
         };
 
+    /// <summary>A real server address the kernel accepts (ip_vs_new_dest: not unspecified, broadcast, multicast, IPv4-mapped).</summary>
+    private static bool KernelAcceptsRealServer(IPAddress a) =>
+        !a.Equals(IPAddress.Any) && !a.Equals(IPAddress.IPv6Any) && !a.Equals(IPAddress.Broadcast) && !a.IsIPv4MappedToIPv6
+        && (a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? !a.IsIPv6Multicast : a.GetAddressBytes()[0] is < 224 or > 239);
+
     public static Gen<LvsRealServer> RealServer(LvsService service, Range range) =>
-        from address in Address(service.AddressFamily)
+        from address in Address(service.AddressFamily).Where(KernelAcceptsRealServer)
         from port in Gen.UShort
         from method in range == Range.Rules
             ? Gen.OneOf(ForwardingMethod.Masquerade, ForwardingMethod.Route, ForwardingMethod.Tunnel)
@@ -95,22 +103,22 @@ public static class ValidModels
             InPacketsPerSecond = v[6], OutPacketsPerSecond = v[7], InBytesPerSecond = v[8], OutBytesPerSecond = v[9],
         });
 
-    /// <summary>Timeouts in whole seconds up to 2^31-1 (the document's int).</summary>
+    /// <summary>Timeouts in whole seconds up to INT_MAX/100 (what any kernel accepts; the document checks it at Kernel level).</summary>
     public static readonly Gen<LvsTimeouts> Timeouts =
-        Gen.Int[0, int.MaxValue].Array[3].Select(t => new LvsTimeouts
+        Gen.Int[0, (int)IpvsValidation.MaxKernelConnectionTimeout.TotalSeconds].Array[3].Select(t => new LvsTimeouts
         {
             Tcp = TimeSpan.FromSeconds(t[0]), TcpFin = TimeSpan.FromSeconds(t[1]), Udp = TimeSpan.FromSeconds(t[2]),
         });
 
     private static readonly Gen<LvsSyncDaemon> Daemon =
         from state in Gen.OneOf(SyncDaemonState.Master, SyncDaemonState.Backup)
-        from ifname in Gen.Char["abcdefghijklmnopqrstuvwxyz0123456789.-_"].Array[1, 15].Select(c => new string(c))
+        from ifname in Gen.Char["abcdefghijklmnopqrstuvwxyz0123456789.-_"].Array[0, 14].Select(c => "e" + new string(c))
         from syncId in Gen.UInt[0, 255]
-        from maxLen in Gen.Frequency((1, Gen.Const((ushort?)null)), (1, Gen.UShort.Select(u => (ushort?)u)))
+        from maxLen in Gen.Frequency((1, Gen.Const((ushort?)null)), (1, Gen.UShort[1, 65507].Select(u => (ushort?)u)))
         from v6 in Gen.Bool
         from mcast in Gen.Frequency((1, Gen.Const((IPAddress?)null)),
             (2, v6 ? Gen.Byte.Array[15].Select(b => (IPAddress?)new IPAddress([0xff, .. b])) : Gen.Byte.Array[3].Select(b => (IPAddress?)new IPAddress([(byte)(224 + b[0] % 16), b[1], b[2], 7]))))
-        from port in Gen.Frequency((1, Gen.Const((ushort?)null)), (1, Gen.UShort.Select(u => (ushort?)u)))
+        from port in Gen.Frequency((1, Gen.Const((ushort?)null)), (1, Gen.UShort[1, ushort.MaxValue].Select(u => (ushort?)u)))
         from ttl in Gen.Frequency((1, Gen.Const((byte?)null)), (1, Gen.Byte[1, 255].Select(b => (byte?)b)))
         select new LvsSyncDaemon { State = state, MulticastInterface = ifname, SyncId = syncId, SyncMaxLength = maxLen, MulticastGroup = mcast, MulticastPort = port, MulticastTtl = ttl };
 

@@ -43,7 +43,7 @@ public sealed class SysctlScopeTests
     {
         Assert.Equal("'abc'", SysctlStore.Shorten("abc"));
         var s = SysctlStore.Shorten(new string('9', 5000));
-        Assert.Equal("'" + new string('9', 64) + "…(5000 characters)'", s);
+        Assert.Equal("'" + new string('9', 64) + "… (5000 characters)'", s);
     }
 }
 
