@@ -11,8 +11,8 @@
 # expected change, or a defect) the seed is restored in-process before the next case, so that one defect does not
 # make the following cases fail. Each It then asserts one case's recorded result.
 #
-# Cases marked New = $true describe behaviour main does not have yet (see Hostile.Cases.ps1); their Its carry the tag
-# New, so `-ExcludeTag New` runs exactly the cases main must pass.
+# Cases marked New = $true describe behaviour still to be built (see Hostile.Cases.ps1); their Its carry the tag New,
+# so `-ExcludeTag New` runs exactly the cases that must hold. Issue 7's cases were New until its fixes landed.
 BeforeDiscovery {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     $script:ipvsAvailable = [bool](Test-IpvsAvailable)

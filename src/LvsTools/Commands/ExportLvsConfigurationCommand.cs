@@ -70,8 +70,10 @@ public sealed class ExportLvsConfigurationCommand : LvsCmdlet
         }
         if (NoClobber && File.Exists(file))
         {
-            ThrowTerminatingError(new ErrorRecord(new IOException($"'{file}' exists and -NoClobber was given."), "LvsConfigurationFileExists",
-                ErrorCategory.ResourceExists, file));
+            string given = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
+            string shown = given != file ? $"'{given}' (a link to '{file}')" : $"'{file}'";
+            ThrowTerminatingError(new ErrorRecord(new IOException($"{shown} exists and -NoClobber was given: nothing was written."), "LvsConfigurationFileExists",
+                ErrorCategory.ResourceExists, given));
         }
         if (!ShouldProcess(file, $"Write {doc.Services?.Count ?? 0} services and {doc.RealServerCount} real servers"))
             return;

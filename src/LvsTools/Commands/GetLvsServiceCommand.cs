@@ -36,6 +36,9 @@ public sealed class GetLvsServiceCommand : LvsCmdlet
         {
             foreach (var a in VirtualAddress ?? [])
                 addresses.Add(IPNetworkMath.ParseAddress(a));
+            // A mark no service can have is a mistake, not an empty answer.
+            foreach (var m in FirewallMark)
+                IpvsValidation.FirewallMark(m);
         }
         catch (Exception e)
         {

@@ -61,6 +61,10 @@ public sealed class SetLvsRealServerCommand : RealServerChangeBase
             }
             var method = ForwardingMethod ?? server.ForwardingMethod;
             bool tunnel = method == LvsTools.ForwardingMethod.Tunnel;
+            // Tunnel options asked for a server that does not tunnel would be dropped without a word.
+            if (!tunnel && (TunnelType is not null || TunnelPort is not null || TunnelChecksum is not null))
+                throw LvsException.Invalid("InvalidTunnelOption",
+                    $"Tunnel type, port and checksum apply only to tunnel forwarding; {server.Endpoint} uses {method}: add -ForwardingMethod Tunnel.", method);
             var changed = new LvsRealServer
             {
                 Service = service,

@@ -77,7 +77,12 @@ public static class ServiceBuilder
             return LvsService.NetmaskFromPrefix(family, IpvsValidation.PrefixLength(family, prefix));
         if (family == IPFamily.IPv6)
             throw LvsException.Invalid("InvalidNetmask", $"'{text}': an IPv6 persistence netmask is a prefix length (1 to 128).", text);
-        var mask = IPNetworkMath.ParseAddress(text);
+        System.Net.IPAddress mask;
+        try { mask = IPNetworkMath.ParseAddress(text); }
+        catch (LvsException)
+        {
+            throw LvsException.Invalid("InvalidNetmask", $"'{text}' is not a netmask: give a prefix length (24) or a dotted IPv4 mask (255.255.255.0).", text);
+        }
         var p = IPNetworkMath.PrefixFromMask(mask)
             ?? throw LvsException.Invalid("InvalidNetmask", $"'{text}' is not a contiguous netmask.", text);
         return LvsService.NetmaskFromPrefix(family, p);
