@@ -50,18 +50,8 @@ public sealed class SetIpForwardingCommand : LvsCmdlet
                 "-Persist writes a host-wide sysctl.d file; it cannot be combined with -NetNamespace.", NetNamespace), NetNamespace);
             return;
         }
-        var path = PersistPath ?? SysctlPersistence.DefaultPath;
-        try
-        {
-            // relative to the current location, ~ and PSDrives as in PowerShell; a link is written through, a directory refused
-            if (Persist)
-                path = FilePath.ResolveForWrite(this, path);
-        }
-        catch (Exception e)
-        {
-            WriteLvsError(e, PersistPath);
+        if (PersistFile(PersistPath, Persist) is not { } path)
             return;
-        }
         foreach (var family in AddressFamily.Families())
         foreach (var iface in InterfaceName ?? [null!])
         {

@@ -63,18 +63,8 @@ public sealed class SetSysctlCommand : LvsCmdlet
             WriteLvsError(e, Name);
             return;
         }
-        var path = PersistPath ?? SysctlPersistence.DefaultPath;
-        try
-        {
-            // relative to the current location, ~ and PSDrives as in PowerShell; a link is written through, a directory refused
-            if (Persist)
-                path = FilePath.ResolveForWrite(this, path);
-        }
-        catch (Exception e)
-        {
-            WriteLvsError(e, PersistPath);
+        if (PersistFile(PersistPath, Persist) is not { } path)
             return;
-        }
         var value = Value.Length <= 64 ? Value : SysctlStore.Shorten(Value);
         var action = $"sysctl -w {name.Dotted}={value}" + (Persist ? $" and record it in {path}" : "");
         // A host-wide key is named as such: "(netns a1)" would claim a scope the write does not have.
