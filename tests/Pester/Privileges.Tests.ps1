@@ -17,7 +17,8 @@ BeforeDiscovery {
         @{ Name = 'Get-IpForwarding'; Command = 'Get-IpForwarding'; Works = 1 }
         @{ Name = 'Add-LvsVirtualIp'; Command = 'Add-LvsVirtualIp -InterfaceName veth0 -IPAddress 10.9.0.50/24 -Confirm:$false'
             ErrorId = 'PermissionDenied'; Category = 'PermissionDenied'
-            Message = 'RTM_NEWADDR failed: Operation not permitted (EPERM). Changing network configuration needs root (or CAP_NET_ADMIN): run as root, or give the process that capability.' }
+            # refused before the kernel is asked: a writer first takes the namespace's writers' lock, which is root's
+            MessageLike = "Changing the current network namespace needs root: the writers' lock /run/lvstools/lock/net-*.lock cannot be opened (*)." }
         @{ Name = 'Set-Sysctl'; Command = 'Set-Sysctl net.ipv4.ip_forward 1 -Confirm:$false'
             ErrorId = 'PermissionDenied'; Category = 'PermissionDenied'
             Message = "Cannot write sysctl 'net.ipv4.ip_forward': permission denied (writing kernel parameters needs root)." }
