@@ -371,7 +371,7 @@ public static class IpvsValidation
         {
             if (t < TimeSpan.Zero || t > max || t.Ticks % TimeSpan.TicksPerSecond != 0)
                 throw LvsException.Invalid("InvalidTimeout",
-                    $"{name} timeout {t} is out of range: whole seconds from 0 (unchanged) to {(int)max.TotalSeconds} ({max}); " +
+                    $"{name} timeout {t.TotalSeconds:0.###} s ({t}) is out of range: whole seconds from 0 (unchanged) to {(int)max.TotalSeconds} ({max}); " +
                     (level == ValidationLevel.Create
                         ? "the kernel refuses more than INT_MAX/HZ seconds, which is this with HZ=1000."
                         : "the kernel refuses more than INT_MAX/HZ seconds, and HZ is at least 100."), t);
