@@ -214,12 +214,8 @@ public static class LvsConfigurationValidator
         }
         // A scheduler or engine the kernel has no module for would be refused half-way through the apply (ENOENT): the
         // names are those of the mainline kernel, which is all any kernel can hold.
-        if (!IpvsValidation.KnownSchedulers.Contains(e.Scheduler))
-            Fail(c, "InvalidScheduler", p + ".scheduler",
-                $"is not an IPVS scheduler: use one of {string.Join(", ", IpvsValidation.KnownSchedulers.Where(s => s != "none"))}", e.Scheduler);
-        if (!string.IsNullOrEmpty(e.PersistenceEngine) && !IpvsValidation.KnownPersistenceEngines.Contains(e.PersistenceEngine))
-            Fail(c, "InvalidPersistenceEngine", p + ".persistenceEngine",
-                $"is not an IPVS persistence engine: the kernel has only {string.Join(", ", IpvsValidation.KnownPersistenceEngines)}", e.PersistenceEngine);
+        c.Try(p + ".scheduler", () => IpvsValidation.Scheduler(e.Scheduler, ValidationLevel.Create));
+        c.Try(p + ".persistenceEngine", () => IpvsValidation.PersistenceEngine(e.PersistenceEngine, ValidationLevel.Create));
         for (int k = 0; k < (e.SchedulerFlags?.Count ?? 0); k++)
         {
             string name = e.SchedulerFlags![k];
