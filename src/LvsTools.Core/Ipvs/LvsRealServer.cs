@@ -9,7 +9,7 @@ namespace LvsTools;
 /// A real server (a "destination" to the kernel): the `-> 10.0.1.11:8080 Masq 3 0 0` lines of `ipvsadm -Ln`.
 /// One type both parses the kernel's IPVS_CMD_ATTR_DEST and writes the full form NEW_DEST / SET_DEST need.
 /// </summary>
-public sealed class LvsRealServer
+public sealed record LvsRealServer
 {
     private IPFamily? _family;
 

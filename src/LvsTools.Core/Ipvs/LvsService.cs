@@ -11,7 +11,7 @@ namespace LvsTools;
 /// IPVS_CMD_ATTR_SERVICE and writes the full-service form that IPVS_CMD_NEW_SERVICE / SET_SERVICE need.
 /// Built in code with object initialisers; read from the kernel by <see cref="Parse"/>.
 /// </summary>
-public sealed class LvsService
+public sealed record LvsService
 {
     /// <summary>ipvsadm's persistence timeout when -p is given without a value.</summary>
     public static readonly TimeSpan DefaultPersistenceTimeout = TimeSpan.FromSeconds(300);
