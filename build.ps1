@@ -92,7 +92,7 @@ function Invoke-Build {
     }
     Copy-Item (Join-Path $Root 'LvsTools.psd1') $ModuleOut
 
-    Import-Module (Join-Path $Root 'tools/HelpBuilder.psm1') -Force
+    Import-Module (Join-Path $Root 'tools/HelpBuilder/HelpBuilder.psd1') -Force
     $docs = Join-Path $Root 'docs/en-US'
     ConvertTo-MamlHelp -Path $docs -OutputPath (Join-Path $ModuleOut 'en-US/LvsTools.dll-Help.xml') | Out-Null
     ConvertTo-AboutHelp -Path (Join-Path $docs 'about_LvsTools.md') -OutputPath (Join-Path $ModuleOut 'en-US/about_LvsTools.help.txt') | Out-Null
@@ -101,7 +101,7 @@ function Invoke-Build {
     $check = @"
 `$ErrorActionPreference = 'Stop'
 Test-ModuleManifest -Path '$ModuleOut/LvsTools.psd1' | Out-Null
-Import-Module '$Root/tools/HelpBuilder.psm1'
+Import-Module '$Root/tools/HelpBuilder/HelpBuilder.psd1'
 `$problems = @(Test-HelpCoverage -ModuleManifest '$ModuleOut/LvsTools.psd1' -Path '$docs')
 `$problems | Format-Table -AutoSize -Wrap | Out-String -Width 200 | Write-Host
 exit `$problems.Count
