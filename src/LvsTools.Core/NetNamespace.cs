@@ -167,7 +167,7 @@ public sealed partial class NetNamespace : IEquatable<NetNamespace>, IDisposable
                 throw new LvsException(LvsErrorKind.NotFound, "NetNamespaceNotFound", vanished
                     ? $"Network namespace '{name}' disappeared while the command ran ({path} no longer exists); nothing more is done there."
                     : $"Network namespace '{name}' does not exist ({path} not found).", name);
-            throw new LvsException(Errno.Kind(errno), "NetNamespaceOpenFailed",
+            throw new LvsException(KernelErrors.Kind(errno), "NetNamespaceOpenFailed",
                 $"Cannot open network namespace '{name}' ({path}): {Errno.Describe(errno)}.", name);
         }
         return fd;
@@ -181,7 +181,7 @@ public sealed partial class NetNamespace : IEquatable<NetNamespace>, IDisposable
         if (Native.statx(fd, "", Native.AT_EMPTY_PATH, Native.STATX_INO, buf) != 0)
         {
             int errno = Native.LastErrno;
-            throw new LvsException(Errno.Kind(errno), "NetNamespaceOpenFailed",
+            throw new LvsException(KernelErrors.Kind(errno), "NetNamespaceOpenFailed",
                 $"Cannot read the identity of network namespace '{name}' ({path}): {Errno.Describe(errno)}.", name);
         }
         return *(ulong*)(buf + 32);
@@ -235,7 +235,7 @@ public sealed partial class NetNamespace : IEquatable<NetNamespace>, IDisposable
         if (Native.setns(fd, Native.CLONE_NEWNET) != 0)
         {
             int errno = Native.LastErrno;
-            throw new LvsException(Errno.Kind(errno), errno is Errno.EPERM ? "PermissionDenied" : "NetNamespaceEnterFailed",
+            throw new LvsException(KernelErrors.Kind(errno), errno is Errno.EPERM ? "PermissionDenied" : "NetNamespaceEnterFailed",
                 $"Cannot enter network namespace '{Name}': {Errno.Describe(errno)}" +
                 (errno == Errno.EPERM ? " (CAP_SYS_ADMIN is needed: run as root)." : "."), Name);
         }

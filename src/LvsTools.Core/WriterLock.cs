@@ -64,7 +64,7 @@ public sealed class WriterLock : IDisposable
         if (!Posix.Stat(path, out var st, out int errno))
             throw errno == Errno.ENOENT
                 ? new LvsException(LvsErrorKind.NotFound, "NetNamespaceNotFound", $"Network namespace '{ns}' does not exist ({path} not found).", ns.Name)
-                : new LvsException(Errno.Kind(errno), "NetNamespaceOpenFailed", $"Cannot open network namespace '{ns}' ({path}): {Errno.Describe(errno)}.", ns.Name);
+                : new LvsException(KernelErrors.Kind(errno), "NetNamespaceOpenFailed", $"Cannot open network namespace '{ns}' ({path}): {Errno.Describe(errno)}.", ns.Name);
         return st.Inode;
     }
 
@@ -163,7 +163,7 @@ public sealed class WriterLock : IDisposable
                 if (errno != Errno.EAGAIN)
                 {
                     Posix.close(fd);
-                    throw new LvsException(Errno.Kind(errno), "LvsLockFailed", $"Cannot lock {path} for {description}: {Errno.Describe(errno)}.", path);
+                    throw new LvsException(KernelErrors.Kind(errno), "LvsLockFailed", $"Cannot lock {path} for {description}: {Errno.Describe(errno)}.", path);
                 }
                 if (deadline.Elapsed >= wait)
                 {
@@ -203,7 +203,7 @@ public sealed class WriterLock : IDisposable
             }
             if (errno is Errno.EACCES or Errno.EPERM or Errno.EROFS)
                 throw Denied(path, description, Errno.Describe(errno));
-            throw new LvsException(Errno.Kind(errno), "LvsLockFailed", $"Cannot open {path} for the lock of {description}: {Errno.Describe(errno)}.", path);
+            throw new LvsException(KernelErrors.Kind(errno), "LvsLockFailed", $"Cannot open {path} for the lock of {description}: {Errno.Describe(errno)}.", path);
         }
     }
 
@@ -220,7 +220,7 @@ public sealed class WriterLock : IDisposable
                 continue;
             if (errno is Errno.EACCES or Errno.EPERM or Errno.EROFS)
                 throw Denied(path, description, $"cannot create {d}: {Errno.Describe(errno)}");
-            throw new LvsException(Errno.Kind(errno), "LvsLockFailed", $"Cannot create {d} for the lock of {description}: {Errno.Describe(errno)}.", d);
+            throw new LvsException(KernelErrors.Kind(errno), "LvsLockFailed", $"Cannot create {d} for the lock of {description}: {Errno.Describe(errno)}.", d);
         }
     }
 

@@ -12,7 +12,7 @@ internal static unsafe class Native
 
     public const int AF_NETLINK = 16, SOCK_RAW = 3, SOCK_CLOEXEC = 0x80000;
     public const int SOL_SOCKET = 1, SO_SNDBUF = 7, SO_RCVBUF = 8, SO_SNDBUFFORCE = 32, SO_RCVBUFFORCE = 33;
-    public const int SOL_NETLINK = 270, NETLINK_CAP_ACK = 10, NETLINK_EXT_ACK = 11, NETLINK_GET_STRICT_CHK = 12;
+    public const int SOL_NETLINK = 270, NETLINK_CAP_ACK = 10, NETLINK_EXT_ACK = 11;
     public const int MSG_TRUNC = 0x20, MSG_DONTWAIT = 0x40;
     public const short POLLIN = 1;
     public const int CLONE_NEWNET = 0x40000000;
@@ -64,9 +64,6 @@ internal static unsafe class Native
 
     [DllImport(Libc, SetLastError = true, CharSet = CharSet.Ansi)]
     public static extern int open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
-
-    [DllImport(Libc, SetLastError = true)]
-    public static extern int geteuid();
 
     [DllImport(Libc, SetLastError = true)]
     public static extern nint write(int fd, byte* buf, nint len);
