@@ -30,11 +30,12 @@ public sealed partial class NetlinkConnection
         while (true)
         {
             int n = ReceiveDatagram(operation);
+            uint port = Transport.PortId;
             for (var messages = new NetlinkMessageEnumerator(_rx.AsSpan(0, n)); messages.MoveNext();)
             {
                 var h = messages.Header;
                 var p = messages.Payload;
-                if (!Accept(h, first, last))
+                if (!Accept(h, port, first, last))
                     continue;
                 interrupted |= (h.Flags & NetlinkFlags.DumpInterrupted) != 0;
                 switch (h.Type)
@@ -99,10 +100,10 @@ public sealed partial class NetlinkConnection
     /// True when a reply belongs to the request in [first, last]. Replies to earlier requests (left over from
     /// an aborted call) are skipped; anything else is a protocol error.
     /// </summary>
-    private bool Accept(in NetlinkMessageHeader h, uint first, uint last)
+    private static bool Accept(in NetlinkMessageHeader h, uint port, uint first, uint last)
     {
-        if (h.PortId != Transport.PortId && h.PortId != 0)
-            throw new NetlinkProtocolException($"reply for port id {h.PortId}, this socket is {Transport.PortId}");
+        if (h.PortId != port && h.PortId != 0)
+            throw new NetlinkProtocolException($"reply for port id {h.PortId}, this socket is {port}");
         if (unchecked(h.Sequence - first) <= unchecked(last - first))
             return true;
         if (unchecked(first - h.Sequence) < 0x8000_0000u)

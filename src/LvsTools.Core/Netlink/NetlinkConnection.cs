@@ -20,9 +20,11 @@ public sealed partial class NetlinkConnection : IDisposable
     private bool _disposed;
 
     /// <param name="factory">Opens a transport; called again after a timeout or ENOBUFS.</param>
-    public NetlinkConnection(Func<INetlinkTransport> factory)
+    /// <param name="opened">A transport opened already, used until the first replacement (the connection owns it).</param>
+    public NetlinkConnection(Func<INetlinkTransport> factory, INetlinkTransport? opened = null)
     {
         _factory = factory;
+        _transport = opened;
         _sequence = (uint)Environment.TickCount & 0x00ffffff;
     }
 
@@ -57,6 +59,23 @@ public sealed partial class NetlinkConnection : IDisposable
             Send(tx);
             var reply = new SingleReply(onReply);
             ReceiveReplies(ref reply, seq, seq, operation);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Execute"/> for a "do" GET of one object that may not exist: false when the kernel answers one of the
+    /// errnos that mean "no such object" for this request (<paramref name="absent"/>, <paramref name="alsoAbsent"/>).
+    /// </summary>
+    public bool TryExecute(NetlinkWriter request, string operation, MessageHandler onReply, int absent, int alsoAbsent)
+    {
+        try
+        {
+            Execute(request, operation, onReply);
+            return true;
+        }
+        catch (NetlinkException e) when (e.Errno == absent || e.Errno == alsoAbsent)
+        {
+            return false;
         }
     }
 
