@@ -57,24 +57,12 @@ public sealed partial class NetlinkConnection
         }
     }
 
-    /// <summary>One request: the ACK (or NLMSG_DONE) ends it, a refusal is thrown, replies before the ACK go to the callback.</summary>
-    private readonly struct SingleReply(MessageHandler? onReply) : IReplyHandler
+    /// <summary>
+    /// One request, a "do" or a dump: its messages go to the callback, the ACK (or NLMSG_DONE) ends it, a refusal is thrown.
+    /// </summary>
+    private readonly struct OneRequest(MessageHandler? onMessage) : IReplyHandler
     {
-        public void OnMessage(in NetlinkMessageHeader header, ReadOnlySpan<byte> payload) => onReply?.Invoke(header, payload);
-
-        public bool OnError(in NetlinkMessageHeader header, NetlinkException? error) => error is null ? true : throw error;
-    }
-
-    /// <summary>A dump: every parsed message is collected; a refusal is thrown.</summary>
-    private readonly struct DumpReply<T>(MessageParser<T> parse) : IReplyHandler where T : class
-    {
-        public List<T> Items { get; } = [];
-
-        public void OnMessage(in NetlinkMessageHeader header, ReadOnlySpan<byte> payload)
-        {
-            if (parse(header, payload) is { } item)
-                Items.Add(item);
-        }
+        public void OnMessage(in NetlinkMessageHeader header, ReadOnlySpan<byte> payload) => onMessage?.Invoke(header, payload);
 
         public bool OnError(in NetlinkMessageHeader header, NetlinkException? error) => error is null ? true : throw error;
     }

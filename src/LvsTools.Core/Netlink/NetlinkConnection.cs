@@ -57,7 +57,7 @@ public sealed partial class NetlinkConnection : IDisposable
             var tx = request.WritableWrittenSpan;
             uint seq = Stamp(tx, NetlinkFlags.Request | NetlinkFlags.Ack);
             Send(tx);
-            var reply = new SingleReply(onReply);
+            var reply = new OneRequest(onReply);
             ReceiveReplies(ref reply, seq, seq, operation);
         }
     }
@@ -92,14 +92,19 @@ public sealed partial class NetlinkConnection : IDisposable
         {
             for (int attempt = 1; ; attempt++)
             {
-                var reply = new DumpReply<T>(parse);
+                var items = new List<T>();
+                var reply = new OneRequest((in NetlinkMessageHeader h, ReadOnlySpan<byte> p) =>
+                {
+                    if (parse(h, p) is { } item)
+                        items.Add(item);
+                });
                 try
                 {
                     var tx = request.WritableWrittenSpan;
                     uint seq = Stamp(tx, NetlinkFlags.Request | NetlinkFlags.Dump);
                     Send(tx);
                     if (!ReceiveReplies(ref reply, seq, seq, operation))
-                        return reply.Items;
+                        return items;
                 }
                 catch (NetlinkException e) when (e.Errno == Errno.ENOBUFS && attempt < MaxDumpAttempts)
                 {

@@ -72,7 +72,7 @@ public sealed record AddressRequest
 /// </summary>
 public sealed class RouteClient : IDisposable
 {
-    public const ushort RTM_NEWLINK = 16, RTM_DELLINK = 17, RTM_GETLINK = 18, RTM_NEWADDR = 20, RTM_DELADDR = 21, RTM_GETADDR = 22;
+    public const ushort RTM_NEWLINK = 16, RTM_GETLINK = 18, RTM_NEWADDR = 20, RTM_DELADDR = 21, RTM_GETADDR = 22;
 
     private readonly NetlinkConnection _connection;
     private readonly NetlinkWriter _writer = new(256);

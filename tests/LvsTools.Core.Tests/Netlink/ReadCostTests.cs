@@ -75,7 +75,7 @@ public class ReadCostTests(ITestOutputHelper output)
         var replay = new ReplayTransport(datagrams);
         var buffer = new byte[256 * 1024];
         using var engine = new NetlinkConnection(() => replay);
-        for (int i = 0; i < 5; i++) // past tiered compilation's first tiers
+        for (int i = 0; i < 40; i++) // past tiered compilation's first tiers
         {
             replay.Rewind();
             engine.Dump(request, "DUMP", Parse);
