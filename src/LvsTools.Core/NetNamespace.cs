@@ -167,7 +167,7 @@ public sealed partial class NetNamespace : IEquatable<NetNamespace>, IDisposable
                 throw new LvsException(LvsErrorKind.NotFound, "NetNamespaceNotFound", vanished
                     ? $"Network namespace '{name}' disappeared while the command ran ({path} no longer exists); nothing more is done there."
                     : $"Network namespace '{name}' does not exist ({path} not found).", name);
-            throw new LvsException(Errno.Kind(errno), "NetNamespaceOpenFailed",
+            throw new LvsException(KernelErrors.Kind(errno), "NetNamespaceOpenFailed",
                 $"Cannot open network namespace '{name}' ({path}): {Errno.Describe(errno)}.", name);
         }
         return fd;
@@ -175,16 +175,12 @@ public sealed partial class NetNamespace : IEquatable<NetNamespace>, IDisposable
 
     // The nsfs inode of an open namespace file (fstat's st_ino; `readlink /proc/PID/ns/net` prints it as net:[N]).
     // A file that is not a namespace (a plain file bind-mounted under /run/netns, say) fails setns later.
-    private static unsafe ulong IdentityOf(int fd, string path, string name)
+    private static ulong IdentityOf(int fd, string path, string name)
     {
-        byte* buf = stackalloc byte[256];
-        if (Native.statx(fd, "", Native.AT_EMPTY_PATH, Native.STATX_INO, buf) != 0)
-        {
-            int errno = Native.LastErrno;
-            throw new LvsException(Errno.Kind(errno), "NetNamespaceOpenFailed",
+        if (!Native.FStat(fd, out var id, out int errno))
+            throw new LvsException(KernelErrors.Kind(errno), "NetNamespaceOpenFailed",
                 $"Cannot read the identity of network namespace '{name}' ({path}): {Errno.Describe(errno)}.", name);
-        }
-        return *(ulong*)(buf + 32);
+        return id.Inode;
     }
 
     private static bool ValidName(string name) =>
@@ -227,6 +223,33 @@ public sealed partial class NetNamespace : IEquatable<NetNamespace>, IDisposable
     public NetlinkConnection Connect(NetlinkProtocol protocol) =>
         new(() => Run<INetlinkTransport>(() => NetlinkSocket.Open(protocol)));
 
+    /// <summary>
+    /// Opens <paramref name="count"/> connections at once, their sockets opened in one visit to the namespace (one thread,
+    /// one setns, instead of one each). The kernel runs one dump per socket at a time: reading several tables in parallel
+    /// (the real servers of many services, say) takes one connection per reader. A socket reopened later (after a timeout
+    /// or ENOBUFS) is opened as <see cref="Connect(NetlinkProtocol)"/> opens it.
+    /// </summary>
+    public NetlinkConnection[] Connect(NetlinkProtocol protocol, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        var sockets = Run(() =>
+        {
+            var opened = new List<NetlinkSocket>(count);
+            try
+            {
+                while (opened.Count < count)
+                    opened.Add(NetlinkSocket.Open(protocol));
+                return opened;
+            }
+            catch
+            {
+                opened.ForEach(s => s.Dispose());
+                throw;
+            }
+        });
+        return sockets.Select(s => new NetlinkConnection(() => Run<INetlinkTransport>(() => NetlinkSocket.Open(protocol)), s)).ToArray();
+    }
+
     // Only ever called on a thread of our own, which ends right after: the caller's thread never moves.
     // The file descriptor checked is the one entered, so no replacement can slip in between.
     private void Enter() => Open(Path!, Name!, vanished: Identity is not null, fd =>
@@ -235,7 +258,7 @@ public sealed partial class NetNamespace : IEquatable<NetNamespace>, IDisposable
         if (Native.setns(fd, Native.CLONE_NEWNET) != 0)
         {
             int errno = Native.LastErrno;
-            throw new LvsException(Errno.Kind(errno), errno is Errno.EPERM ? "PermissionDenied" : "NetNamespaceEnterFailed",
+            throw new LvsException(KernelErrors.Kind(errno), errno is Errno.EPERM ? "PermissionDenied" : "NetNamespaceEnterFailed",
                 $"Cannot enter network namespace '{Name}': {Errno.Describe(errno)}" +
                 (errno == Errno.EPERM ? " (CAP_SYS_ADMIN is needed: run as root)." : "."), Name);
         }

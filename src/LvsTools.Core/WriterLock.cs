@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using LvsTools.Core.Netlink;
 
 namespace LvsTools.Core;
@@ -14,7 +13,7 @@ namespace LvsTools.Core;
 /// lock is re-entrant, so a pipeline whose cmdlets nest cannot deadlock on itself.
 /// Equivalent to: flock -w 60 /run/lvstools/lock/net-INODE.lock COMMAND.
 /// </summary>
-public sealed class WriterLock : IDisposable
+public sealed partial class WriterLock : IDisposable
 {
     /// <summary>Where lock files live.</summary>
     public const string LockDirectory = "/run/lvstools/lock";
@@ -61,10 +60,10 @@ public sealed class WriterLock : IDisposable
                 return pinned;
         }
         string path = ns.Path ?? "/proc/thread-self/ns/net";
-        if (!Posix.Stat(path, out var st, out int errno))
+        if (!Native.Stat(path, out var st, out int errno))
             throw errno == Errno.ENOENT
                 ? new LvsException(LvsErrorKind.NotFound, "NetNamespaceNotFound", $"Network namespace '{ns}' does not exist ({path} not found).", ns.Name)
-                : new LvsException(Errno.Kind(errno), "NetNamespaceOpenFailed", $"Cannot open network namespace '{ns}' ({path}): {Errno.Describe(errno)}.", ns.Name);
+                : new LvsException(KernelErrors.Kind(errno), "NetNamespaceOpenFailed", $"Cannot open network namespace '{ns}' ({path}): {Errno.Describe(errno)}.", ns.Name);
         return st.Inode;
     }
 
@@ -122,7 +121,7 @@ public sealed class WriterLock : IDisposable
         catch
         {
             if (fd >= 0)
-                Posix.close(fd);
+                Native.close(fd);
             gate.Turn.Release();
             throw;
         }
@@ -138,8 +137,8 @@ public sealed class WriterLock : IDisposable
             _released = true;
             if (--_gate.Depth > 0)
                 return;
-            Posix.flock(_gate.Fd, Posix.LOCK_UN);
-            Posix.close(_gate.Fd);
+            Native.flock(_gate.Fd, Native.LOCK_UN);
+            Native.close(_gate.Fd);
             _gate.Fd = -1;
             _gate.Owner = 0;
         }
@@ -155,32 +154,32 @@ public sealed class WriterLock : IDisposable
             int fd = Open(path, description);
             while (true)
             {
-                if (Posix.flock(fd, Posix.LOCK_EX | Posix.LOCK_NB) == 0)
+                if (Native.flock(fd, Native.LOCK_EX | Native.LOCK_NB) == 0)
                     break;
-                int errno = Posix.LastErrno;
+                int errno = Native.LastErrno;
                 if (errno == Errno.EINTR)
                     continue;
                 if (errno != Errno.EAGAIN)
                 {
-                    Posix.close(fd);
-                    throw new LvsException(Errno.Kind(errno), "LvsLockFailed", $"Cannot lock {path} for {description}: {Errno.Describe(errno)}.", path);
+                    Native.close(fd);
+                    throw new LvsException(KernelErrors.Kind(errno), "LvsLockFailed", $"Cannot lock {path} for {description}: {Errno.Describe(errno)}.", path);
                 }
                 if (deadline.Elapsed >= wait)
                 {
-                    Posix.close(fd);
+                    Native.close(fd);
                     throw TimedOut(path, description, wait, Holder(path));
                 }
                 if (cancellation.WaitHandle.WaitOne(Math.Min(pause, Math.Max(1, (int)(wait - deadline.Elapsed).TotalMilliseconds))))
                 {
-                    Posix.close(fd);
+                    Native.close(fd);
                     cancellation.ThrowIfCancellationRequested();
                 }
                 pause = Math.Min(pause * 2, 16);
             }
             // Locked. If the file was removed or replaced meanwhile, a newcomer would lock another file: start over.
-            if (Posix.FStat(fd, out var mine) && Posix.Stat(path, out var now, out _) && mine.Inode == now.Inode && mine.Device == now.Device)
+            if (Native.FStat(fd, out var mine, out _) && Native.Stat(path, out var now, out _) && mine.Inode == now.Inode && mine.Device == now.Device)
                 return fd;
-            Posix.close(fd);
+            Native.close(fd);
         }
     }
 
@@ -189,10 +188,10 @@ public sealed class WriterLock : IDisposable
         bool created = false;
         while (true)
         {
-            int fd = Posix.open(path, Posix.O_RDWR | Posix.O_CREAT | Native.O_CLOEXEC, 0x180 /* 0600 */);
+            int fd = Native.open(path, Native.O_RDWR | Native.O_CREAT | Native.O_CLOEXEC, 0x180 /* 0600 */);
             if (fd >= 0)
                 return fd;
-            int errno = Posix.LastErrno;
+            int errno = Native.LastErrno;
             if (errno == Errno.EINTR)
                 continue;
             if (errno == Errno.ENOENT && !created)
@@ -203,7 +202,7 @@ public sealed class WriterLock : IDisposable
             }
             if (errno is Errno.EACCES or Errno.EPERM or Errno.EROFS)
                 throw Denied(path, description, Errno.Describe(errno));
-            throw new LvsException(Errno.Kind(errno), "LvsLockFailed", $"Cannot open {path} for the lock of {description}: {Errno.Describe(errno)}.", path);
+            throw new LvsException(KernelErrors.Kind(errno), "LvsLockFailed", $"Cannot open {path} for the lock of {description}: {Errno.Describe(errno)}.", path);
         }
     }
 
@@ -213,64 +212,20 @@ public sealed class WriterLock : IDisposable
         var dir = System.IO.Path.GetDirectoryName(path)!;
         foreach (var (d, mode) in new[] { (System.IO.Path.GetDirectoryName(dir)!, 0x1ed /* 0755 */), (dir, 0x1c0 /* 0700 */) })
         {
-            if (Posix.mkdir(d, mode) == 0)
+            if (Native.mkdir(d, mode) == 0)
                 continue;
-            int errno = Posix.LastErrno;
+            int errno = Native.LastErrno;
             if (errno == Errno.EEXIST)
                 continue;
             if (errno is Errno.EACCES or Errno.EPERM or Errno.EROFS)
                 throw Denied(path, description, $"cannot create {d}: {Errno.Describe(errno)}");
-            throw new LvsException(Errno.Kind(errno), "LvsLockFailed", $"Cannot create {d} for the lock of {description}: {Errno.Describe(errno)}.", d);
+            throw new LvsException(KernelErrors.Kind(errno), "LvsLockFailed", $"Cannot create {d} for the lock of {description}: {Errno.Describe(errno)}.", d);
         }
     }
 
     private static LvsException Denied(string path, string description, string reason) =>
         new(LvsErrorKind.PermissionDenied, "PermissionDenied",
             $"Changing {description} needs root: the writers' lock {path} cannot be opened ({reason}).", path);
-
-    private static LvsException TimedOut(string path, string description, TimeSpan wait, int? holder) =>
-        new(LvsErrorKind.ResourceBusy, "LvsLockTimeout",
-            $"Another writer has held the lock of {description} for more than {wait.TotalSeconds:0.###} s " +
-            $"({(holder is { } pid ? HolderText(pid) : "holder unknown")}; lock file {path}). " +
-            "This change was not made. Try again when it has finished, or set LVSTOOLS_LOCK_TIMEOUT (seconds) to wait longer.", path);
-
-    private static string HolderText(int pid)
-    {
-        if (pid == Environment.ProcessId)
-            return $"held by this process, pid {pid}: another runspace or thread";
-        string comm = "";
-        try { comm = File.ReadAllText($"/proc/{pid}/comm").Trim(); }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
-        return comm.Length > 0 ? $"held by pid {pid} ({comm})" : $"held by pid {pid}";
-    }
-
-    /// <summary>The pid that holds the flock on <paramref name="path"/>, from /proc/locks, or null.</summary>
-    public static int? Holder(string path)
-    {
-        if (!Posix.Stat(path, out var st, out _))
-            return null;
-        try
-        {
-            foreach (var line in File.ReadLines("/proc/locks"))
-            {
-                // "1: FLOCK  ADVISORY  WRITE 1234 00:1a:5678 0 EOF"; a waiter's line has "->" before FLOCK.
-                var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                int at = Array.IndexOf(f, "FLOCK");
-                if (at < 1 || f[at - 1] == "->" || f.Length < at + 5)
-                    continue;
-                var id = f[at + 4].Split(':');
-                if (id.Length == 3 && ulong.TryParse(id[2], out var ino) && ino == st.Inode
-                    && uint.TryParse(id[0], NumberStyles.HexNumber, null, out var major) && major == st.DeviceMajor
-                    && uint.TryParse(id[1], NumberStyles.HexNumber, null, out var minor) && minor == st.DeviceMinor
-                    && int.TryParse(f[at + 3], out var pid))
-                    return pid;
-            }
-        }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
-        return null;
-    }
 
     private sealed class Gate(string path)
     {
@@ -279,61 +234,5 @@ public sealed class WriterLock : IDisposable
         public int Owner;
         public int Depth;
         public int Fd = -1;
-    }
-
-    /// <summary>The few libc calls the lock needs (statx's layout is the same on every architecture).</summary>
-    private static unsafe class Posix
-    {
-        private const string Libc = "libc";
-        public const int LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8;
-        public const int O_RDWR = 2, O_CREAT = 0x40;
-        private const int AT_FDCWD = -100, AT_EMPTY_PATH = 0x1000, STATX_INO = 0x100;
-
-        public readonly record struct FileId(ulong Inode, uint DeviceMajor, uint DeviceMinor)
-        {
-            public ulong Device => ((ulong)DeviceMajor << 32) | DeviceMinor;
-        }
-
-        [DllImport(Libc, SetLastError = true)]
-        public static extern int flock(int fd, int operation);
-
-        [DllImport(Libc, SetLastError = true)]
-        public static extern int open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, int mode);
-
-        [DllImport(Libc, SetLastError = true)]
-        public static extern int close(int fd);
-
-        [DllImport(Libc, SetLastError = true)]
-        public static extern int mkdir([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int mode);
-
-        [DllImport(Libc, SetLastError = true)]
-        private static extern int statx(int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mask, byte* buffer);
-
-        public static int LastErrno => Marshal.GetLastPInvokeError();
-
-        public static bool Stat(string path, out FileId id, out int errno) => Statx(AT_FDCWD, path, 0, out id, out errno);
-
-        public static bool FStat(int fd, out FileId id) => Statx(fd, "", AT_EMPTY_PATH, out id, out _);
-
-        // struct statx: stx_ino at offset 32, stx_dev_major and stx_dev_minor at 136 and 140; 256 bytes in all.
-        private static bool Statx(int dirfd, string path, int flags, out FileId id, out int errno)
-        {
-            byte* buf = stackalloc byte[256];
-            while (true)
-            {
-                if (statx(dirfd, path, flags, STATX_INO, buf) == 0)
-                {
-                    id = new FileId(*(ulong*)(buf + 32), *(uint*)(buf + 136), *(uint*)(buf + 140));
-                    errno = 0;
-                    return true;
-                }
-                errno = LastErrno;
-                if (errno != Errno.EINTR)
-                {
-                    id = default;
-                    return false;
-                }
-            }
-        }
     }
 }

@@ -313,7 +313,7 @@ public static class LvsConfigurationSync
                     (sysctl ?? throw new InvalidOperationException("no sysctl store")).Set(s.Name, s.Value);
                 step.Status = LvsPlanStatus.Applied;
             }
-            catch (LvsException e)
+            catch (Exception failure) when (KernelErrors.ToLvsException(failure) is { } e)
             {
                 step.Status = LvsPlanStatus.Failed;
                 step.Exception = new LvsException(e.Kind, e.ErrorId, $"{step.Target} ({step.Operation}): {e.Message}", step, e);

@@ -251,12 +251,9 @@ public sealed class IpvsClient : IDisposable
         {
             _connection.Execute(w, operation.CommandName);
         }
-        catch (NetlinkException e)
+        catch (NetlinkException e) when (operation.Translate(e) is { ErrorId.Length: > 0 } ipvs)
         {
-            var translated = operation.Translate(e);
-            if (ReferenceEquals(translated, e))
-                throw;
-            throw translated;
+            throw ipvs;
         }
     }
 

@@ -231,14 +231,14 @@ public sealed record IpvsOperation
     /// <summary>
     /// Gives a kernel error an IPVS-specific id where the errno alone is ambiguous: ENOENT on NEW_SERVICE / SET_SERVICE
     /// means the scheduler or the persistence engine could not be found (the kernel tried to load ip_vs_NAME /
-    /// ip_vs_pe_NAME): SchedulerNotAvailable or PersistenceEngineNotAvailable. Any other error is returned as it is
-    /// (the caller picks an id from its context: EEXIST = exists, ESRCH = no such service, ENOENT on a real-server
-    /// command = no such real server).
+    /// ip_vs_pe_NAME): SchedulerNotAvailable or PersistenceEngineNotAvailable. Any other error is mapped by its errno
+    /// alone, without an id (the caller picks one from its context: EEXIST = exists, ESRCH = no such service, ENOENT on a
+    /// real-server command = no such real server).
     /// </summary>
     public LvsException Translate(NetlinkException e)
     {
         if (e.Errno != Errno.ENOENT || Kind is not (IpvsOperationKind.AddService or IpvsOperationKind.EditService))
-            return e;
+            return KernelErrors.From(e);
         var svc = Service!;
         bool blamePe = !string.IsNullOrEmpty(svc.PersistenceEngine) && IpvsModules.IsSchedulerAvailable(svc.Scheduler) == true;
         if (blamePe)

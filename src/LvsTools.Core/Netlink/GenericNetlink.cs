@@ -3,16 +3,6 @@ namespace LvsTools.Core.Netlink;
 /// <summary>A resolved generic netlink family (nlctrl's answer).</summary>
 public sealed record GenericFamily(string Name, ushort Id, uint Version, uint HeaderSize, uint MaxAttribute);
 
-/// <summary>The family "IPVS" (or another) is not registered: the module is not loaded or the kernel lacks it.</summary>
-public sealed class GenericFamilyNotFoundException : LvsException
-{
-    public GenericFamilyNotFoundException(string family, Exception? inner = null)
-        : base(LvsErrorKind.NotInstalled, $"{family}NotInstalled",
-            $"The kernel has no generic netlink family \"{family}\"" +
-            (family == "IPVS" ? " (IPVS is not available: load the ip_vs module with 'modprobe ip_vs', or use a kernel built with CONFIG_IP_VS)." : "."),
-            family, inner) { }
-}
-
 /// <summary>Generic netlink: the 4-byte genlmsghdr and family resolution through nlctrl.</summary>
 public static class GenericNetlink
 {

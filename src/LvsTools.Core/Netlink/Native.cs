@@ -12,11 +12,12 @@ internal static unsafe class Native
 
     public const int AF_NETLINK = 16, SOCK_RAW = 3, SOCK_CLOEXEC = 0x80000;
     public const int SOL_SOCKET = 1, SO_SNDBUF = 7, SO_RCVBUF = 8, SO_SNDBUFFORCE = 32, SO_RCVBUFFORCE = 33;
-    public const int SOL_NETLINK = 270, NETLINK_CAP_ACK = 10, NETLINK_EXT_ACK = 11, NETLINK_GET_STRICT_CHK = 12;
+    public const int SOL_NETLINK = 270, NETLINK_CAP_ACK = 10, NETLINK_EXT_ACK = 11;
     public const int MSG_TRUNC = 0x20, MSG_DONTWAIT = 0x40;
     public const short POLLIN = 1;
     public const int CLONE_NEWNET = 0x40000000;
-    public const int O_RDONLY = 0, O_WRONLY = 1, O_CLOEXEC = 0x80000;
+    public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40, O_CLOEXEC = 0x80000;
+    public const int LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8;
 
     [StructLayout(LayoutKind.Sequential)]
     public struct SockaddrNl
@@ -66,17 +67,55 @@ internal static unsafe class Native
     public static extern int open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
 
     [DllImport(Libc, SetLastError = true)]
-    public static extern int geteuid();
+    public static extern int open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, int mode);
+
+    [DllImport(Libc, SetLastError = true)]
+    public static extern int mkdir([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int mode);
+
+    [DllImport(Libc, SetLastError = true)]
+    public static extern int flock(int fd, int operation);
 
     [DllImport(Libc, SetLastError = true)]
     public static extern nint write(int fd, byte* buf, nint len);
 
-    public const int AT_EMPTY_PATH = 0x1000, STATX_INO = 0x100;
+    private const int AT_FDCWD = -100, AT_EMPTY_PATH = 0x1000, STATX_INO = 0x100;
 
-    /// <summary>statx(2); with AT_EMPTY_PATH and an empty path it describes the open file <paramref name="dirfd"/>.
-    /// The buffer is a struct statx (256 bytes); stx_ino is the u64 at offset 32.</summary>
-    [DllImport(Libc, SetLastError = true, CharSet = CharSet.Ansi)]
-    public static extern int statx(int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mask, byte* buf);
+    [DllImport(Libc, SetLastError = true)]
+    private static extern int statx(int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mask, byte* buf);
+
+    /// <summary>What identifies a file: its inode and device (stat's st_ino and st_dev).</summary>
+    public readonly record struct FileId(ulong Inode, uint DeviceMajor, uint DeviceMinor)
+    {
+        public ulong Device => ((ulong)DeviceMajor << 32) | DeviceMinor;
+    }
+
+    /// <summary>statx(2) of a path.</summary>
+    public static bool Stat(string path, out FileId id, out int errno) => Statx(AT_FDCWD, path, 0, out id, out errno);
+
+    /// <summary>statx(2) of an open file.</summary>
+    public static bool FStat(int fd, out FileId id, out int errno) => Statx(fd, "", AT_EMPTY_PATH, out id, out errno);
+
+    // struct statx (256 bytes, the same layout on every architecture): stx_ino at offset 32, stx_dev_major and
+    // stx_dev_minor at 136 and 140.
+    private static bool Statx(int dirfd, string path, int flags, out FileId id, out int errno)
+    {
+        byte* buf = stackalloc byte[256];
+        while (true)
+        {
+            if (statx(dirfd, path, flags, STATX_INO, buf) == 0)
+            {
+                id = new FileId(*(ulong*)(buf + 32), *(uint*)(buf + 136), *(uint*)(buf + 140));
+                errno = 0;
+                return true;
+            }
+            errno = LastErrno;
+            if (errno != Errno.EINTR)
+            {
+                id = default;
+                return false;
+            }
+        }
+    }
 
     public static int LastErrno => Marshal.GetLastPInvokeError();
 }

@@ -1,44 +1,13 @@
 namespace LvsTools.Core.Netlink;
 
-/// <summary>Parses one reply message; return null to skip it.</summary>
-public delegate T? MessageParser<T>(in NetlinkMessageHeader header, ReadOnlySpan<byte> payload);
-
-/// <summary>Receives one reply message of a request.</summary>
-public delegate void MessageHandler(in NetlinkMessageHeader header, ReadOnlySpan<byte> payload);
-
-/// <summary>The outcome of a batch: how many requests the kernel accepted and which ones it refused.</summary>
-public sealed class BatchResult
-{
-    internal BatchResult(int sent, int total, IReadOnlyList<NetlinkException> failures, bool cancelled)
-    {
-        Sent = sent;
-        Total = total;
-        Failures = failures;
-        Cancelled = cancelled;
-    }
-
-    /// <summary>Requests that reached the kernel (all of them unless cancelled).</summary>
-    public int Sent { get; }
-
-    /// <summary>Requests in the batch.</summary>
-    public int Total { get; }
-
-    /// <summary>The refused requests, each with <see cref="NetlinkException.RequestIndex"/> set.</summary>
-    public IReadOnlyList<NetlinkException> Failures { get; }
-
-    /// <summary>True when cancellation stopped the batch before every request was sent.</summary>
-    public bool Cancelled { get; }
-
-    public int Succeeded => Sent - Failures.Count;
-}
-
 /// <summary>
 /// The request engine: owns one transport, numbers requests, sends them and checks every reply against
 /// the sequence number and port id it expects. All public methods are serialised by a lock, so one
 /// connection may be shared by threads. After a timeout the transport is replaced by a fresh one (a late
-/// reply on the old socket can never be taken for the answer to a new request).
+/// reply on the old socket can never be taken for the answer to a new request). The kernel runs one dump
+/// per socket at a time: to read several tables at once, open one connection each.
 /// </summary>
-public sealed class NetlinkConnection : IDisposable
+public sealed partial class NetlinkConnection : IDisposable
 {
     private const int ReceiveBufferSize = 256 * 1024;
     private const int MaxDumpAttempts = 8;
@@ -51,9 +20,11 @@ public sealed class NetlinkConnection : IDisposable
     private bool _disposed;
 
     /// <param name="factory">Opens a transport; called again after a timeout or ENOBUFS.</param>
-    public NetlinkConnection(Func<INetlinkTransport> factory)
+    /// <param name="opened">A transport opened already, used until the first replacement (the connection owns it).</param>
+    public NetlinkConnection(Func<INetlinkTransport> factory, INetlinkTransport? opened = null)
     {
         _factory = factory;
+        _transport = opened;
         _sequence = (uint)Environment.TickCount & 0x00ffffff;
     }
 
@@ -86,31 +57,25 @@ public sealed class NetlinkConnection : IDisposable
             var tx = request.WritableWrittenSpan;
             uint seq = Stamp(tx, NetlinkFlags.Request | NetlinkFlags.Ack);
             Send(tx);
-            bool done = false;
-            while (!done)
-            {
-                int n = ReceiveDatagram(operation);
-                ForEachMessage(_rx.AsSpan(0, n), (in NetlinkMessageHeader h, ReadOnlySpan<byte> p) =>
-                {
-                    if (done || !Accept(h, seq, seq))
-                        return;
-                    if (h.Type == NetlinkMessageType.Error)
-                    {
-                        var err = ParseError(h, p, operation);
-                        done = true;
-                        if (err is not null)
-                            throw err;
-                    }
-                    else if (h.Type == NetlinkMessageType.Done)
-                    {
-                        done = true;
-                    }
-                    else if (h.Type >= NetlinkMessageType.MinType)
-                    {
-                        onReply?.Invoke(h, p);
-                    }
-                });
-            }
+            var reply = new OneRequest(onReply);
+            ReceiveReplies(ref reply, seq, seq, operation);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Execute"/> for a "do" GET of one object that may not exist: false when the kernel answers one of the
+    /// errnos that mean "no such object" for this request (<paramref name="absent"/>, <paramref name="alsoAbsent"/>).
+    /// </summary>
+    public bool TryExecute(NetlinkWriter request, string operation, MessageHandler onReply, int absent, int alsoAbsent)
+    {
+        try
+        {
+            Execute(request, operation, onReply);
+            return true;
+        }
+        catch (NetlinkException e) when (e.Errno == absent || e.Errno == alsoAbsent)
+        {
+            return false;
         }
     }
 
@@ -127,51 +92,25 @@ public sealed class NetlinkConnection : IDisposable
         {
             for (int attempt = 1; ; attempt++)
             {
-                var results = new List<T>();
-                bool interrupted = false;
+                var items = new List<T>();
+                var reply = new OneRequest((in NetlinkMessageHeader h, ReadOnlySpan<byte> p) =>
+                {
+                    if (parse(h, p) is { } item)
+                        items.Add(item);
+                });
                 try
                 {
                     var tx = request.WritableWrittenSpan;
                     uint seq = Stamp(tx, NetlinkFlags.Request | NetlinkFlags.Dump);
                     Send(tx);
-                    bool done = false;
-                    while (!done)
-                    {
-                        int n = ReceiveDatagram(operation);
-                        ForEachMessage(_rx.AsSpan(0, n), (in NetlinkMessageHeader h, ReadOnlySpan<byte> p) =>
-                        {
-                            if (done || !Accept(h, seq, seq))
-                                return;
-                            if ((h.Flags & NetlinkFlags.DumpInterrupted) != 0)
-                                interrupted = true;
-                            switch (h.Type)
-                            {
-                                case NetlinkMessageType.Done:
-                                    done = true;
-                                    if (p.Length >= 4 && NativeEndian.I32(p) < 0)
-                                        throw new NetlinkException(operation, -NativeEndian.I32(p), sequence: seq);
-                                    break;
-                                case NetlinkMessageType.Error:
-                                    done = true;
-                                    var err = ParseError(h, p, operation);
-                                    if (err is not null)
-                                        throw err;
-                                    break;
-                                default:
-                                    if (h.Type >= NetlinkMessageType.MinType && parse(h, p) is { } item)
-                                        results.Add(item);
-                                    break;
-                            }
-                        });
-                    }
+                    if (!ReceiveReplies(ref reply, seq, seq, operation))
+                        return items;
                 }
                 catch (NetlinkException e) when (e.Errno == Errno.ENOBUFS && attempt < MaxDumpAttempts)
                 {
                     ResetTransport();
                     continue;
                 }
-                if (!interrupted)
-                    return results;
                 if (attempt >= MaxDumpAttempts)
                     throw new NetlinkDumpInterruptedException(operation, attempt);
             }
@@ -191,13 +130,13 @@ public sealed class NetlinkConnection : IDisposable
             throw new ArgumentOutOfRangeException(nameof(perSend));
         lock (_gate)
         {
-            var failures = new List<NetlinkException>();
+            var reply = new BatchReplies();
             var buffer = requests.WritableWrittenSpan;
             int total = requests.MessageCount, index = 0, offset = 0;
             while (index < total)
             {
                 if (cancellation.IsCancellationRequested)
-                    return new BatchResult(index, total, failures, cancelled: true);
+                    return new BatchResult(index, total, reply.Failures, cancelled: true);
                 // Number the chunk's messages and find where it ends.
                 int chunkStart = offset, firstIndex = index;
                 uint firstSeq = 0, lastSeq = 0;
@@ -214,25 +153,11 @@ public sealed class NetlinkConnection : IDisposable
                     offset += NetlinkAlign.Align((int)len);
                 }
                 Send(buffer[chunkStart..offset]);
-                bool done = false;
-                while (!done)
-                {
-                    int n = ReceiveDatagram(operation);
-                    ForEachMessage(_rx.AsSpan(0, n), (in NetlinkMessageHeader h, ReadOnlySpan<byte> p) =>
-                    {
-                        if (!Accept(h, firstSeq, lastSeq) || h.Type != NetlinkMessageType.Error)
-                            return;
-                        int requestIndex = firstIndex + (int)(h.Sequence - firstSeq);
-                        var err = ParseError(h, p, operation, requestIndex);
-                        if (err is not null)
-                            failures.Add(err);
-                        if (h.Sequence == lastSeq)
-                            done = true;
-                    });
-                }
+                reply.LastSequence = lastSeq;
+                ReceiveReplies(ref reply, firstSeq, lastSeq, operation, firstIndex);
                 progress?.Invoke(index);
             }
-            return new BatchResult(total, total, failures, cancelled: false);
+            return new BatchResult(total, total, reply.Failures, cancelled: false);
         }
     }
 
@@ -242,22 +167,15 @@ public sealed class NetlinkConnection : IDisposable
         uint seq = ++_sequence;
         if (seq == 0)
             seq = ++_sequence;
-        new NetlinkMessageHeader(h.Length, h.Type, h.Flags | flags, seq, Transport.PortId).Write(message);
+        (h with { Flags = h.Flags | flags, Sequence = seq, PortId = Transport.PortId }).Write(message);
         return seq;
     }
 
     private void Send(ReadOnlySpan<byte> datagram)
     {
         Transport.Send(datagram);
-        RequestsSent += CountMessages(datagram);
-    }
-
-    private static int CountMessages(ReadOnlySpan<byte> datagram)
-    {
-        int count = 0;
-        for (int off = 0; off + NetlinkMessageHeader.Size <= datagram.Length; count++)
-            off += NetlinkAlign.Align((int)NativeEndian.U32(datagram[off..]));
-        return count;
+        for (var messages = new NetlinkMessageEnumerator(datagram); messages.MoveNext();)
+            RequestsSent++;
     }
 
     private int ReceiveDatagram(string operation)
@@ -277,73 +195,6 @@ public sealed class NetlinkConnection : IDisposable
     {
         _transport?.Dispose();
         _transport = null;
-    }
-
-    /// <summary>
-    /// True when a reply belongs to the request in [first, last]. Replies to earlier requests (left over from
-    /// an aborted call) are skipped; anything else is a protocol error.
-    /// </summary>
-    private bool Accept(in NetlinkMessageHeader h, uint first, uint last)
-    {
-        if (h.PortId != Transport.PortId && h.PortId != 0)
-            throw new NetlinkProtocolException($"reply for port id {h.PortId}, this socket is {Transport.PortId}");
-        if (unchecked(h.Sequence - first) <= unchecked(last - first))
-            return true;
-        if (unchecked(first - h.Sequence) < 0x8000_0000u)
-            return false; // stale: an answer to an earlier request
-        throw new NetlinkProtocolException($"reply with sequence {h.Sequence}, expected {first}" + (first == last ? "" : $"..{last}"));
-    }
-
-    private delegate void RawHandler(in NetlinkMessageHeader header, ReadOnlySpan<byte> payload);
-
-    private static void ForEachMessage(ReadOnlySpan<byte> datagram, RawHandler handler)
-    {
-        int off = 0;
-        while (off < datagram.Length)
-        {
-            if (datagram.Length - off < NetlinkMessageHeader.Size)
-                throw new NetlinkProtocolException($"{datagram.Length - off} stray bytes after the last message");
-            var h = NetlinkMessageHeader.Read(datagram[off..]);
-            if (h.Length < NetlinkMessageHeader.Size || h.Length > datagram.Length - off)
-                throw new NetlinkProtocolException($"message length {h.Length} at offset {off} of a {datagram.Length}-byte datagram");
-            handler(h, datagram.Slice(off + NetlinkMessageHeader.Size, (int)h.Length - NetlinkMessageHeader.Size));
-            off += NetlinkAlign.Align((int)h.Length);
-        }
-    }
-
-    /// <summary>Parses NLMSG_ERROR: null for an ACK (error 0), else the exception with the ext-ack text.</summary>
-    internal static NetlinkException? ParseError(in NetlinkMessageHeader h, ReadOnlySpan<byte> p, string operation, int requestIndex = -1)
-    {
-        if (p.Length < 4 + NetlinkMessageHeader.Size)
-            throw new NetlinkProtocolException($"NLMSG_ERROR of {p.Length} bytes");
-        int error = NativeEndian.I32(p);
-        if (error == 0)
-            return null;
-        if (error > 0 || error == int.MinValue)
-            throw new NetlinkProtocolException($"NLMSG_ERROR with error {error}; the kernel sends 0 or a negative errno");
-        string? message = null;
-        uint? offset = null;
-        if ((h.Flags & NetlinkFlags.AckTlvs) != 0)
-        {
-            var orig = NetlinkMessageHeader.Read(p[4..]);
-            // Capped: only the request's header was echoed. Otherwise the whole request was, and its length (read from the
-            // reply, so untrusted) must fit in what arrived before the TLVs can be found after it.
-            long echoed = (h.Flags & NetlinkFlags.Capped) != 0 ? NetlinkMessageHeader.Size : ((long)orig.Length + NetlinkAlign.To - 1) & ~(NetlinkAlign.To - 1);
-            if (echoed < NetlinkMessageHeader.Size || 4 + echoed > p.Length)
-                throw new NetlinkProtocolException($"NLMSG_ERROR (errno {-(long)error}) echoes a request of {orig.Length} bytes in {p.Length - 4}");
-            int tlvStart = 4 + (int)echoed;
-            if (tlvStart <= p.Length)
-            {
-                foreach (var a in new NetlinkAttributeReader(p[tlvStart..]))
-                {
-                    if (a.Type == 1) // NLMSGERR_ATTR_MSG
-                        message = a.String();
-                    else if (a.Type == 2 && a.Value.Length >= 4) // NLMSGERR_ATTR_OFFS
-                        offset = a.U32();
-                }
-            }
-        }
-        return new NetlinkException(operation, -error, message, offset, h.Sequence, requestIndex);
     }
 
     public void Dispose()

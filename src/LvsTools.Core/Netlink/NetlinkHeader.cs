@@ -7,25 +7,13 @@ namespace LvsTools.Core.Netlink;
 public enum NetlinkFlags : ushort
 {
     None = 0,
-    Request = 0x1,
-    Multi = 0x2,
-    Ack = 0x4,
-    Echo = 0x8,
-    DumpInterrupted = 0x10,
-    DumpFiltered = 0x20,
-    // GET requests
-    Root = 0x100,
-    Match = 0x200,
-    Atomic = 0x400,
-    Dump = Root | Match,
-    // NEW requests (same bits as the GET modifiers)
-    Replace = 0x100,
-    Excl = 0x200,
-    Create = 0x400,
-    Append = 0x800,
-    // ACK messages (same bits again)
-    Capped = 0x100,
-    AckTlvs = 0x200,
+    Request = 0x1, Multi = 0x2, Ack = 0x4, Echo = 0x8, DumpInterrupted = 0x10, DumpFiltered = 0x20,
+    /// <summary>Modifiers of GET requests.</summary>
+    Root = 0x100, Match = 0x200, Atomic = 0x400, Dump = Root | Match,
+    /// <summary>Modifiers of NEW requests (the same bits as the GET modifiers).</summary>
+    Replace = 0x100, Excl = 0x200, Create = 0x400, Append = 0x800,
+    /// <summary>Flags of ACK messages (the same bits again).</summary>
+    Capped = 0x100, AckTlvs = 0x200,
 }
 
 /// <summary>Control message types shared by every netlink family.</summary>
@@ -45,18 +33,10 @@ public readonly record struct NetlinkMessageHeader(uint Length, ushort Type, Net
 {
     public const int Size = 16;
 
-    public static NetlinkMessageHeader Read(ReadOnlySpan<byte> b) => new(
-        NativeEndian.U32(b), NativeEndian.U16(b[4..]), (NetlinkFlags)NativeEndian.U16(b[6..]),
-        NativeEndian.U32(b[8..]), NativeEndian.U32(b[12..]));
+    // The struct is laid out as the kernel's, 16 bytes without padding, so it is read and written whole.
+    public static NetlinkMessageHeader Read(ReadOnlySpan<byte> b) => MemoryMarshal.Read<NetlinkMessageHeader>(b);
 
-    public void Write(Span<byte> b)
-    {
-        NativeEndian.Put(b, Length);
-        NativeEndian.Put(b[4..], Type);
-        NativeEndian.Put(b[6..], (ushort)Flags);
-        NativeEndian.Put(b[8..], Sequence);
-        NativeEndian.Put(b[12..], PortId);
-    }
+    public void Write(Span<byte> b) => MemoryMarshal.Write(b, in this);
 }
 
 /// <summary>

@@ -33,8 +33,7 @@ public enum AddressFlags : uint
 /// </summary>
 public sealed class NetAlias
 {
-    public const ushort IFA_ADDRESS = 1, IFA_LOCAL = 2, IFA_LABEL = 3, IFA_BROADCAST = 4, IFA_ANYCAST = 5, IFA_CACHEINFO = 6,
-        IFA_MULTICAST = 7, IFA_FLAGS = 8;
+    public const ushort IFA_ADDRESS = 1, IFA_LOCAL = 2, IFA_LABEL = 3, IFA_BROADCAST = 4, IFA_CACHEINFO = 6, IFA_FLAGS = 8;
 
     /// <summary>The sentinel for a lifetime that never ends (INFINITY_LIFE_TIME).</summary>
     public const uint Forever = 0xFFFFFFFF;

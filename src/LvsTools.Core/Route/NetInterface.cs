@@ -51,9 +51,9 @@ public sealed class InterfaceStatistics
 /// </summary>
 public sealed class NetInterface
 {
-    public const ushort IFLA_ADDRESS = 1, IFLA_BROADCAST = 2, IFLA_IFNAME = 3, IFLA_MTU = 4, IFLA_LINK = 5, IFLA_QDISC = 6,
-        IFLA_STATS = 7, IFLA_MASTER = 10, IFLA_TXQLEN = 13, IFLA_OPERSTATE = 16, IFLA_LINKMODE = 17, IFLA_LINKINFO = 18,
-        IFLA_IFALIAS = 20, IFLA_STATS64 = 23, IFLA_EXT_MASK = 29, IFLA_INFO_KIND = 1;
+    public const ushort IFLA_ADDRESS = 1, IFLA_BROADCAST = 2, IFLA_IFNAME = 3, IFLA_MTU = 4, IFLA_QDISC = 6,
+        IFLA_STATS = 7, IFLA_MASTER = 10, IFLA_TXQLEN = 13, IFLA_OPERSTATE = 16, IFLA_LINKINFO = 18,
+        IFLA_IFALIAS = 20, IFLA_STATS64 = 23, IFLA_INFO_KIND = 1;
 
     /// <summary>Interface index.</summary>
     public int Index { get; init; }

@@ -72,7 +72,7 @@ public sealed record AddressRequest
 /// </summary>
 public sealed class RouteClient : IDisposable
 {
-    public const ushort RTM_NEWLINK = 16, RTM_DELLINK = 17, RTM_GETLINK = 18, RTM_NEWADDR = 20, RTM_DELADDR = 21, RTM_GETADDR = 22;
+    public const ushort RTM_NEWLINK = 16, RTM_GETLINK = 18, RTM_NEWADDR = 20, RTM_DELADDR = 21, RTM_GETADDR = 22;
 
     private readonly NetlinkConnection _connection;
     private readonly NetlinkWriter _writer = new(256);
@@ -110,18 +110,12 @@ public sealed class RouteClient : IDisposable
         _writer.Reset();
         _writer.BeginMessage(RTM_GETLINK, NetlinkFlags.None).WriteBytes(new byte[16]).String(NetInterface.IFLA_IFNAME, name).EndMessage();
         NetInterface? found = null;
-        try
-        {
-            _connection.Execute(_writer, "RTM_GETLINK", (in NetlinkMessageHeader h, ReadOnlySpan<byte> p) =>
+        if (!_connection.TryExecute(_writer, "RTM_GETLINK", (in NetlinkMessageHeader h, ReadOnlySpan<byte> p) =>
             {
                 if (h.Type == RTM_NEWLINK)
                     found = NetInterface.Parse(p);
-            });
-        }
-        catch (NetlinkException e) when (e.Errno is Errno.ENODEV or Errno.ENOENT)
-        {
+            }, Errno.ENODEV, Errno.ENOENT))
             return null;
-        }
         if (found is not null)
             found.NetNamespace = Namespace.Name;
         return found;

@@ -114,7 +114,7 @@ public sealed class SysctlStore
     private LvsException WriteFailure(int errno, string file, SysctlName name, string value)
     {
         string where = Namespace.IsCurrent ? "" : $" in network namespace '{Namespace.Name}'";
-        bool root = Netlink.Native.geteuid() == 0;
+        bool root = Environment.IsPrivilegedProcess; // euid 0
         bool readOnly = !OperatingSystem.IsWindows() && File.Exists(file) && (File.GetUnixFileMode(file) & UnixFileMode.UserWrite) == 0;
         switch (errno)
         {
@@ -138,7 +138,7 @@ public sealed class SysctlStore
             case Netlink.Errno.ENOENT:
                 return NotFound(name);
             default:
-                return new LvsException(Netlink.Errno.Kind(errno), "SysctlWriteFailed",
+                return new LvsException(KernelErrors.Kind(errno), "SysctlWriteFailed",
                     $"Writing {Shorten(value)} to sysctl '{name.Dotted}'{where} failed: {Netlink.Errno.Describe(errno)}.", name.Dotted);
         }
     }

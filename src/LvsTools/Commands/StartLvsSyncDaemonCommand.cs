@@ -131,7 +131,7 @@ public sealed class StartLvsSyncDaemonCommand : LvsCmdlet
         {
             mixed = Ipvs.GetAllRealServers().Where(r => r.AddressFamily != r.Service.Family).ToList();
         }
-        catch (LvsException)
+        catch (Exception e) when (KernelErrors.ToLvsException(e) is not null)
         {
             mixed = [];
         }

@@ -48,18 +48,20 @@ public static class ErrorMapper
     public static ErrorRecord ToRecord(Exception e, string subject, object? target = null,
         IReadOnlyDictionary<LvsErrorKind, string>? overrides = null)
     {
+        if (KernelErrors.ToLvsException(e) is { } lvs)
+        {
+            string id = lvs.ErrorId.Length > 0 ? lvs.ErrorId
+                : overrides is not null && overrides.TryGetValue(lvs.Kind, out var o) ? o
+                : lvs.Kind == LvsErrorKind.PermissionDenied ? "PermissionDenied"
+                : subject + Suffix(lvs.Kind);
+            var message = lvs.Kind == LvsErrorKind.PermissionDenied && FindNetlink(lvs) is { } refused
+                ? lvs.Message + " " + PermissionAdvice(refused.Operation)
+                : lvs.Message;
+            // The inner exception is what the core threw (a netlink refusal keeps its Errno one level down, as scripts read it).
+            return new ErrorRecord(new LvsErrorException(message, e), id, Category(lvs.Kind), lvs.Target ?? target);
+        }
         switch (e)
         {
-            case LvsException lvs:
-                string id = lvs.ErrorId.Length > 0 ? lvs.ErrorId
-                    : overrides is not null && overrides.TryGetValue(lvs.Kind, out var o) ? o
-                    : lvs.Kind == LvsErrorKind.PermissionDenied ? "PermissionDenied"
-                    : subject + Suffix(lvs.Kind);
-                var message = lvs.Kind == LvsErrorKind.PermissionDenied && FindNetlink(lvs) is { } refused
-                    ? lvs.Message + " " + PermissionAdvice(refused.Operation)
-                    : lvs.Message;
-                var record = new ErrorRecord(new LvsErrorException(message, lvs), id, Category(lvs.Kind), lvs.Target ?? target);
-                return record;
             case PipelineStoppedException or OperationCanceledException:
                 throw e;
             case RuntimeException { ErrorRecord: { } own }:

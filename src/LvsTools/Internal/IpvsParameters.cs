@@ -25,9 +25,6 @@ public static class IpvsParameters
         _ => s,
     };
 
-    /// <summary>The scheduler flag names ipvsadm -b accepts.</summary>
-    public static readonly string[] SchedulerFlagNames = ["sh-fallback", "sh-port", "mh-fallback", "mh-port", "flag-1", "flag-2", "flag-3"];
-
     /// <summary>Service flags from ipvsadm's -b names.</summary>
     public static ServiceFlags SchedulerFlags(IEnumerable<string>? names) => LvsServiceEntry.ParseFlagNames(names);
 

@@ -210,7 +210,8 @@ public class IpvsClientTests
         var kernel = new FakeKernel((h, cmd, _) => [FakeTransport.Error(h, Pid, cmd == IpvsNetlink.IPVS_CMD_DEL_SERVICE ? Errno.ESRCH : Errno.ENOENT)]);
         using var client = Open(kernel);
         var e = Assert.Throws<NetlinkException>(() => client.DeleteService(Tcp80));
-        Assert.Equal((Errno.ESRCH, LvsErrorKind.NotFound, "IPVS_CMD_DEL_SERVICE", ""), (e.Errno, e.Kind, e.Operation, e.ErrorId));
+        var mapped = KernelErrors.From(e);
+        Assert.Equal((Errno.ESRCH, LvsErrorKind.NotFound, "IPVS_CMD_DEL_SERVICE", ""), (e.Errno, mapped.Kind, e.Operation, mapped.ErrorId));
         // ENOENT on a real-server command means "no such real server": not translated.
         var e2 = Assert.Throws<NetlinkException>(() => client.DeleteRealServer(Tcp80, IPAddress.Parse("10.0.1.1"), 80));
         Assert.Equal(Errno.ENOENT, e2.Errno);

@@ -485,11 +485,13 @@ public class IpvsGoldenTests
         var e = NetlinkConnection.ParseError(g.Header, g.Payload, "IPVS_CMD_NEW_SERVICE");
         Assert.NotNull(e);
         Assert.Equal(Errno.EEXIST, e!.Errno);
-        Assert.Equal(LvsErrorKind.AlreadyExists, e.Kind);
+        Assert.Equal(LvsErrorKind.AlreadyExists, KernelErrors.Kind(e.Errno));
         Assert.Equal(g.Header.Sequence, e.Sequence);
-        // The same operation's translation leaves EEXIST alone (callers name it "...Exists").
+        // The same operation's translation maps EEXIST by its errno alone, without an id (callers name it "...Exists").
         var op = IpvsOperation.AddService(new LvsService { Protocol = IpvsProtocol.Tcp, Address = Vip, Port = 80, Scheduler = "rr" });
-        Assert.Same(e, op.Translate(e));
+        var translated = op.Translate(e);
+        Assert.Equal((LvsErrorKind.AlreadyExists, "", e.Message), (translated.Kind, translated.ErrorId, translated.Message));
+        Assert.Same(e, translated.InnerException);
     }
 
     [Fact]

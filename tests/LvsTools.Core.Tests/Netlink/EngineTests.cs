@@ -49,7 +49,7 @@ public class EngineTests
         using var c = new NetlinkConnection(() => t);
         var e = Assert.Throws<NetlinkException>(() => c.Execute(Request(), "RTM_NEWADDR"));
         Assert.Equal(Errno.EEXIST, e.Errno);
-        Assert.Equal(LvsErrorKind.AlreadyExists, e.Kind);
+        Assert.Equal(LvsErrorKind.AlreadyExists, KernelErrors.Kind(e.Errno));
         Assert.Equal("ipv4: Address already assigned", e.ExtAckMessage);
         Assert.Equal(24u, e.ExtAckOffset);
         Assert.Equal("RTM_NEWADDR", e.Operation);

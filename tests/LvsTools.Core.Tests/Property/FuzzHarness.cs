@@ -51,7 +51,7 @@ public abstract class FuzzTarget(string name)
                 parse(input);
                 return null;
             }
-            catch (LvsException) when (ownErrorsAllowed)
+            catch (Exception e) when (ownErrorsAllowed && KernelErrors.ToLvsException(e) is not null)
             {
                 return null;
             }

@@ -118,7 +118,7 @@ public sealed class RouteKernelTests : IDisposable
         var req = VirtualIpPlanner.Plan(Rt, new VirtualIpSpec { InterfaceName = "veth0", Address = "10.0.0.100/32" });
         Rt.AddAddress(req);
         var e = Assert.Throws<LvsTools.Core.Netlink.NetlinkException>(() => Rt.AddAddress(req));
-        Assert.Equal(LvsErrorKind.AlreadyExists, e.Kind);
+        Assert.Equal(LvsErrorKind.AlreadyExists, KernelErrors.Kind(e.Errno));
         var nf = Assert.Throws<LvsException>(() => VirtualIpPlanner.Plan(Rt, new VirtualIpSpec { InterfaceName = "nosuch0", Address = "10.0.0.1" }));
         Assert.Equal("InterfaceNotFound", nf.ErrorId);
         Assert.Equal(LvsErrorKind.NotFound, nf.Kind);
@@ -151,7 +151,7 @@ public sealed class RouteKernelTests : IDisposable
         Assert.Equal(300, r.Succeeded);
         var failure = Assert.Single(r.Failures);
         Assert.Equal(150, failure.RequestIndex);
-        Assert.Equal(LvsErrorKind.AlreadyExists, failure.Kind);
+        Assert.Equal(LvsErrorKind.AlreadyExists, KernelErrors.Kind(failure.Errno));
         Assert.Equal(300, IpJson("-4", "addr", "show", "dev", "veth0")[0].GetProperty("addr_info").GetArrayLength());
     }
 
