@@ -21,7 +21,8 @@ public sealed class NetlinkWriter
     /// <summary>The bytes written so far.</summary>
     public ReadOnlySpan<byte> WrittenSpan => _buffer.AsSpan(0, _length);
 
-    public Span<byte> WritableWrittenSpan => _buffer.AsSpan(0, _length);
+    /// <summary>The bytes written so far, writable: only for the connection, which stamps sequence numbers and port ids.</summary>
+    internal Span<byte> WritableWrittenSpan => _buffer.AsSpan(0, _length);
 
     public int Length => _length;
 
@@ -63,8 +64,16 @@ public sealed class NetlinkWriter
         return this;
     }
 
-    public NetlinkWriter Attribute(ushort type, ReadOnlySpan<byte> value)
+    public NetlinkWriter Attribute(ushort type, ReadOnlySpan<byte> value) => Attribute(type, value, nested: false);
+
+    /// <summary>
+    /// An attribute whose value is already encoded; <paramref name="nested"/> sets NLA_F_NESTED on its header (how an
+    /// unknown nested attribute that was read is written back as it came).
+    /// </summary>
+    public NetlinkWriter Attribute(ushort type, ReadOnlySpan<byte> value, bool nested)
     {
+        if (nested)
+            type |= NetlinkAttribute.NestedFlag;
         int total = NetlinkAttribute.HeaderSize + value.Length;
         var span = Grow(NetlinkAlign.Align(total));
         NativeEndian.Put(span, (ushort)total);
@@ -123,13 +132,21 @@ public sealed class NetlinkWriter
         return Attribute(type, b[..Math.Max(written, width)]);
     }
 
-    /// <summary>Opens a nested attribute; pass the result to <see cref="EndNested"/>.</summary>
-    public int BeginNested(ushort type)
+    /// <summary>
+    /// Opens a nested attribute that <c>using</c> closes: <c>using (w.Nested(type)) { ... }</c> fills in its length when
+    /// the scope ends, so no caller touches header bytes. Requests carry NLA_F_NESTED (libnl, and so ipvsadm, sets it);
+    /// the kernel's own replies do not (nla_nest_start_noflag): a writer that reproduces a reply passes
+    /// <paramref name="flagged"/> false.
+    /// </summary>
+    public NestedScope Nested(ushort type, bool flagged = true) => new(this, BeginNested(type, flagged));
+
+    /// <summary>Opens a nested attribute; pass the result to <see cref="EndNested"/> (or use <see cref="Nested"/>).</summary>
+    public int BeginNested(ushort type, bool flagged = true)
     {
         int start = _length;
         var span = Grow(NetlinkAttribute.HeaderSize);
         NativeEndian.Put(span, (ushort)0);
-        NativeEndian.Put(span[2..], (ushort)(type | NetlinkAttribute.NestedFlag));
+        NativeEndian.Put(span[2..], flagged ? (ushort)(type | NetlinkAttribute.NestedFlag) : type);
         return start;
     }
 
@@ -156,4 +173,20 @@ public sealed class NetlinkWriter
         AddressFamily.InterNetworkV6 => 10,
         _ => throw new ArgumentOutOfRangeException(nameof(family), family, "only IPv4 and IPv6"),
     };
+}
+
+/// <summary>An open nested attribute; disposing it closes the nest (see <see cref="NetlinkWriter.Nested"/>).</summary>
+public readonly ref struct NestedScope
+{
+    private readonly NetlinkWriter _writer;
+    private readonly int _start;
+
+    internal NestedScope(NetlinkWriter writer, int start)
+    {
+        _writer = writer;
+        _start = start;
+    }
+
+    /// <summary>Fills in the nest's length.</summary>
+    public void Dispose() => _writer.EndNested(_start);
 }
