@@ -7,17 +7,17 @@ namespace LvsTools.Core.Ipvs;
 public abstract partial record IpvsOperation
 {
     /// <summary>ipvsadm -A / -E: a service sent in full (NEW_SERVICE / SET_SERVICE).</summary>
-    public abstract record ServiceOperation : IpvsOperation
+    /// <param name="Service">The service, sent in its full form.</param>
+    /// <param name="Option">The ipvsadm option of the command: -A or -E.</param>
+    public abstract record ServiceOperation(LvsService Service, string Option) : IpvsOperation(
+        Option == "-A" ? IpvsNetlink.IPVS_CMD_NEW_SERVICE : IpvsNetlink.IPVS_CMD_SET_SERVICE)
     {
-        private protected ServiceOperation(LvsService service) => Service = service;
-
-        /// <summary>The service, sent in its full form.</summary>
-        public LvsService Service { get; }
+        /// <summary>-A or -E: fixed with the command (not changed by <c>with</c>).</summary>
+        public string Option { get; } = Option;
 
         /// <summary>The service's identity.</summary>
         public ServiceKey Key => Service.Key;
 
-        private protected abstract string Option { get; }
         public override string Describe() => $"ipvsadm {Option} {Key.IpvsadmArgument}{Service.IpvsadmOptions()}";
         public override string Target => Key.ToString();
         public override void Validate() => IpvsValidation.Service(Service, Validation);
@@ -51,41 +51,23 @@ public abstract partial record IpvsOperation
     }
 
     /// <summary>ipvsadm -A: adds a virtual service.</summary>
-    public sealed record ServiceAdd : ServiceOperation
-    {
-        internal ServiceAdd(LvsService service)
-            : base(service)
-        {
-        }
-
-        public override byte Command => IpvsNetlink.IPVS_CMD_NEW_SERVICE;
-        private protected override string Option => "-A";
-    }
+    public sealed record ServiceAdd(LvsService Service) : ServiceOperation(Service, "-A");
 
     /// <summary>ipvsadm -E: replaces a service's scheduler, flags, timeout, netmask and engine.</summary>
-    public sealed record ServiceEdit : ServiceOperation
-    {
-        internal ServiceEdit(LvsService service)
-            : base(service)
-        {
-        }
-
-        public override byte Command => IpvsNetlink.IPVS_CMD_SET_SERVICE;
-        private protected override string Option => "-E";
-    }
+    public sealed record ServiceEdit(LvsService Service) : ServiceOperation(Service, "-E");
 
     /// <summary>ipvsadm -a / -e: a real server sent in full (NEW_DEST / SET_DEST) after its service's identity.</summary>
-    public abstract record RealServerOperation : IpvsOperation
+    /// <param name="RealServer">The real server, sent in its full form.</param>
+    /// <param name="Option">The ipvsadm option of the command: -a or -e.</param>
+    public abstract record RealServerOperation(LvsRealServer RealServer, string Option) : IpvsOperation(
+        Option == "-a" ? IpvsNetlink.IPVS_CMD_NEW_DEST : IpvsNetlink.IPVS_CMD_SET_DEST)
     {
-        private protected RealServerOperation(LvsRealServer server) => RealServer = server;
-
-        /// <summary>The real server, sent in its full form.</summary>
-        public LvsRealServer RealServer { get; }
+        /// <summary>-a or -e: fixed with the command (not changed by <c>with</c>).</summary>
+        public string Option { get; } = Option;
 
         /// <summary>The service the real server belongs to.</summary>
         public ServiceKey Key => RealServer.Service;
 
-        private protected abstract string Option { get; }
         public override string Describe() => $"ipvsadm {Option} {Key.IpvsadmArgument} -r {RealServer.Endpoint}{RealServer.IpvsadmOptions()}";
         public override string Target => $"{Key} -> {RealServer.Endpoint}";
         public override void Validate() => IpvsValidation.RealServer(RealServer, Validation);
@@ -98,36 +80,17 @@ public abstract partial record IpvsOperation
     }
 
     /// <summary>ipvsadm -a: adds a real server.</summary>
-    public sealed record RealServerAdd : RealServerOperation
-    {
-        internal RealServerAdd(LvsRealServer server)
-            : base(server)
-        {
-        }
-
-        public override byte Command => IpvsNetlink.IPVS_CMD_NEW_DEST;
-        private protected override string Option => "-a";
-    }
+    public sealed record RealServerAdd(LvsRealServer RealServer) : RealServerOperation(RealServer, "-a");
 
     /// <summary>ipvsadm -e: changes a real server's forwarding, weight and thresholds.</summary>
-    public sealed record RealServerEdit : RealServerOperation
-    {
-        internal RealServerEdit(LvsRealServer server)
-            : base(server)
-        {
-        }
-
-        public override byte Command => IpvsNetlink.IPVS_CMD_SET_DEST;
-        private protected override string Option => "-e";
-    }
+    public sealed record RealServerEdit(LvsRealServer RealServer) : RealServerOperation(RealServer, "-e");
 
     /// <summary>ipvsadm -d: deletes a real server (only its address and port identify it).</summary>
-    public sealed record RealServerDelete(ServiceKey Key, IPAddress Address, ushort Port) : IpvsOperation
+    public sealed record RealServerDelete(ServiceKey Key, IPAddress Address, ushort Port) : IpvsOperation(IpvsNetlink.IPVS_CMD_DEL_DEST)
     {
         /// <summary>"10.0.1.11:8080" or "[2001:db8::5]:80".</summary>
         public string Endpoint => ServiceKey.FormatEndpoint(Address, Port);
 
-        public override byte Command => IpvsNetlink.IPVS_CMD_DEL_DEST;
         public override string Describe() => $"ipvsadm -d {Key.IpvsadmArgument} -r {Endpoint}";
         public override string Target => $"{Key} -> {Endpoint}";
         public override void Validate() => IpvsValidation.Key(Key);

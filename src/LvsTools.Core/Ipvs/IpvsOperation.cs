@@ -23,15 +23,13 @@ public enum ValidationLevel
 /// </summary>
 public abstract partial record IpvsOperation
 {
-    private IpvsOperation()
-    {
-    }
+    private IpvsOperation(byte command) => Command = command;
 
     /// <summary>How strictly <see cref="Validate"/> checks the values (default: <see cref="ValidationLevel.Create"/>).</summary>
     public ValidationLevel Validation { get; init; } = ValidationLevel.Create;
 
     /// <summary>The IPVS command this operation sends.</summary>
-    public abstract byte Command { get; }
+    public byte Command { get; }
 
     /// <summary>The kernel's name of the command: IPVS_CMD_NEW_SERVICE, IPVS_CMD_DEL_DEST, ...</summary>
     public string CommandName => IpvsNetlink.CommandName(Command);
@@ -107,9 +105,8 @@ public abstract partial record IpvsOperation
     public static SyncDaemonStop StopSyncDaemon(SyncDaemonState state) => new(state);
 
     /// <summary>ipvsadm -D: deletes a service and its real servers.</summary>
-    public sealed record ServiceDelete(ServiceKey Key) : IpvsOperation
+    public sealed record ServiceDelete(ServiceKey Key) : IpvsOperation(IpvsNetlink.IPVS_CMD_DEL_SERVICE)
     {
-        public override byte Command => IpvsNetlink.IPVS_CMD_DEL_SERVICE;
         public override string Describe() => $"ipvsadm -D {Key.IpvsadmArgument}";
         public override string Target => Key.ToString();
         public override void Validate() => IpvsValidation.Key(Key);
@@ -117,9 +114,8 @@ public abstract partial record IpvsOperation
     }
 
     /// <summary>ipvsadm -Z: zeroes the counters of one service, or of all (<see cref="Key"/> null).</summary>
-    public sealed record CountersZero(ServiceKey? Key) : IpvsOperation
+    public sealed record CountersZero(ServiceKey? Key) : IpvsOperation(IpvsNetlink.IPVS_CMD_ZERO)
     {
-        public override byte Command => IpvsNetlink.IPVS_CMD_ZERO;
         public override string Describe() => Key is null ? "ipvsadm -Z" : $"ipvsadm -Z {Key.IpvsadmArgument}";
         public override string Target => Key?.ToString() ?? "IPVS table";
 
@@ -137,9 +133,8 @@ public abstract partial record IpvsOperation
     }
 
     /// <summary>ipvsadm -C: deletes every service and real server.</summary>
-    public sealed record TableFlush : IpvsOperation
+    public sealed record TableFlush() : IpvsOperation(IpvsNetlink.IPVS_CMD_FLUSH)
     {
-        public override byte Command => IpvsNetlink.IPVS_CMD_FLUSH;
         public override string Describe() => "ipvsadm -C";
         public override string Target => "IPVS table";
 
@@ -153,9 +148,8 @@ public abstract partial record IpvsOperation
     }
 
     /// <summary>ipvsadm --set: the connection timeouts (0 = unchanged).</summary>
-    public sealed record TimeoutsSet(LvsTimeouts Timeouts) : IpvsOperation
+    public sealed record TimeoutsSet(LvsTimeouts Timeouts) : IpvsOperation(IpvsNetlink.IPVS_CMD_SET_CONFIG)
     {
-        public override byte Command => IpvsNetlink.IPVS_CMD_SET_CONFIG;
         public override string Describe() =>
             $"ipvsadm --set {LvsTimeouts.Seconds(Timeouts.Tcp)} {LvsTimeouts.Seconds(Timeouts.TcpFin)} {LvsTimeouts.Seconds(Timeouts.Udp)}";
         public override string Target => "IPVS timeouts";
@@ -164,9 +158,8 @@ public abstract partial record IpvsOperation
     }
 
     /// <summary>ipvsadm --start-daemon.</summary>
-    public sealed record SyncDaemonStart(LvsSyncDaemon SyncDaemon) : IpvsOperation
+    public sealed record SyncDaemonStart(LvsSyncDaemon SyncDaemon) : IpvsOperation(IpvsNetlink.IPVS_CMD_NEW_DAEMON)
     {
-        public override byte Command => IpvsNetlink.IPVS_CMD_NEW_DAEMON;
         public override string Describe() => $"ipvsadm --start-daemon {LvsSyncDaemon.StateName(SyncDaemon.State)}{SyncDaemon.IpvsadmOptions()}";
         public override string Target => $"{LvsSyncDaemon.StateName(SyncDaemon.State)} sync daemon";
         public override void Validate() => IpvsValidation.SyncDaemon(SyncDaemon, Validation);
@@ -174,9 +167,8 @@ public abstract partial record IpvsOperation
     }
 
     /// <summary>ipvsadm --stop-daemon.</summary>
-    public sealed record SyncDaemonStop(SyncDaemonState DaemonState) : IpvsOperation
+    public sealed record SyncDaemonStop(SyncDaemonState DaemonState) : IpvsOperation(IpvsNetlink.IPVS_CMD_DEL_DAEMON)
     {
-        public override byte Command => IpvsNetlink.IPVS_CMD_DEL_DAEMON;
         public override string Describe() => $"ipvsadm --stop-daemon {LvsSyncDaemon.StateName(DaemonState)}";
         public override string Target => $"{LvsSyncDaemon.StateName(DaemonState)} sync daemon";
         public override void Validate() => IpvsValidation.DaemonState(DaemonState);

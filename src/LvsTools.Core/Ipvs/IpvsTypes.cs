@@ -6,9 +6,7 @@ namespace LvsTools;
 /// <summary>The transport protocol of an address-based virtual service (IPPROTO_*).</summary>
 public enum IpvsProtocol : ushort
 {
-    Tcp = 6,
-    Udp = 17,
-    Sctp = 132,
+    Tcp = 6, Udp = 17, Sctp = 132,
 }
 
 /// <summary>How packets reach a real server (IP_VS_CONN_F_* forwarding methods).</summary>
@@ -29,27 +27,20 @@ public enum ForwardingMethod : uint
 /// <summary>The encapsulation of a <see cref="ForwardingMethod.Tunnel"/> real server (IP_VS_CONN_F_TUNNEL_TYPE_*).</summary>
 public enum TunnelType : byte
 {
-    IpIp = 0,
-    Gue = 1,
-    Gre = 2,
+    IpIp = 0, Gue = 1, Gre = 2,
 }
 
 /// <summary>Checksum handling of a GUE or GRE tunnel (IP_VS_TUNNEL_ENCAP_FLAG_*).</summary>
 public enum TunnelChecksum : ushort
 {
-    None = 0,
-    Checksum = 1,
-    RemoteChecksum = 2,
+    None = 0, Checksum = 1, RemoteChecksum = 2,
 }
 
 /// <summary>Service flags (IP_VS_SVC_F_*). The kernel reports HASHED on every service in its table.</summary>
 [Flags]
 public enum ServiceFlags : uint
 {
-    None = 0,
-    Persistent = 0x1,
-    Hashed = 0x2,
-    OnePacket = 0x4,
+    None = 0, Persistent = 0x1, Hashed = 0x2, OnePacket = 0x4,
     /// <summary>Scheduler flag 1: sh-fallback / mh-fallback (flag-1 for other schedulers).</summary>
     Sched1 = 0x8,
     /// <summary>Scheduler flag 2: sh-port / mh-port (flag-2 for other schedulers).</summary>
@@ -69,8 +60,7 @@ internal static class IPFamilies
 /// <summary>The role of a connection synchronisation daemon (IP_VS_STATE_*).</summary>
 public enum SyncDaemonState : uint
 {
-    Master = 1,
-    Backup = 2,
+    Master = 1, Backup = 2,
 }
 
 /// <summary>
@@ -80,16 +70,34 @@ public enum SyncDaemonState : uint
 /// </summary>
 public sealed record IpvsStatistics
 {
-    /// <summary>Connections scheduled.</summary>
+    /// <summary>Connections scheduled (IPVS_STATS_ATTR_CONNS).</summary>
     public ulong Connections { get; init; }
+
+    /// <summary>Packets from clients (INPKTS) and to clients (OUTPKTS).</summary>
     public ulong InPackets { get; init; }
+
+    /// <inheritdoc cref="InPackets"/>
     public ulong OutPackets { get; init; }
+
+    /// <summary>Bytes from clients (INBYTES) and to clients (OUTBYTES).</summary>
     public ulong InBytes { get; init; }
+
+    /// <inheritdoc cref="InBytes"/>
     public ulong OutBytes { get; init; }
+
+    /// <summary>The rates the kernel estimates every 2 seconds: connections, packets and bytes per second (CPS ... OUTBPS).</summary>
     public ulong ConnectionsPerSecond { get; init; }
+
+    /// <inheritdoc cref="ConnectionsPerSecond"/>
     public ulong InPacketsPerSecond { get; init; }
+
+    /// <inheritdoc cref="ConnectionsPerSecond"/>
     public ulong OutPacketsPerSecond { get; init; }
+
+    /// <inheritdoc cref="ConnectionsPerSecond"/>
     public ulong InBytesPerSecond { get; init; }
+
+    /// <inheritdoc cref="ConnectionsPerSecond"/>
     public ulong OutBytesPerSecond { get; init; }
 
     /// <summary>All zero (what an object built in code, rather than read from the kernel, carries).</summary>

@@ -1,5 +1,8 @@
+using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace LvsTools.Core.Netlink;
@@ -84,33 +87,25 @@ public sealed class NetlinkWriter
 
     public NetlinkWriter U8(ushort type, byte v) => Attribute(type, [v]);
 
-    public NetlinkWriter U16(ushort type, ushort v)
-    {
-        Span<byte> b = stackalloc byte[2];
-        NativeEndian.Put(b, v);
-        return Attribute(type, b);
-    }
+    public NetlinkWriter U16(ushort type, ushort v) => Value(type, v);
 
-    public NetlinkWriter U32(ushort type, uint v)
-    {
-        Span<byte> b = stackalloc byte[4];
-        NativeEndian.Put(b, v);
-        return Attribute(type, b);
-    }
+    public NetlinkWriter U32(ushort type, uint v) => Value(type, v);
 
-    public NetlinkWriter U64(ushort type, ulong v)
-    {
-        Span<byte> b = stackalloc byte[8];
-        NativeEndian.Put(b, v);
-        return Attribute(type, b);
-    }
+    public NetlinkWriter U64(ushort type, ulong v) => Value(type, v);
 
     /// <summary>A 16-bit value in network byte order (IPVS ports).</summary>
-    public NetlinkWriter BigEndianU16(ushort type, ushort v)
+    public NetlinkWriter BigEndianU16(ushort type, ushort v) =>
+        Value(type, BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(v) : v);
+
+    /// <summary>A fixed-size value in host byte order, written straight into the buffer.</summary>
+    private NetlinkWriter Value<T>(ushort type, T v) where T : unmanaged
     {
-        Span<byte> b = stackalloc byte[2];
-        NativeEndian.PutBigEndian16(b, v);
-        return Attribute(type, b);
+        int size = Unsafe.SizeOf<T>();
+        var span = Grow(NetlinkAlign.Align(NetlinkAttribute.HeaderSize + size));
+        NativeEndian.Put(span, (ushort)(NetlinkAttribute.HeaderSize + size));
+        NativeEndian.Put(span[2..], type);
+        MemoryMarshal.Write(span[NetlinkAttribute.HeaderSize..], in v);
+        return this;
     }
 
     /// <summary>A NUL-terminated string.</summary>

@@ -8,6 +8,9 @@ namespace LvsTools.Core.Ipvs;
 // Timeouts (IPVS_CMD_ATTR_TIMEOUT_*), sync daemons (IPVS_CMD_ATTR_DAEMON) and the version (IPVS_INFO_ATTR_*).
 internal static partial class IpvsCodec
 {
+    /// <summary>Decodes IP_VS_VERSION_CODE: 0x010201 = 1.2.1.</summary>
+    internal static Version DecodeVersion(uint code) => new((int)(code >> 16) & 0xff, (int)(code >> 8) & 0xff, (int)code & 0xff);
+
     /// <summary>Writes the three IPVS_CMD_ATTR_TIMEOUT_* attributes (all three, as ipvsadm does; 0 = unchanged).</summary>
     internal static void WriteTimeouts(NetlinkWriter w, LvsTimeouts timeouts)
     {
@@ -93,9 +96,6 @@ internal static partial class IpvsCodec
             NetNamespace = netNamespace,
         };
     }
-
-    /// <summary>Decodes IP_VS_VERSION_CODE: 0x010201 = 1.2.1.</summary>
-    internal static Version DecodeVersion(uint code) => new((int)(code >> 16) & 0xff, (int)(code >> 8) & 0xff, (int)code & 0xff);
 
     /// <summary>Parses the attributes of an IPVS_CMD_SET_INFO reply (after the genlmsghdr).</summary>
     internal static LvsInfo ReadInfo(ReadOnlySpan<byte> attributes, string? netNamespace = null)

@@ -90,17 +90,9 @@ internal static partial class IpvsCodec
         bool gue = tunnel && tunType == (byte)TunnelType.Gue;
         return new LvsRealServer
         {
-            Service = service,
-            Address = ReadAddress(addr, family, "destination"),
-            Port = port.Value,
-            AddressFamily = family,
-            ForwardingMethod = method,
-            Weight = (int)weight,
-            UpperThreshold = uth,
-            LowerThreshold = lth,
-            ActiveConnections = active,
-            InactiveConnections = inactive,
-            PersistentConnections = persist,
+            Service = service, Address = ReadAddress(addr, family, "destination"), Port = port.Value, AddressFamily = family,
+            ForwardingMethod = method, Weight = (int)weight, UpperThreshold = uth, LowerThreshold = lth,
+            ActiveConnections = active, InactiveConnections = inactive, PersistentConnections = persist,
             TunnelType = tunnel && tunType is { } tt ? (TunnelType)tt : null,
             TunnelPort = gue || (tunnel && tunPort is not null and not 0) ? tunPort : null,
             TunnelChecksum = tunnel && tunFlags is { } tf ? (TunnelChecksum)tf : null,

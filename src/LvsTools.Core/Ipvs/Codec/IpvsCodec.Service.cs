@@ -7,67 +7,6 @@ namespace LvsTools.Core.Ipvs;
 // Virtual services: IPVS_CMD_ATTR_SERVICE and its IPVS_SVC_ATTR_* (ip_vs_genl_parse_service / ip_vs_genl_fill_service).
 internal static partial class IpvsCodec
 {
-    /// <summary>
-    /// Writes IPVS_CMD_ATTR_SERVICE in the full form NEW_SERVICE and SET_SERVICE require, in ipvsadm 1.31's order:
-    /// AF, PROTOCOL/ADDR/PORT or FWMARK, SCHED_NAME, PE_NAME (when set), FLAGS {flags without HASHED, mask ~0},
-    /// TIMEOUT, NETMASK. With mask ~0 the kernel replaces every flag, so the service ends up exactly as described.
-    /// </summary>
-    internal static void WriteService(NetlinkWriter w, LvsService service)
-    {
-        using var nest = w.Nested(IPVS_CMD_ATTR_SERVICE);
-        WriteServiceIdentity(w, service.Key);
-        w.String(IPVS_SVC_ATTR_SCHED_NAME, service.Scheduler);
-        if (!string.IsNullOrEmpty(service.PersistenceEngine))
-            w.String(IPVS_SVC_ATTR_PE_NAME, service.PersistenceEngine);
-        WriteServiceFlags(w, (uint)(service.Flags & ~ServiceFlags.Hashed));
-        w.U32(IPVS_SVC_ATTR_TIMEOUT, service.TimeoutSeconds);
-        WriteNetmask(w, service.AddressFamily, service.PersistenceNetmask);
-    }
-
-    /// <summary>
-    /// Writes IPVS_CMD_ATTR_SERVICE with only the identifying attributes: AF plus PROTOCOL, ADDR, PORT, or AF plus
-    /// FWMARK. Enough for every command but NEW_SERVICE / SET_SERVICE (ip_vs_genl_parse_service, full_entry false).
-    /// </summary>
-    internal static void WriteServiceKey(NetlinkWriter w, ServiceKey key)
-    {
-        using var nest = w.Nested(IPVS_CMD_ATTR_SERVICE);
-        WriteServiceIdentity(w, key);
-    }
-
-    /// <summary>AF, then FWMARK or PROTOCOL, ADDR (16 bytes), PORT (network order).</summary>
-    internal static void WriteServiceIdentity(NetlinkWriter w, ServiceKey key)
-    {
-        w.U16(IPVS_SVC_ATTR_AF, Af(key.Family));
-        if (key.IsFirewallMark)
-        {
-            w.U32(IPVS_SVC_ATTR_FWMARK, key.FirewallMark);
-            return;
-        }
-        w.U16(IPVS_SVC_ATTR_PROTOCOL, (ushort)(key.Protocol ?? 0));
-        WriteAddress(w, IPVS_SVC_ATTR_ADDR, key.Address ?? (key.Family == IPFamily.IPv6 ? System.Net.IPAddress.IPv6Any : System.Net.IPAddress.Any));
-        w.BigEndianU16(IPVS_SVC_ATTR_PORT, key.Port);
-    }
-
-    /// <summary>struct ip_vs_flags: the flags, then the mask of the flags to change (all).</summary>
-    internal static void WriteServiceFlags(NetlinkWriter w, uint flags)
-    {
-        Span<byte> f = stackalloc byte[8];
-        NativeEndian.Put(f, flags);
-        NativeEndian.Put(f[4..], uint.MaxValue);
-        w.Attribute(IPVS_SVC_ATTR_FLAGS, f);
-    }
-
-    /// <summary>IPv4: the mask in network order (a __be32); IPv6: the prefix length in host order.</summary>
-    internal static void WriteNetmask(NetlinkWriter w, IPFamily family, uint netmask)
-    {
-        Span<byte> m = stackalloc byte[4];
-        if (family == IPFamily.IPv6)
-            NativeEndian.Put(m, netmask);
-        else
-            BinaryPrimitives.WriteUInt32BigEndian(m, netmask);
-        w.Attribute(IPVS_SVC_ATTR_NETMASK, m);
-    }
-
     /// <summary>Parses the attributes nested in IPVS_CMD_ATTR_SERVICE.</summary>
     /// <param name="attributes">The nest's attributes.</param>
     /// <param name="netNamespace">The namespace the service was read from, carried by the result.</param>
@@ -142,6 +81,67 @@ internal static partial class IpvsCodec
         foreach (var a in new NetlinkAttributeReader(attributes))
             id.Take(a);
         return id.ToKey();
+    }
+
+    /// <summary>
+    /// Writes IPVS_CMD_ATTR_SERVICE in the full form NEW_SERVICE and SET_SERVICE require, in ipvsadm 1.31's order:
+    /// AF, PROTOCOL/ADDR/PORT or FWMARK, SCHED_NAME, PE_NAME (when set), FLAGS {flags without HASHED, mask ~0},
+    /// TIMEOUT, NETMASK. With mask ~0 the kernel replaces every flag, so the service ends up exactly as described.
+    /// </summary>
+    internal static void WriteService(NetlinkWriter w, LvsService service)
+    {
+        using var nest = w.Nested(IPVS_CMD_ATTR_SERVICE);
+        WriteServiceIdentity(w, service.Key);
+        w.String(IPVS_SVC_ATTR_SCHED_NAME, service.Scheduler);
+        if (!string.IsNullOrEmpty(service.PersistenceEngine))
+            w.String(IPVS_SVC_ATTR_PE_NAME, service.PersistenceEngine);
+        WriteServiceFlags(w, (uint)(service.Flags & ~ServiceFlags.Hashed));
+        w.U32(IPVS_SVC_ATTR_TIMEOUT, service.TimeoutSeconds);
+        WriteNetmask(w, service.AddressFamily, service.PersistenceNetmask);
+    }
+
+    /// <summary>
+    /// Writes IPVS_CMD_ATTR_SERVICE with only the identifying attributes: AF plus PROTOCOL, ADDR, PORT, or AF plus
+    /// FWMARK. Enough for every command but NEW_SERVICE / SET_SERVICE (ip_vs_genl_parse_service, full_entry false).
+    /// </summary>
+    internal static void WriteServiceKey(NetlinkWriter w, ServiceKey key)
+    {
+        using var nest = w.Nested(IPVS_CMD_ATTR_SERVICE);
+        WriteServiceIdentity(w, key);
+    }
+
+    /// <summary>AF, then FWMARK or PROTOCOL, ADDR (16 bytes), PORT (network order).</summary>
+    internal static void WriteServiceIdentity(NetlinkWriter w, ServiceKey key)
+    {
+        w.U16(IPVS_SVC_ATTR_AF, Af(key.Family));
+        if (key.IsFirewallMark)
+        {
+            w.U32(IPVS_SVC_ATTR_FWMARK, key.FirewallMark);
+            return;
+        }
+        w.U16(IPVS_SVC_ATTR_PROTOCOL, (ushort)(key.Protocol ?? 0));
+        WriteAddress(w, IPVS_SVC_ATTR_ADDR, key.Address ?? (key.Family == IPFamily.IPv6 ? System.Net.IPAddress.IPv6Any : System.Net.IPAddress.Any));
+        w.BigEndianU16(IPVS_SVC_ATTR_PORT, key.Port);
+    }
+
+    /// <summary>struct ip_vs_flags: the flags, then the mask of the flags to change (all).</summary>
+    internal static void WriteServiceFlags(NetlinkWriter w, uint flags)
+    {
+        Span<byte> f = stackalloc byte[8];
+        NativeEndian.Put(f, flags);
+        NativeEndian.Put(f[4..], uint.MaxValue);
+        w.Attribute(IPVS_SVC_ATTR_FLAGS, f);
+    }
+
+    /// <summary>IPv4: the mask in network order (a __be32); IPv6: the prefix length in host order.</summary>
+    internal static void WriteNetmask(NetlinkWriter w, IPFamily family, uint netmask)
+    {
+        Span<byte> m = stackalloc byte[4];
+        if (family == IPFamily.IPv6)
+            NativeEndian.Put(m, netmask);
+        else
+            BinaryPrimitives.WriteUInt32BigEndian(m, netmask);
+        w.Attribute(IPVS_SVC_ATTR_NETMASK, m);
     }
 
     /// <summary>The identifying attributes of a service nest as they are read.</summary>
