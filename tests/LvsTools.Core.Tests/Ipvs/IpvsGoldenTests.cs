@@ -393,6 +393,24 @@ public class IpvsGoldenTests
         Assert.Equal("IP Virtual Server version 1.2.1 (size=4096)", info.ToString());
     }
 
+    // ipvsadm -L --daemon; ipvsadm -Ln: the test-side kernel (KernelReplies) writes these replies byte for byte
+    [Theory]
+    [InlineData("ipvsadm-get-daemon.reply.txt")]
+    [InlineData("ipvsadm-get-info.reply.txt")]
+    public void Daemon_and_info_replies_written_as_the_kernel_writes_them(string file)
+    {
+        var g = GoldenFile.Load(file);
+        byte command = IpvsNetlink.SplitGenl(g.Payload, out var attrs);
+        var w = new NetlinkWriter();
+        w.BeginMessage(FamilyId, command, IpvsNetlink.Version);
+        if (command == IpvsNetlink.IPVS_CMD_NEW_DAEMON)
+            IpvsCodec.ReadSyncDaemon(Nest(g.Payload, IpvsNetlink.IPVS_CMD_ATTR_DAEMON)).WriteReply(w);
+        else
+            IpvsCodec.ReadInfo(attrs).WriteReply(w);
+        w.EndMessage();
+        Assert.Equal(g.Bytes, Stamp(w, g));
+    }
+
     // ipvsadm -Ln: the service dump request
     [Fact]
     public void List_get_service_dump_request()

@@ -143,12 +143,8 @@ public class RoundTripTests
         throw new InvalidOperationException("nothing written");
     }
 
-    private static LvsService WithStatistics(LvsService s, IpvsStatistics stats) => new()
-    {
-        AddressFamily = s.AddressFamily, Protocol = s.Protocol, Address = s.Address, Port = s.Port, FirewallMark = s.FirewallMark,
-        Scheduler = s.Scheduler, Flags = s.Flags | ServiceFlags.Hashed, PersistenceTimeout = s.PersistenceTimeout,
-        PersistenceNetmask = s.PersistenceNetmask, PersistenceEngine = s.PersistenceEngine, Statistics = stats,
-    };
+    private static LvsService WithStatistics(LvsService s, IpvsStatistics stats) =>
+        s with { Flags = s.Flags | ServiceFlags.Hashed, Statistics = stats };
 
     /// <summary>Answers GET_SERVICE and GET_DEST dumps as the kernel does: one multipart message per object, then DONE.</summary>
     private sealed class DumpKernel(Action<NetlinkWriter> service, List<Action<NetlinkWriter>> dests) : INetlinkTransport
