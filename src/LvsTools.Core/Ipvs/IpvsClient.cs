@@ -7,9 +7,9 @@ namespace LvsTools.Core.Ipvs;
 /// The IPVS table of one network namespace through the generic netlink family "IPVS": virtual services, real servers,
 /// timeouts, sync daemons (the `ipvsadm` half). One instance owns one NETLINK_GENERIC connection; calls are serialised
 /// by the connection, so an instance may be shared by threads. Every command needs CAP_NET_ADMIN, reads included
-/// (GENL_ADMIN_PERM): without it the kernel answers EPERM.
+/// (GENL_ADMIN_PERM): without it the kernel answers EPERM. What goes on the wire is <see cref="IpvsCodec"/>'s business.
 /// </summary>
-public sealed class IpvsClient : IDisposable
+public sealed partial class IpvsClient : IDisposable
 {
     private readonly NetlinkConnection _connection;
 
@@ -52,51 +52,30 @@ public sealed class IpvsClient : IDisposable
     /// <summary>The underlying connection (timeouts, request counts).</summary>
     public NetlinkConnection Connection => _connection;
 
-    private NetlinkWriter Request(byte command, int capacity = 128)
-    {
-        var w = new NetlinkWriter(capacity);
-        w.BeginMessage(FamilyId, command, IpvsNetlink.Version);
-        return w;
-    }
-
     // ---------------------------------------------------------------- services
 
     /// <summary>Every virtual service, with statistics, in one dump. Equivalent to: ipvsadm -Ln --stats (services only).</summary>
     public List<LvsService> GetServices()
     {
-        var w = Request(IpvsNetlink.IPVS_CMD_GET_SERVICE).EndMessage();
-        var list = _connection.Dump(w, "IPVS_CMD_GET_SERVICE", (in NetlinkMessageHeader h, ReadOnlySpan<byte> p) =>
-            IpvsNetlink.SplitGenl(p, out var attrs) == IpvsNetlink.IPVS_CMD_NEW_SERVICE
-            && IpvsNetlink.TryFind(attrs, IpvsNetlink.IPVS_CMD_ATTR_SERVICE, out var svc) ? LvsService.Parse(svc) : null);
-        foreach (var s in list)
-            s.NetNamespace = Namespace.Name;
-        return list;
+        string? ns = Namespace.Name;
+        return Dump(IpvsNetlink.IPVS_CMD_GET_SERVICE, null, IpvsNetlink.IPVS_CMD_NEW_SERVICE, IpvsNetlink.IPVS_CMD_ATTR_SERVICE,
+            attrs => IpvsCodec.ReadService(attrs, ns));
     }
 
     /// <summary>One virtual service, or null when it does not exist. Equivalent to: ipvsadm -Ln -t ADDR:PORT.</summary>
     public LvsService? GetService(ServiceKey key)
     {
         IpvsValidation.Key(key);
-        var w = Request(IpvsNetlink.IPVS_CMD_GET_SERVICE);
-        key.Write(w);
-        w.EndMessage();
-        LvsService? found = null;
+        string? ns = Namespace.Name;
         try
         {
-            _connection.Execute(w, "IPVS_CMD_GET_SERVICE", (in NetlinkMessageHeader h, ReadOnlySpan<byte> p) =>
-            {
-                if (IpvsNetlink.SplitGenl(p, out var attrs) == IpvsNetlink.IPVS_CMD_NEW_SERVICE
-                    && IpvsNetlink.TryFind(attrs, IpvsNetlink.IPVS_CMD_ATTR_SERVICE, out var svc))
-                    found = LvsService.Parse(svc);
-            });
+            return ReadOne(IpvsNetlink.IPVS_CMD_GET_SERVICE, w => IpvsCodec.WriteServiceKey(w, key), IpvsNetlink.IPVS_CMD_NEW_SERVICE,
+                IpvsNetlink.IPVS_CMD_ATTR_SERVICE, attrs => IpvsCodec.ReadService(attrs, ns));
         }
         catch (NetlinkException e) when (e.Errno is Errno.ESRCH or Errno.ENOENT)
         {
             return null;
         }
-        if (found is not null)
-            found.NetNamespace = Namespace.Name;
-        return found;
     }
 
     /// <summary>Adds a virtual service. Equivalent to: ipvsadm -A -t ADDR:PORT -s SCHED [-p T] [-M MASK] [--pe PE] [-o] [-b FLAGS].</summary>
@@ -121,7 +100,7 @@ public sealed class IpvsClient : IDisposable
     public List<LvsRealServer> GetRealServers(ServiceKey service)
     {
         IpvsValidation.Key(service);
-        var list = DumpRealServers(service);
+        var list = DumpRealServers(service, Namespace.Name);
         if (list.Count == 0 && GetService(service) is null)
             throw new LvsException(LvsErrorKind.NotFound, "LvsServiceNotFound",
                 $"Virtual service {service} does not exist" + (Namespace.IsCurrent ? "." : $" in network namespace '{Namespace.Name}'."), service.ToString());
@@ -137,24 +116,16 @@ public sealed class IpvsClient : IDisposable
     /// <summary>The real servers of the given services (one dump each), e.g. of a service list already read.</summary>
     public List<LvsRealServer> GetAllRealServers(IEnumerable<LvsService> services)
     {
+        string? ns = Namespace.Name;
         var all = new List<LvsRealServer>();
         foreach (var s in services)
-            all.AddRange(DumpRealServers(s.Key));
+            all.AddRange(DumpRealServers(s.Key, ns));
         return all;
     }
 
-    private List<LvsRealServer> DumpRealServers(ServiceKey service)
-    {
-        var w = Request(IpvsNetlink.IPVS_CMD_GET_DEST);
-        service.Write(w);
-        w.EndMessage();
-        var list = _connection.Dump(w, "IPVS_CMD_GET_DEST", (in NetlinkMessageHeader h, ReadOnlySpan<byte> p) =>
-            IpvsNetlink.SplitGenl(p, out var attrs) == IpvsNetlink.IPVS_CMD_NEW_DEST
-            && IpvsNetlink.TryFind(attrs, IpvsNetlink.IPVS_CMD_ATTR_DEST, out var dest) ? LvsRealServer.Parse(dest, service) : null);
-        foreach (var d in list)
-            d.NetNamespace = Namespace.Name;
-        return list;
-    }
+    private List<LvsRealServer> DumpRealServers(ServiceKey service, string? ns) =>
+        Dump(IpvsNetlink.IPVS_CMD_GET_DEST, w => IpvsCodec.WriteServiceKey(w, service), IpvsNetlink.IPVS_CMD_NEW_DEST,
+            IpvsNetlink.IPVS_CMD_ATTR_DEST, attrs => IpvsCodec.ReadRealServer(attrs, service, ns));
 
     /// <summary>Adds a real server. Equivalent to: ipvsadm -a -t ADDR:PORT -r RADDR:RPORT -m|-g|-i -w W [-x U -y L].</summary>
     /// <exception cref="LvsException">Invalid values; ESRCH: no such service; EEXIST: the server exists; EINVAL: address not unicast.</exception>
@@ -169,182 +140,41 @@ public sealed class IpvsClient : IDisposable
     public void DeleteRealServer(ServiceKey service, IPAddress address, ushort port) =>
         Execute(IpvsOperation.DeleteRealServer(service, address, port));
 
-    // ---------------------------------------------------------------- configuration
+    // ---------------------------------------------------------------- requests and replies
 
-    /// <summary>The connection timeouts. Equivalent to: ipvsadm -L --timeout.</summary>
-    public LvsTimeouts GetTimeouts()
+    /// <summary>A GET request of <paramref name="command"/> with the attributes <paramref name="attributes"/> writes.</summary>
+    private NetlinkWriter Request(byte command, Action<NetlinkWriter>? attributes)
     {
-        var w = Request(IpvsNetlink.IPVS_CMD_GET_CONFIG).EndMessage();
-        LvsTimeouts? t = null;
-        _connection.Execute(w, "IPVS_CMD_GET_CONFIG", (in NetlinkMessageHeader h, ReadOnlySpan<byte> p) =>
+        var w = new NetlinkWriter(128);
+        w.BeginMessage(FamilyId, command, IpvsNetlink.Version);
+        attributes?.Invoke(w);
+        return w.EndMessage();
+    }
+
+    /// <summary>
+    /// Sends a dump request and decodes every reply of <paramref name="reply"/>: the attributes nested in
+    /// <paramref name="attribute"/>, or the top-level ones when it is 0.
+    /// </summary>
+    private List<T> Dump<T>(byte command, Action<NetlinkWriter>? attributes, byte reply, ushort attribute, IpvsCodec.Decoder<T> decode)
+        where T : class =>
+        _connection.Dump(Request(command, attributes), IpvsNetlink.CommandName(command),
+            (in NetlinkMessageHeader h, ReadOnlySpan<byte> p) => Select(p, reply, attribute, out var attrs) ? decode(attrs) : null);
+
+    /// <summary>Sends a request that has one answer and decodes it as <see cref="Dump{T}"/> does; null when none came.</summary>
+    private T? ReadOne<T>(byte command, Action<NetlinkWriter>? attributes, byte reply, ushort attribute, IpvsCodec.Decoder<T> decode)
+        where T : class
+    {
+        T? found = null;
+        _connection.Execute(Request(command, attributes), IpvsNetlink.CommandName(command), (in NetlinkMessageHeader h, ReadOnlySpan<byte> p) =>
         {
-            if (IpvsNetlink.SplitGenl(p, out var attrs) == IpvsNetlink.IPVS_CMD_SET_CONFIG)
-                t = LvsTimeouts.Parse(attrs);
+            if (Select(p, reply, attribute, out var attrs))
+                found = decode(attrs);
         });
-        t = t ?? throw new NetlinkProtocolException("IPVS_CMD_GET_CONFIG: no IPVS_CMD_SET_CONFIG in the reply");
-        t.NetNamespace = Namespace.Name;
-        return t;
+        return found;
     }
 
-    /// <summary>Sets the connection timeouts; zero leaves a value unchanged. Equivalent to: ipvsadm --set TCP TCPFIN UDP.</summary>
-    public void SetTimeouts(LvsTimeouts timeouts) => Execute(IpvsOperation.SetTimeouts(timeouts));
-
-    /// <summary>The running sync daemons (none, master, backup or both). Equivalent to: ipvsadm -L --daemon.</summary>
-    public List<LvsSyncDaemon> GetSyncDaemons()
-    {
-        var w = Request(IpvsNetlink.IPVS_CMD_GET_DAEMON).EndMessage();
-        var list = _connection.Dump(w, "IPVS_CMD_GET_DAEMON", (in NetlinkMessageHeader h, ReadOnlySpan<byte> p) =>
-            IpvsNetlink.SplitGenl(p, out var attrs) == IpvsNetlink.IPVS_CMD_NEW_DAEMON
-            && IpvsNetlink.TryFind(attrs, IpvsNetlink.IPVS_CMD_ATTR_DAEMON, out var d) ? LvsSyncDaemon.Parse(d) : null);
-        foreach (var d in list)
-            d.NetNamespace = Namespace.Name;
-        return list;
-    }
-
-    /// <summary>Starts a sync daemon. Equivalent to: ipvsadm --start-daemon master --mcast-interface IF --syncid N.</summary>
-    /// <exception cref="NetlinkException">EEXIST when one of that state runs; EINVAL with mixed-family real servers.</exception>
-    public void StartSyncDaemon(LvsSyncDaemon daemon) => Execute(IpvsOperation.StartSyncDaemon(daemon));
-
-    /// <summary>Stops a sync daemon. Equivalent to: ipvsadm --stop-daemon master.</summary>
-    /// <exception cref="NetlinkException">ESRCH when none of that state runs.</exception>
-    public void StopSyncDaemon(SyncDaemonState state) => Execute(IpvsOperation.StopSyncDaemon(state));
-
-    /// <summary>IPVS version and table size, plus the kernel release and its schedulers. Equivalent to: ipvsadm --version; uname -r.</summary>
-    public LvsInfo GetInfo()
-    {
-        var info = ReadInfo();
-        return info with { KernelVersion = IpvsModules.KernelRelease(), Schedulers = IpvsModules.AvailableSchedulers(), NetNamespace = Namespace.Name };
-    }
-
-    private LvsInfo ReadInfo()
-    {
-        var w = Request(IpvsNetlink.IPVS_CMD_GET_INFO).EndMessage();
-        LvsInfo? info = null;
-        _connection.Execute(w, "IPVS_CMD_GET_INFO", (in NetlinkMessageHeader h, ReadOnlySpan<byte> p) =>
-        {
-            if (IpvsNetlink.SplitGenl(p, out var attrs) == IpvsNetlink.IPVS_CMD_SET_INFO)
-                info = LvsInfo.Parse(attrs);
-        });
-        return info ?? throw new NetlinkProtocolException("IPVS_CMD_GET_INFO: no IPVS_CMD_SET_INFO in the reply");
-    }
-
-    /// <summary>Zeroes the counters of one service, or of all (null). Equivalent to: ipvsadm -Z [-t ADDR:PORT].</summary>
-    public void Zero(ServiceKey? service = null) => Execute(IpvsOperation.Zero(service));
-
-    /// <summary>Deletes every service and real server of the namespace. Equivalent to: ipvsadm -C.</summary>
-    public void Flush() => Execute(IpvsOperation.Flush());
-
-    // ---------------------------------------------------------------- operations and batches
-
-    /// <summary>
-    /// Validates and sends one operation, waiting for the kernel's answer. Kernel errors come back as the
-    /// <see cref="NetlinkException"/>, except those <see cref="IpvsOperation.Translate"/> gives an IPVS id.
-    /// </summary>
-    /// <exception cref="LvsException">Invalid values, or the kernel's refusal.</exception>
-    public void Execute(IpvsOperation operation)
-    {
-        operation.Validate();
-        var w = new NetlinkWriter(256);
-        operation.Write(w, FamilyId);
-        Namespace.Verify();
-        try
-        {
-            _connection.Execute(w, operation.CommandName);
-        }
-        catch (NetlinkException e) when (operation.Translate(e) is { ErrorId.Length: > 0 } ipvs)
-        {
-            throw ipvs;
-        }
-    }
-
-    /// <summary>
-    /// Sends many operations in order, 256 per sendmsg, an acknowledgement asked only for the last of each sendmsg (see
-    /// <see cref="NetlinkConnection.Batch"/>). All operations are validated first; nothing is sent if one is invalid.
-    /// The kernel processes each request even after another failed; every refusal is in
-    /// <see cref="BatchResult.Failures"/> with <see cref="NetlinkException.RequestIndex"/> = the index in
-    /// <paramref name="operations"/> (use <see cref="IpvsOperation.Translate"/> on it for IPVS ids).
-    /// Equivalent to: ipvsadm -R with the operations' command lines, without its per-line socket and family lookup.
-    /// </summary>
-    /// <exception cref="LvsException">An operation is invalid (the message names its index and command line).</exception>
-    public BatchResult Apply(IReadOnlyList<IpvsOperation> operations, Action<int>? progress = null, CancellationToken cancellation = default,
-        bool validate = true)
-    {
-        ArgumentNullException.ThrowIfNull(operations);
-        for (int i = 0; validate && i < operations.Count; i++)
-        {
-            try
-            {
-                operations[i].Validate();
-            }
-            catch (LvsException e)
-            {
-                throw new LvsException(e.Kind, e.ErrorId, $"Operation {i} ({operations[i].Describe()}): {e.Message}", e.Target, e);
-            }
-        }
-        var w = new NetlinkWriter(Math.Max(256, operations.Count * 160));
-        foreach (var op in operations)
-            op.Write(w, FamilyId);
-        string name = operations.Count > 0 && operations.All(o => o.Command == operations[0].Command)
-            ? operations[0].CommandName
-            : "IPVS batch";
-        Namespace.Verify();
-        return _connection.Batch(w, name, progress: progress, cancellation: cancellation);
-    }
-
-    /// <summary>
-    /// Adds services and then real servers in batches (see <see cref="Apply"/>): request i is services[i] for
-    /// i &lt; services.Count, else realServers[i - services.Count]. Equivalent to: ipvsadm -R with -A and -a lines.
-    /// </summary>
-    public BatchResult AddServicesAndRealServers(IReadOnlyList<LvsService> services, IReadOnlyList<LvsRealServer> realServers,
-        Action<int>? progress = null, CancellationToken cancellation = default)
-    {
-        ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(realServers);
-        var ops = new List<IpvsOperation>(services.Count + realServers.Count);
-        ops.AddRange(services.Select(IpvsOperation.AddService));
-        ops.AddRange(realServers.Select(IpvsOperation.AddRealServer));
-        return Apply(ops, progress, cancellation);
-    }
-
-    // ---------------------------------------------------------------- capabilities
-
-    /// <summary>
-    /// What this kernel's IPVS offers: version and table size (GET_INFO), kernel release, whether real servers carry
-    /// ADDR_FAMILY and statistics come as STATS64 (learnt from one service dump and real-server dumps of up to 16 services;
-    /// null when there was nothing to look at), and which scheduler and persistence-engine modules are loaded or
-    /// installed. Reads only. Equivalent to: ipvsadm --version; uname -r; ls /lib/modules/$(uname -r)/kernel/net/netfilter/ipvs.
-    /// </summary>
-    public IpvsCapabilities Probe()
-    {
-        var info = ReadInfo();
-        var services = GetServices();
-        bool? addrFamily = null;
-        foreach (var s in services.Take(16)) // a few dumps at most, however large the table
-        {
-            var dests = DumpRealServers(s.Key);
-            if (dests.Count > 0)
-            {
-                addrFamily = dests[0].AddressFamilyReported;
-                break;
-            }
-        }
-        var release = IpvsModules.KernelRelease();
-        var loaded = IpvsModules.Loaded();
-        var all = new HashSet<string>(loaded, StringComparer.Ordinal);
-        all.UnionWith(IpvsModules.Installed(release));
-        return new IpvsCapabilities
-        {
-            IpvsVersion = info.Version,
-            ConnectionTableSize = info.ConnectionTableSize,
-            KernelVersion = release,
-            ReportsRealServerAddressFamily = addrFamily,
-            ReportsStatistics64 = services.Count > 0 ? services[0].HasStatistics64 : null,
-            LoadedSchedulers = IpvsModules.Schedulers(loaded),
-            AvailableSchedulers = IpvsModules.Schedulers(all),
-            AvailablePersistenceEngines = IpvsModules.PersistenceEngines(all),
-            NetNamespace = Namespace.Name,
-        };
-    }
+    private static bool Select(ReadOnlySpan<byte> payload, byte reply, ushort attribute, out ReadOnlySpan<byte> attributes) =>
+        attribute == 0 ? IpvsCodec.TryAttributes(payload, reply, out attributes) : IpvsCodec.TryNested(payload, reply, attribute, out attributes);
 
     public void Dispose() => _connection.Dispose();
 }

@@ -28,7 +28,7 @@ namespace LvsTools
         /// <summary>The persistence engine's data (the SIP Call-ID), if any.</summary>
         public string? PersistenceData { get; init; }
         /// <summary>The network namespace the table was read from (null: the current one).</summary>
-        public string? NetNamespace { get; set; }
+        public string? NetNamespace { get; init; }
 
         /// <summary>As `ipvsadm -Lnc` prints it: protocol, expiry (mm:ss), state, source, virtual, destination.</summary>
         public override string ToString() =>
@@ -81,15 +81,14 @@ namespace LvsTools.Core.Ipvs
                         $"{ProcFile} does not exist: IPVS is not available (load the ip_vs module with 'modprobe ip_vs').", ProcFile, e);
                 }
             });
-            var list = Parse(text);
-            foreach (var c in list)
-                c.NetNamespace = ns.Name;
-            return list;
+            return Parse(text, ns.Name);
         }
 
         /// <summary>Parses the file's text (the header line is skipped; malformed lines are a protocol error).</summary>
+        /// <param name="text">The file's text.</param>
+        /// <param name="netNamespace">The namespace the table was read from, carried by every entry.</param>
         /// <exception cref="LvsException">ProtocolError naming the line.</exception>
-        public static List<LvsConnection> Parse(string text)
+        public static List<LvsConnection> Parse(string text, string? netNamespace = null)
         {
             var list = new List<LvsConnection>();
             int lineNo = 0;
@@ -117,6 +116,7 @@ namespace LvsTools.Core.Ipvs
                         Expires = TimeSpan.FromSeconds(uint.Parse(f[8], CultureInfo.InvariantCulture)),
                         PersistenceEngine = f.Length > 9 ? f[9] : null,
                         PersistenceData = f.Length > 10 ? string.Join(' ', f[10..]) : null,
+                        NetNamespace = netNamespace,
                     });
                 }
                 catch (FormatException)

@@ -96,32 +96,10 @@ public static class IpvsNetlink
     };
 
     /// <summary>The family of an address.</summary>
-    public static IPFamily FamilyOf(IPAddress address) =>
-        address.AddressFamily == AddressFamily.InterNetworkV6 ? IPFamily.IPv6 : IPFamily.IPv4;
+    public static IPFamily FamilyOf(IPAddress address) => IPFamilies.Of(address);
 
     /// <summary>Writes an address as union nf_inet_addr: always 16 bytes, IPv4 in the first 4, the rest zero.</summary>
     public static void WriteAddress(NetlinkWriter w, ushort type, IPAddress address) => w.Address(type, address, 16);
-
-    /// <summary>Reads a union nf_inet_addr as an address of <paramref name="family"/>.</summary>
-    public static IPAddress ReadAddress(in NetlinkAttribute a, IPFamily family)
-    {
-        int need = family == IPFamily.IPv6 ? 16 : 4;
-        if (a.Value.Length < need)
-            throw new NetlinkProtocolException($"IPVS address attribute {a.Type}: {a.Value.Length} bytes, {need} needed for {family}");
-        return new IPAddress(a.Value[..need]);
-    }
-
-    /// <summary>
-    /// Opens a nested attribute. Requests carry NLA_F_NESTED (libnl, and so ipvsadm, sets it); the kernel's own
-    /// replies do not (nla_nest_start_noflag), so a writer that reproduces a reply passes <paramref name="flagged"/> false.
-    /// </summary>
-    public static int BeginNest(NetlinkWriter w, ushort type, bool flagged = true)
-    {
-        int start = w.BeginNested(type);
-        if (!flagged)
-            NativeEndian.Put(w.WritableWrittenSpan[(start + 2)..], type);
-        return start;
-    }
 
     /// <summary>Reads the genlmsghdr of an IPVS message: returns its command and sets the attributes after it.</summary>
     public static byte SplitGenl(ReadOnlySpan<byte> payload, out ReadOnlySpan<byte> attributes)
@@ -145,29 +123,5 @@ public static class IpvsNetlink
         }
         value = default;
         return false;
-    }
-
-    /// <summary>Re-emits kept unknown attributes, so a parse → write round trip loses nothing.</summary>
-    internal static void WriteUnknown(NetlinkWriter w, IReadOnlyList<UnknownAttribute> unknown)
-    {
-        foreach (var u in unknown)
-        {
-            int start = w.Length;
-            w.Attribute(u.Type, u.Value);
-            if (u.IsNested)
-                NativeEndian.Put(w.WritableWrittenSpan[(start + 2)..], (ushort)(u.Type | NetlinkAttribute.NestedFlag));
-        }
-    }
-
-    /// <summary>
-    /// Writes a u64 as nla_put_u64_64bit does. On architectures without efficient unaligned access (User-mode Linux
-    /// among them) the kernel first inserts an empty PAD attribute whenever the buffer's tail is 8-byte aligned, so that
-    /// the value itself lands 8-byte aligned; x86-64 never pads. Only used to reproduce kernel replies byte for byte.
-    /// </summary>
-    internal static void PutU64Aligned(NetlinkWriter w, ushort type, ulong value, ushort padType, bool align64)
-    {
-        if (align64 && w.Length % 8 == 0)
-            w.Attribute(padType, ReadOnlySpan<byte>.Empty);
-        w.U64(type, value);
     }
 }

@@ -1,16 +1,12 @@
 using System.Net;
 using System.Net.Sockets;
-using LvsTools.Core.Ipvs;
-using LvsTools.Core.Netlink;
 
 namespace LvsTools;
 
 /// <summary>The transport protocol of an address-based virtual service (IPPROTO_*).</summary>
 public enum IpvsProtocol : ushort
 {
-    Tcp = 6,
-    Udp = 17,
-    Sctp = 132,
+    Tcp = 6, Udp = 17, Sctp = 132,
 }
 
 /// <summary>How packets reach a real server (IP_VS_CONN_F_* forwarding methods).</summary>
@@ -31,27 +27,20 @@ public enum ForwardingMethod : uint
 /// <summary>The encapsulation of a <see cref="ForwardingMethod.Tunnel"/> real server (IP_VS_CONN_F_TUNNEL_TYPE_*).</summary>
 public enum TunnelType : byte
 {
-    IpIp = 0,
-    Gue = 1,
-    Gre = 2,
+    IpIp = 0, Gue = 1, Gre = 2,
 }
 
 /// <summary>Checksum handling of a GUE or GRE tunnel (IP_VS_TUNNEL_ENCAP_FLAG_*).</summary>
 public enum TunnelChecksum : ushort
 {
-    None = 0,
-    Checksum = 1,
-    RemoteChecksum = 2,
+    None = 0, Checksum = 1, RemoteChecksum = 2,
 }
 
 /// <summary>Service flags (IP_VS_SVC_F_*). The kernel reports HASHED on every service in its table.</summary>
 [Flags]
 public enum ServiceFlags : uint
 {
-    None = 0,
-    Persistent = 0x1,
-    Hashed = 0x2,
-    OnePacket = 0x4,
+    None = 0, Persistent = 0x1, Hashed = 0x2, OnePacket = 0x4,
     /// <summary>Scheduler flag 1: sh-fallback / mh-fallback (flag-1 for other schedulers).</summary>
     Sched1 = 0x8,
     /// <summary>Scheduler flag 2: sh-port / mh-port (flag-2 for other schedulers).</summary>
@@ -60,79 +49,60 @@ public enum ServiceFlags : uint
     Sched3 = 0x20,
 }
 
+/// <summary>The IP version of an address.</summary>
+internal static class IPFamilies
+{
+    /// <summary>IPv6 for an IPv6 address, else IPv4.</summary>
+    public static IPFamily Of(IPAddress address) =>
+        address.AddressFamily == AddressFamily.InterNetworkV6 ? IPFamily.IPv6 : IPFamily.IPv4;
+}
+
 /// <summary>The role of a connection synchronisation daemon (IP_VS_STATE_*).</summary>
 public enum SyncDaemonState : uint
 {
-    Master = 1,
-    Backup = 2,
+    Master = 1, Backup = 2,
 }
 
 /// <summary>
-/// Counters and rates of a service or real server. Parsed from STATS64 (kernel ≥ 4.1, all 64-bit) when the kernel
+/// Counters and rates of a service or real server. Read from STATS64 (kernel ≥ 4.1, all 64-bit) when the kernel
 /// sends it, else from the legacy STATS (counts and rates 32-bit, bytes 64-bit), so nothing wraps at 2^32 where the
 /// kernel offers more. The kernel folds its per-CPU counters in about every 2 seconds: fresh traffic shows up late.
 /// </summary>
 public sealed record IpvsStatistics
 {
-    /// <summary>Connections scheduled.</summary>
+    /// <summary>Connections scheduled (IPVS_STATS_ATTR_CONNS).</summary>
     public ulong Connections { get; init; }
+
+    /// <summary>Packets from clients (INPKTS) and to clients (OUTPKTS).</summary>
     public ulong InPackets { get; init; }
+
+    /// <inheritdoc cref="InPackets"/>
     public ulong OutPackets { get; init; }
+
+    /// <summary>Bytes from clients (INBYTES) and to clients (OUTBYTES).</summary>
     public ulong InBytes { get; init; }
+
+    /// <inheritdoc cref="InBytes"/>
     public ulong OutBytes { get; init; }
+
+    /// <summary>The rates the kernel estimates every 2 seconds: connections, packets and bytes per second (CPS ... OUTBPS).</summary>
     public ulong ConnectionsPerSecond { get; init; }
+
+    /// <inheritdoc cref="ConnectionsPerSecond"/>
     public ulong InPacketsPerSecond { get; init; }
+
+    /// <inheritdoc cref="ConnectionsPerSecond"/>
     public ulong OutPacketsPerSecond { get; init; }
+
+    /// <inheritdoc cref="ConnectionsPerSecond"/>
     public ulong InBytesPerSecond { get; init; }
+
+    /// <inheritdoc cref="ConnectionsPerSecond"/>
     public ulong OutBytesPerSecond { get; init; }
 
     /// <summary>All zero (what an object built in code, rather than read from the kernel, carries).</summary>
     public static readonly IpvsStatistics Zero = new();
 
-    /// <summary>Parses the attributes nested in IPVS_*_ATTR_STATS64 (<paramref name="is64"/>) or IPVS_*_ATTR_STATS.</summary>
-    public static IpvsStatistics Parse(ReadOnlySpan<byte> nested, bool is64)
-    {
-        ulong[] v = new ulong[11];
-        foreach (var a in new NetlinkAttributeReader(nested))
-        {
-            if (a.Type is < 1 or > 10)
-                continue; // IPVS_STATS_ATTR_PAD and anything newer
-            bool wide = is64 || a.Type is IpvsNetlink.IPVS_STATS_ATTR_INBYTES or IpvsNetlink.IPVS_STATS_ATTR_OUTBYTES;
-            v[a.Type] = wide && a.Value.Length >= 8 ? a.U64() : a.U32();
-        }
-        return new IpvsStatistics
-        {
-            Connections = v[1], InPackets = v[2], OutPackets = v[3], InBytes = v[4], OutBytes = v[5],
-            ConnectionsPerSecond = v[6], InPacketsPerSecond = v[7], OutPacketsPerSecond = v[8],
-            InBytesPerSecond = v[9], OutBytesPerSecond = v[10],
-        };
-    }
-
-    /// <summary>
-    /// Writes the kernel's form: a legacy STATS nest (counts and rates truncated to 32 bits, as the kernel does) and a
-    /// STATS64 nest. Only replies carry statistics; this exists so that a parsed reply can be re-emitted exactly.
-    /// </summary>
-    public void WriteKernelForm(NetlinkWriter w, ushort statsType, ushort stats64Type, bool align64 = false)
-    {
-        int s = IpvsNetlink.BeginNest(w, statsType, flagged: false);
-        w.U32(IpvsNetlink.IPVS_STATS_ATTR_CONNS, (uint)Connections);
-        w.U32(IpvsNetlink.IPVS_STATS_ATTR_INPKTS, (uint)InPackets);
-        w.U32(IpvsNetlink.IPVS_STATS_ATTR_OUTPKTS, (uint)OutPackets);
-        IpvsNetlink.PutU64Aligned(w, IpvsNetlink.IPVS_STATS_ATTR_INBYTES, InBytes, IpvsNetlink.IPVS_STATS_ATTR_PAD, align64);
-        IpvsNetlink.PutU64Aligned(w, IpvsNetlink.IPVS_STATS_ATTR_OUTBYTES, OutBytes, IpvsNetlink.IPVS_STATS_ATTR_PAD, align64);
-        w.U32(IpvsNetlink.IPVS_STATS_ATTR_CPS, (uint)ConnectionsPerSecond);
-        w.U32(IpvsNetlink.IPVS_STATS_ATTR_INPPS, (uint)InPacketsPerSecond);
-        w.U32(IpvsNetlink.IPVS_STATS_ATTR_OUTPPS, (uint)OutPacketsPerSecond);
-        w.U32(IpvsNetlink.IPVS_STATS_ATTR_INBPS, (uint)InBytesPerSecond);
-        w.U32(IpvsNetlink.IPVS_STATS_ATTR_OUTBPS, (uint)OutBytesPerSecond);
-        w.EndNested(s);
-        s = IpvsNetlink.BeginNest(w, stats64Type, flagged: false);
-        ulong[] all = [Connections, InPackets, OutPackets, InBytes, OutBytes, ConnectionsPerSecond, InPacketsPerSecond,
-            OutPacketsPerSecond, InBytesPerSecond, OutBytesPerSecond];
-        for (int i = 0; i < all.Length; i++)
-            IpvsNetlink.PutU64Aligned(w, (ushort)(i + 1), all[i], IpvsNetlink.IPVS_STATS_ATTR_PAD, align64);
-        w.EndNested(s);
-    }
 }
 
 /// <summary>
@@ -143,7 +113,7 @@ public sealed record ServiceKey(IPFamily Family, IpvsProtocol? Protocol, IPAddre
 {
     /// <summary>An address-based service key; the family follows from the address.</summary>
     public static ServiceKey ForAddress(IpvsProtocol protocol, IPAddress address, ushort port) =>
-        new(IpvsNetlink.FamilyOf(address), protocol, address, port, 0);
+        new(IPFamilies.Of(address), protocol, address, port, 0);
 
     /// <summary>A firewall-mark service key (ipvsadm -f MARK [-6]).</summary>
     public static ServiceKey ForFirewallMark(uint mark, IPFamily family = IPFamily.IPv4) => new(family, null, null, 0, mark);
@@ -181,63 +151,4 @@ public sealed record ServiceKey(IPFamily Family, IpvsProtocol? Protocol, IPAddre
     public override string ToString() => IsFirewallMark
         ? $"FWM  {FirewallMark}" + (Family == IPFamily.IPv6 ? " IPv6" : "")
         : $"{ProtocolName(Protocol),-4} {FormatEndpoint(Address, Port)}";
-
-    /// <summary>
-    /// Writes IPVS_CMD_ATTR_SERVICE with only the identifying attributes: AF plus PROTOCOL, ADDR, PORT, or AF plus
-    /// FWMARK. Enough for every command but NEW_SERVICE / SET_SERVICE (ip_vs_genl_parse_service, full_entry false).
-    /// </summary>
-    public void Write(NetlinkWriter w)
-    {
-        int s = IpvsNetlink.BeginNest(w, IpvsNetlink.IPVS_CMD_ATTR_SERVICE);
-        WriteIdentity(w);
-        w.EndNested(s);
-    }
-
-    internal void WriteIdentity(NetlinkWriter w)
-    {
-        w.U16(IpvsNetlink.IPVS_SVC_ATTR_AF, IpvsNetlink.Af(Family));
-        if (IsFirewallMark)
-        {
-            w.U32(IpvsNetlink.IPVS_SVC_ATTR_FWMARK, FirewallMark);
-        }
-        else
-        {
-            w.U16(IpvsNetlink.IPVS_SVC_ATTR_PROTOCOL, (ushort)(Protocol ?? 0));
-            IpvsNetlink.WriteAddress(w, IpvsNetlink.IPVS_SVC_ATTR_ADDR, Address ?? (Family == IPFamily.IPv6 ? IPAddress.IPv6Any : IPAddress.Any));
-            w.BigEndianU16(IpvsNetlink.IPVS_SVC_ATTR_PORT, Port);
-        }
-    }
-
-    /// <summary>Parses the identifying attributes of a service nest (the others are ignored).</summary>
-    public static ServiceKey ParseAttributes(ReadOnlySpan<byte> nestedServiceAttrs)
-    {
-        ushort? af = null, proto = null, port = null;
-        uint mark = 0;
-        byte[]? addr = null;
-        foreach (var a in new NetlinkAttributeReader(nestedServiceAttrs))
-        {
-            switch (a.Type)
-            {
-                case IpvsNetlink.IPVS_SVC_ATTR_AF: af = a.U16(); break;
-                case IpvsNetlink.IPVS_SVC_ATTR_PROTOCOL: proto = a.U16(); break;
-                case IpvsNetlink.IPVS_SVC_ATTR_ADDR: addr = a.ToArray(); break;
-                case IpvsNetlink.IPVS_SVC_ATTR_PORT: port = a.BigEndianU16(); break;
-                case IpvsNetlink.IPVS_SVC_ATTR_FWMARK: mark = a.U32(); break;
-            }
-        }
-        return FromParts(af, proto, addr, port, mark);
-    }
-
-    internal static ServiceKey FromParts(ushort? af, ushort? proto, byte[]? addr, ushort? port, uint mark)
-    {
-        var family = IpvsNetlink.FamilyOf(af ?? throw new NetlinkProtocolException("IPVS service without IPVS_SVC_ATTR_AF"));
-        if (mark != 0)
-            return new ServiceKey(family, null, null, 0, mark);
-        if (proto is null || addr is null || port is null)
-            throw new NetlinkProtocolException("IPVS service with neither a firewall mark nor protocol, address and port");
-        int need = family == IPFamily.IPv6 ? 16 : 4;
-        if (addr.Length < need)
-            throw new NetlinkProtocolException($"IPVS service address of {addr.Length} bytes");
-        return new ServiceKey(family, (IpvsProtocol)proto.Value, new IPAddress(addr.AsSpan(0, need)), port.Value, 0);
-    }
 }

@@ -1,15 +1,14 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Text;
-using LvsTools.Core.Ipvs;
 using LvsTools.Core.Netlink;
 
 namespace LvsTools;
 
 /// <summary>
-/// A virtual service: the `TCP  10.0.0.1:80 wlc` lines of `ipvsadm -Ln`. One type both parses the kernel's
-/// IPVS_CMD_ATTR_SERVICE and writes the full-service form that IPVS_CMD_NEW_SERVICE / SET_SERVICE need.
-/// Built in code with object initialisers; read from the kernel by <see cref="Parse"/>.
+/// A virtual service: the `TCP  10.0.0.1:80 wlc` lines of `ipvsadm -Ln`. A plain immutable record: built in code with
+/// object initialisers, changed with <c>with</c>, read from and written to the kernel by the IPVS codec
+/// (LvsTools.Core.Ipvs.IpvsCodec), which alone knows the wire form.
 /// </summary>
 public sealed record LvsService
 {
@@ -27,7 +26,7 @@ public sealed record LvsService
     /// <summary>IPv4 or IPv6. For address-based services it follows from <see cref="Address"/> unless set.</summary>
     public IPFamily AddressFamily
     {
-        get => _family ?? (Address is { } a ? IpvsNetlink.FamilyOf(a) : IPFamily.IPv4);
+        get => _family ?? (Address is { } a ? IPFamilies.Of(a) : IPFamily.IPv4);
         init => _family = value;
     }
 
@@ -122,9 +121,9 @@ public sealed record LvsService
     public IpvsStatistics Statistics { get; init; } = IpvsStatistics.Zero;
 
     /// <summary>The network namespace the service was read from (null: the current one).</summary>
-    public string? NetNamespace { get; set; }
+    public string? NetNamespace { get; init; }
 
-    /// <summary>Attributes this version does not know, kept as read and written back by <see cref="WriteReply"/>.</summary>
+    /// <summary>Attributes this version does not know, kept as read so that nothing is lost.</summary>
     public IReadOnlyList<UnknownAttribute> UnknownAttributes { get; init; } = [];
 
     /// <summary>True when the kernel sent IPVS_SVC_ATTR_STATS64 (kernel ≥ 4.1).</summary>
@@ -135,133 +134,7 @@ public sealed record LvsService
         ? new ServiceKey(AddressFamily, null, null, 0, m)
         : new ServiceKey(AddressFamily, Protocol, Address, Port, 0);
 
-    /// <summary>Parses the attributes nested in IPVS_CMD_ATTR_SERVICE.</summary>
-    /// <exception cref="NetlinkProtocolException">The family or the identifying attributes are missing.</exception>
-    public static LvsService Parse(ReadOnlySpan<byte> nestedServiceAttrs)
-    {
-        ushort? af = null, proto = null, port = null;
-        uint mark = 0, flags = 0, timeout = 0;
-        byte[]? addr = null, netmask = null;
-        string scheduler = "";
-        string? pe = null;
-        IpvsStatistics? stats32 = null, stats64 = null;
-        var unknown = new List<UnknownAttribute>();
-        foreach (var a in new NetlinkAttributeReader(nestedServiceAttrs))
-        {
-            switch (a.Type)
-            {
-                case IpvsNetlink.IPVS_SVC_ATTR_AF: af = a.U16(); break;
-                case IpvsNetlink.IPVS_SVC_ATTR_PROTOCOL: proto = a.U16(); break;
-                case IpvsNetlink.IPVS_SVC_ATTR_ADDR: addr = a.ToArray(); break;
-                case IpvsNetlink.IPVS_SVC_ATTR_PORT: port = a.BigEndianU16(); break;
-                case IpvsNetlink.IPVS_SVC_ATTR_FWMARK: mark = a.U32(); break;
-                case IpvsNetlink.IPVS_SVC_ATTR_SCHED_NAME: scheduler = a.String(); break;
-                case IpvsNetlink.IPVS_SVC_ATTR_PE_NAME: pe = a.String(); break;
-                case IpvsNetlink.IPVS_SVC_ATTR_FLAGS:
-                    if (a.Value.Length < 8)
-                        throw new NetlinkProtocolException($"IPVS_SVC_ATTR_FLAGS of {a.Value.Length} bytes");
-                    flags = NativeEndian.U32(a.Value) & NativeEndian.U32(a.Value[4..]);
-                    break;
-                case IpvsNetlink.IPVS_SVC_ATTR_TIMEOUT: timeout = a.U32(); break;
-                case IpvsNetlink.IPVS_SVC_ATTR_NETMASK:
-                    if (a.Value.Length < 4)
-                        throw new NetlinkProtocolException($"IPVS_SVC_ATTR_NETMASK of {a.Value.Length} bytes");
-                    netmask = a.Value[..4].ToArray();
-                    break;
-                case IpvsNetlink.IPVS_SVC_ATTR_STATS: stats32 = IpvsStatistics.Parse(a.Value, is64: false); break;
-                case IpvsNetlink.IPVS_SVC_ATTR_STATS64: stats64 = IpvsStatistics.Parse(a.Value, is64: true); break;
-                default: unknown.Add(UnknownAttribute.From(a)); break;
-            }
-        }
-        var key = ServiceKey.FromParts(af, proto, addr, port, mark);
-        return new LvsService
-        {
-            AddressFamily = key.Family,
-            Protocol = key.Protocol,
-            Address = key.Address,
-            Port = key.Port,
-            FirewallMark = key.IsFirewallMark ? key.FirewallMark : null,
-            Scheduler = scheduler,
-            PersistenceEngine = string.IsNullOrEmpty(pe) ? null : pe,
-            Flags = (ServiceFlags)flags,
-            PersistenceTimeout = TimeSpan.FromSeconds(timeout),
-            PersistenceNetmask = netmask is null ? DefaultNetmask(key.Family) : DecodeNetmask(key.Family, netmask),
-            Statistics = stats64 ?? stats32 ?? IpvsStatistics.Zero,
-            HasStatistics64 = stats64 is not null,
-            UnknownAttributes = unknown,
-        };
-    }
-
-    /// <summary>Parses a whole IPVS message payload (genlmsghdr + attributes) that carries IPVS_CMD_ATTR_SERVICE.</summary>
-    public static LvsService ParseMessage(ReadOnlySpan<byte> genlPayload)
-    {
-        IpvsNetlink.SplitGenl(genlPayload, out var attrs);
-        if (!IpvsNetlink.TryFind(attrs, IpvsNetlink.IPVS_CMD_ATTR_SERVICE, out var svc))
-            throw new NetlinkProtocolException("IPVS message without IPVS_CMD_ATTR_SERVICE");
-        return Parse(svc);
-    }
-
-    /// <summary>
-    /// Writes IPVS_CMD_ATTR_SERVICE in the full form NEW_SERVICE and SET_SERVICE require, in ipvsadm 1.31's order:
-    /// AF, PROTOCOL/ADDR/PORT or FWMARK, SCHED_NAME, PE_NAME (when set), FLAGS {flags without HASHED, mask ~0},
-    /// TIMEOUT, NETMASK. With mask ~0 the kernel replaces every flag, so the service ends up exactly as described.
-    /// </summary>
-    public void Write(NetlinkWriter w)
-    {
-        int s = IpvsNetlink.BeginNest(w, IpvsNetlink.IPVS_CMD_ATTR_SERVICE);
-        Key.WriteIdentity(w);
-        w.String(IpvsNetlink.IPVS_SVC_ATTR_SCHED_NAME, Scheduler);
-        if (!string.IsNullOrEmpty(PersistenceEngine))
-            w.String(IpvsNetlink.IPVS_SVC_ATTR_PE_NAME, PersistenceEngine);
-        WriteFlags(w, (uint)(_flags & ~ServiceFlags.Hashed));
-        w.U32(IpvsNetlink.IPVS_SVC_ATTR_TIMEOUT, TimeoutSeconds);
-        WriteNetmask(w);
-        w.EndNested(s);
-    }
-
-    /// <summary>
-    /// Writes IPVS_CMD_ATTR_SERVICE as the kernel's ip_vs_genl_fill_service does (no NLA_F_NESTED, flags as
-    /// reported, STATS and STATS64, then any kept unknown attributes). For tests and fakes that play the kernel.
-    /// </summary>
-    /// <param name="w">The writer, positioned after the genlmsghdr.</param>
-    /// <param name="align64">Insert the PAD attributes of a kernel without efficient unaligned access (UML).</param>
-    public void WriteReply(NetlinkWriter w, bool align64 = false)
-    {
-        int s = IpvsNetlink.BeginNest(w, IpvsNetlink.IPVS_CMD_ATTR_SERVICE, flagged: false);
-        Key.WriteIdentity(w);
-        w.String(IpvsNetlink.IPVS_SVC_ATTR_SCHED_NAME, Scheduler);
-        if (!string.IsNullOrEmpty(PersistenceEngine))
-            w.String(IpvsNetlink.IPVS_SVC_ATTR_PE_NAME, PersistenceEngine);
-        WriteFlags(w, (uint)_flags);
-        w.U32(IpvsNetlink.IPVS_SVC_ATTR_TIMEOUT, TimeoutSeconds);
-        WriteNetmask(w);
-        Statistics.WriteKernelForm(w, IpvsNetlink.IPVS_SVC_ATTR_STATS, IpvsNetlink.IPVS_SVC_ATTR_STATS64, align64);
-        IpvsNetlink.WriteUnknown(w, UnknownAttributes);
-        w.EndNested(s);
-    }
-
     internal uint TimeoutSeconds => (uint)Math.Clamp(PersistenceTimeout.TotalSeconds, 0, uint.MaxValue);
-
-    private static void WriteFlags(NetlinkWriter w, uint flags)
-    {
-        Span<byte> f = stackalloc byte[8];
-        NativeEndian.Put(f, flags);
-        NativeEndian.Put(f[4..], uint.MaxValue);
-        w.Attribute(IpvsNetlink.IPVS_SVC_ATTR_FLAGS, f);
-    }
-
-    private void WriteNetmask(NetlinkWriter w)
-    {
-        Span<byte> m = stackalloc byte[4];
-        if (AddressFamily == IPFamily.IPv6)
-            NativeEndian.Put(m, PersistenceNetmask);
-        else
-            BinaryPrimitives.WriteUInt32BigEndian(m, PersistenceNetmask);
-        w.Attribute(IpvsNetlink.IPVS_SVC_ATTR_NETMASK, m);
-    }
-
-    private static uint DecodeNetmask(IPFamily family, byte[] raw) =>
-        family == IPFamily.IPv6 ? NativeEndian.U32(raw) : BinaryPrimitives.ReadUInt32BigEndian(raw);
 
     /// <summary>The default persistence granularity: 0xFFFFFFFF (one client) for IPv4, 128 for IPv6.</summary>
     public static uint DefaultNetmask(IPFamily family) => family == IPFamily.IPv6 ? 128u : uint.MaxValue;

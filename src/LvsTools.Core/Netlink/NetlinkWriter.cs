@@ -1,5 +1,8 @@
+using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace LvsTools.Core.Netlink;
@@ -21,7 +24,8 @@ public sealed class NetlinkWriter
     /// <summary>The bytes written so far.</summary>
     public ReadOnlySpan<byte> WrittenSpan => _buffer.AsSpan(0, _length);
 
-    public Span<byte> WritableWrittenSpan => _buffer.AsSpan(0, _length);
+    /// <summary>The bytes written so far, writable: only for the connection, which stamps sequence numbers and port ids.</summary>
+    internal Span<byte> WritableWrittenSpan => _buffer.AsSpan(0, _length);
 
     public int Length => _length;
 
@@ -63,8 +67,16 @@ public sealed class NetlinkWriter
         return this;
     }
 
-    public NetlinkWriter Attribute(ushort type, ReadOnlySpan<byte> value)
+    public NetlinkWriter Attribute(ushort type, ReadOnlySpan<byte> value) => Attribute(type, value, nested: false);
+
+    /// <summary>
+    /// An attribute whose value is already encoded; <paramref name="nested"/> sets NLA_F_NESTED on its header (how an
+    /// unknown nested attribute that was read is written back as it came).
+    /// </summary>
+    public NetlinkWriter Attribute(ushort type, ReadOnlySpan<byte> value, bool nested)
     {
+        if (nested)
+            type |= NetlinkAttribute.NestedFlag;
         int total = NetlinkAttribute.HeaderSize + value.Length;
         var span = Grow(NetlinkAlign.Align(total));
         NativeEndian.Put(span, (ushort)total);
@@ -75,33 +87,25 @@ public sealed class NetlinkWriter
 
     public NetlinkWriter U8(ushort type, byte v) => Attribute(type, [v]);
 
-    public NetlinkWriter U16(ushort type, ushort v)
-    {
-        Span<byte> b = stackalloc byte[2];
-        NativeEndian.Put(b, v);
-        return Attribute(type, b);
-    }
+    public NetlinkWriter U16(ushort type, ushort v) => Value(type, v);
 
-    public NetlinkWriter U32(ushort type, uint v)
-    {
-        Span<byte> b = stackalloc byte[4];
-        NativeEndian.Put(b, v);
-        return Attribute(type, b);
-    }
+    public NetlinkWriter U32(ushort type, uint v) => Value(type, v);
 
-    public NetlinkWriter U64(ushort type, ulong v)
-    {
-        Span<byte> b = stackalloc byte[8];
-        NativeEndian.Put(b, v);
-        return Attribute(type, b);
-    }
+    public NetlinkWriter U64(ushort type, ulong v) => Value(type, v);
 
     /// <summary>A 16-bit value in network byte order (IPVS ports).</summary>
-    public NetlinkWriter BigEndianU16(ushort type, ushort v)
+    public NetlinkWriter BigEndianU16(ushort type, ushort v) =>
+        Value(type, BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(v) : v);
+
+    /// <summary>A fixed-size value in host byte order, written straight into the buffer.</summary>
+    private NetlinkWriter Value<T>(ushort type, T v) where T : unmanaged
     {
-        Span<byte> b = stackalloc byte[2];
-        NativeEndian.PutBigEndian16(b, v);
-        return Attribute(type, b);
+        int size = Unsafe.SizeOf<T>();
+        var span = Grow(NetlinkAlign.Align(NetlinkAttribute.HeaderSize + size));
+        NativeEndian.Put(span, (ushort)(NetlinkAttribute.HeaderSize + size));
+        NativeEndian.Put(span[2..], type);
+        MemoryMarshal.Write(span[NetlinkAttribute.HeaderSize..], in v);
+        return this;
     }
 
     /// <summary>A NUL-terminated string.</summary>
@@ -123,13 +127,21 @@ public sealed class NetlinkWriter
         return Attribute(type, b[..Math.Max(written, width)]);
     }
 
-    /// <summary>Opens a nested attribute; pass the result to <see cref="EndNested"/>.</summary>
-    public int BeginNested(ushort type)
+    /// <summary>
+    /// Opens a nested attribute that <c>using</c> closes: <c>using (w.Nested(type)) { ... }</c> fills in its length when
+    /// the scope ends, so no caller touches header bytes. Requests carry NLA_F_NESTED (libnl, and so ipvsadm, sets it);
+    /// the kernel's own replies do not (nla_nest_start_noflag): a writer that reproduces a reply passes
+    /// <paramref name="flagged"/> false.
+    /// </summary>
+    public NestedScope Nested(ushort type, bool flagged = true) => new(this, BeginNested(type, flagged));
+
+    /// <summary>Opens a nested attribute; pass the result to <see cref="EndNested"/> (or use <see cref="Nested"/>).</summary>
+    public int BeginNested(ushort type, bool flagged = true)
     {
         int start = _length;
         var span = Grow(NetlinkAttribute.HeaderSize);
         NativeEndian.Put(span, (ushort)0);
-        NativeEndian.Put(span[2..], (ushort)(type | NetlinkAttribute.NestedFlag));
+        NativeEndian.Put(span[2..], flagged ? (ushort)(type | NetlinkAttribute.NestedFlag) : type);
         return start;
     }
 
@@ -156,4 +168,20 @@ public sealed class NetlinkWriter
         AddressFamily.InterNetworkV6 => 10,
         _ => throw new ArgumentOutOfRangeException(nameof(family), family, "only IPv4 and IPv6"),
     };
+}
+
+/// <summary>An open nested attribute; disposing it closes the nest (see <see cref="NetlinkWriter.Nested"/>).</summary>
+public readonly ref struct NestedScope
+{
+    private readonly NetlinkWriter _writer;
+    private readonly int _start;
+
+    internal NestedScope(NetlinkWriter writer, int start)
+    {
+        _writer = writer;
+        _start = start;
+    }
+
+    /// <summary>Fills in the nest's length.</summary>
+    public void Dispose() => _writer.EndNested(_start);
 }

@@ -121,7 +121,7 @@ public class IpvsClientTests
     [Fact]
     public void Statistics_fall_back_to_the_32_bit_STATS_with_64_bit_byte_counters()
     {
-        var s = LvsService.Parse(LegacyStatsServiceAttrs());
+        var s = IpvsCodec.ReadService(LegacyStatsServiceAttrs());
         Assert.False(s.HasStatistics64);
         Assert.Equal(new IpvsStatistics
         {
@@ -140,7 +140,7 @@ public class IpvsClientTests
                 w.U64(t, 5_000_000_000UL + t); // past 2^32: the 32-bit STATS wrapped
             w.EndNested(s);
         });
-        var svc = LvsService.Parse(attrs);
+        var svc = IpvsCodec.ReadService(attrs);
         Assert.True(svc.HasStatistics64);
         Assert.Equal(5_000_000_001UL, svc.Statistics.Connections);
         Assert.Equal(5_000_000_004UL, svc.Statistics.InBytes);
@@ -155,10 +155,10 @@ public class IpvsClientTests
         var kernel = new FakeKernel((h, cmd, attrs) =>
         {
             Assert.Equal(IpvsNetlink.IPVS_CMD_GET_DEST, cmd);
-            Assert.Equal(v6, ServiceKey.ParseAttributes(Nested(attrs, IpvsNetlink.IPVS_CMD_ATTR_SERVICE)));
+            Assert.Equal(v6, IpvsCodec.ReadServiceKey(Nested(attrs, IpvsNetlink.IPVS_CMD_ATTR_SERVICE)));
             var msg = IpvsMessage(IpvsNetlink.IPVS_CMD_NEW_DEST, h.Sequence, NetlinkFlags.Multi, w =>
             {
-                int d = IpvsNetlink.BeginNest(w, IpvsNetlink.IPVS_CMD_ATTR_DEST, flagged: false);
+                int d = w.BeginNested(IpvsNetlink.IPVS_CMD_ATTR_DEST, flagged: false);
                 w.Address(IpvsNetlink.IPVS_DEST_ATTR_ADDR, IPAddress.Parse("2001:db8::10"));
                 w.BigEndianU16(IpvsNetlink.IPVS_DEST_ATTR_PORT, 443);
                 w.U32(IpvsNetlink.IPVS_DEST_ATTR_FWD_METHOD, 3).U32(IpvsNetlink.IPVS_DEST_ATTR_WEIGHT, 5);
@@ -281,7 +281,7 @@ public class IpvsClientTests
     {
         var kernel = new FakeKernel((h, cmd, _) => [FakeTransport.Ack(h, Pid)]);
         using var client = Open(kernel);
-        var ops = new[]
+        var ops = new IpvsOperation[]
         {
             IpvsOperation.AddService(new LvsService { Protocol = IpvsProtocol.Tcp, Address = IPAddress.Parse("10.0.0.1"), Port = 80, Scheduler = "rr" }),
             IpvsOperation.AddRealServer(new LvsRealServer { Service = Tcp80, Address = IPAddress.Parse("10.0.1.1"), Port = 80, Weight = -1 }),
@@ -313,7 +313,7 @@ public class IpvsClientTests
             IpvsNetlink.IPVS_CMD_GET_CONFIG =>
             [
                 FakeTransport.Concat(IpvsMessage(IpvsNetlink.IPVS_CMD_SET_CONFIG, h.Sequence, NetlinkFlags.None,
-                    w => new LvsTimeouts { Tcp = TimeSpan.FromSeconds(900), TcpFin = TimeSpan.FromSeconds(120), Udp = TimeSpan.FromSeconds(300) }.Write(w)),
+                    w => new LvsTimeouts { Tcp = TimeSpan.FromSeconds(900), TcpFin = TimeSpan.FromSeconds(120), Udp = TimeSpan.FromSeconds(300) }.WriteReply(w)),
                     FakeTransport.Ack(h, Pid)),
             ],
             IpvsNetlink.IPVS_CMD_GET_INFO =>
@@ -325,7 +325,7 @@ public class IpvsClientTests
             IpvsNetlink.IPVS_CMD_GET_DAEMON =>
             [
                 IpvsMessage(IpvsNetlink.IPVS_CMD_NEW_DAEMON, h.Sequence, NetlinkFlags.Multi,
-                    w => new LvsSyncDaemon { State = SyncDaemonState.Backup, MulticastInterface = "eth1", SyncId = 9, MulticastGroup = IPAddress.Parse("ff02::1:2") }.Write(w)),
+                    w => new LvsSyncDaemon { State = SyncDaemonState.Backup, MulticastInterface = "eth1", SyncId = 9, MulticastGroup = IPAddress.Parse("ff02::1:2") }.WriteReply(w)),
                 FakeTransport.Done(h.Sequence, Pid),
             ],
             _ => throw new InvalidOperationException($"unexpected command {cmd}"),
@@ -350,7 +350,7 @@ public class IpvsClientTests
         client.Zero(Tcp80);
         client.Zero();
         client.Flush();
-        Assert.Equal(Tcp80, ServiceKey.ParseAttributes(Nested(kernel.Requests[0].Attributes, IpvsNetlink.IPVS_CMD_ATTR_SERVICE)));
+        Assert.Equal(Tcp80, IpvsCodec.ReadServiceKey(Nested(kernel.Requests[0].Attributes, IpvsNetlink.IPVS_CMD_ATTR_SERVICE)));
         Assert.Empty(kernel.Requests[1].Attributes);
         Assert.Equal([IpvsNetlink.IPVS_CMD_ZERO, IpvsNetlink.IPVS_CMD_ZERO, IpvsNetlink.IPVS_CMD_FLUSH], kernel.Requests.Select(r => r.Command));
     }

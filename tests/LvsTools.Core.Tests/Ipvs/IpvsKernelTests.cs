@@ -121,10 +121,10 @@ public sealed class IpvsKernelTests : IDisposable
         // and the client reads back exactly what it wrote
         var services = Client.GetServices();
         Assert.Equal(5, services.Count);
-        foreach (var op in ops.Where(o => o.Kind == IpvsOperationKind.AddService))
+        foreach (var op in ops.OfType<IpvsOperation.ServiceAdd>())
         {
             var read = Assert.Single(services, s => s.Key == op.Key);
-            var want = op.Service!;
+            var want = op.Service;
             Assert.Equal((want.Scheduler, want.Flags | ServiceFlags.Hashed, want.PersistenceTimeout, want.PersistenceNetmask, want.PersistenceEngine),
                 (read.Scheduler, read.Flags, read.PersistenceTimeout, read.PersistenceNetmask, read.PersistenceEngine));
             Assert.Equal(Ns.Name, read.NetNamespace);
@@ -132,9 +132,9 @@ public sealed class IpvsKernelTests : IDisposable
         }
         var servers = Client.GetAllRealServers();
         Assert.Equal(6, servers.Count);
-        foreach (var op in ops.Where(o => o.Kind == IpvsOperationKind.AddRealServer))
+        foreach (var op in ops.OfType<IpvsOperation.RealServerAdd>())
         {
-            var want = op.RealServer!;
+            var want = op.RealServer;
             var read = Assert.Single(servers, r => r.Service == want.Service && r.Address.Equals(want.Address) && r.Port == want.Port);
             // For tunnel servers the kernel reports the type and checksum mode even when they are the defaults.
             bool tunnel = want.ForwardingMethod == ForwardingMethod.Tunnel;

@@ -218,7 +218,7 @@ public class IpvsModelTests
     private static string NetmaskBytes(LvsService s)
     {
         var w = new NetlinkWriter();
-        s.Write(w);
+        IpvsCodec.WriteService(w, s);
         var nest = w.WrittenSpan[4..].ToArray();
         Assert.True(IpvsNetlink.TryFind(nest, IpvsNetlink.IPVS_SVC_ATTR_NETMASK, out var v));
         return Convert.ToHexString(v);
@@ -229,7 +229,7 @@ public class IpvsModelTests
     {
         var s = new LvsService { FirewallMark = 1, Flags = ServiceFlags.Hashed | ServiceFlags.Persistent, PersistenceTimeout = TimeSpan.FromSeconds(10) };
         var w = new NetlinkWriter();
-        s.Write(w);
+        IpvsCodec.WriteService(w, s);
         Assert.True(IpvsNetlink.TryFind(w.WrittenSpan[4..].ToArray(), IpvsNetlink.IPVS_SVC_ATTR_FLAGS, out var f));
         Assert.Equal("01000000FFFFFFFF", Convert.ToHexString(f));
     }
@@ -245,7 +245,7 @@ public class IpvsModelTests
         withUnknown.AddRange([8, 0, 30, 0, 1, 2, 3, 4]);
         var bytes = withUnknown.ToArray();
         BitConverter.GetBytes((ushort)bytes.Length).CopyTo(bytes, 0);
-        var parsed = LvsService.Parse(bytes.AsSpan(4));
+        var parsed = IpvsCodec.ReadService(bytes.AsSpan(4));
         var u = Assert.Single(parsed.UnknownAttributes);
         Assert.Equal(30, u.Type);
         Assert.Equal(new byte[] { 1, 2, 3, 4 }, u.Value);
@@ -259,9 +259,9 @@ public class IpvsModelTests
     {
         var w = new NetlinkWriter();
         w.String(IpvsNetlink.IPVS_SVC_ATTR_SCHED_NAME, "rr");
-        Assert.Throws<NetlinkProtocolException>(() => LvsService.Parse(w.WrittenSpan));
+        Assert.Throws<NetlinkProtocolException>(() => IpvsCodec.ReadService(w.WrittenSpan));
         w.U16(IpvsNetlink.IPVS_SVC_ATTR_AF, 2);
-        Assert.Throws<NetlinkProtocolException>(() => LvsService.Parse(w.WrittenSpan));
+        Assert.Throws<NetlinkProtocolException>(() => IpvsCodec.ReadService(w.WrittenSpan));
     }
 
     [Fact]
@@ -293,7 +293,7 @@ public class IpvsModelTests
     [Fact]
     public void Version_code_decodes()
     {
-        Assert.Equal(new Version(1, 2, 1), LvsInfo.DecodeVersion(0x010201));
+        Assert.Equal(new Version(1, 2, 1), IpvsCodec.DecodeVersion(0x010201));
     }
 
     [Fact]

@@ -181,14 +181,14 @@ public static class FuzzTargets
     [
         // ---- netlink: the attribute reader and every decoder, on raw, well-framed and damaged attribute lists ----
         FuzzTarget.Create("netlink-attributes", FuzzInputs.AnyAttributes, WalkAll),
-        FuzzTarget.Create("ipvs-service", FuzzInputs.AnyAttributes, b => LvsService.Parse(b)),
-        FuzzTarget.Create("ipvs-service-message", FuzzInputs.WithHeader(GenericNetlink.HeaderSize), b => LvsService.ParseMessage(b)),
-        FuzzTarget.Create("ipvs-service-key", FuzzInputs.AnyAttributes, b => ServiceKey.ParseAttributes(b)),
-        FuzzTarget.Create("ipvs-dest", Gen.Select(FuzzInputs.AnyAttributes, Gen.Bool), t => LvsRealServer.Parse(t.Item1, t.Item2 ? V6Service : V4Service)),
-        FuzzTarget.Create("ipvs-daemon", FuzzInputs.AnyAttributes, b => LvsSyncDaemon.Parse(b)),
-        FuzzTarget.Create("ipvs-info", FuzzInputs.AnyAttributes, b => LvsInfo.Parse(b)),
-        FuzzTarget.Create("ipvs-config", FuzzInputs.AnyAttributes, b => LvsTimeouts.Parse(b)),
-        FuzzTarget.Create("ipvs-stats", Gen.Select(FuzzInputs.AnyAttributes, Gen.Bool), t => IpvsStatistics.Parse(t.Item1, t.Item2)),
+        FuzzTarget.Create("ipvs-service", FuzzInputs.AnyAttributes, b => IpvsCodec.ReadService(b)),
+        FuzzTarget.Create("ipvs-service-message", FuzzInputs.WithHeader(GenericNetlink.HeaderSize), b => IpvsCodec.ReadServiceMessage(b)),
+        FuzzTarget.Create("ipvs-service-key", FuzzInputs.AnyAttributes, b => IpvsCodec.ReadServiceKey(b)),
+        FuzzTarget.Create("ipvs-dest", Gen.Select(FuzzInputs.AnyAttributes, Gen.Bool), t => IpvsCodec.ReadRealServer(t.Item1, t.Item2 ? V6Service : V4Service)),
+        FuzzTarget.Create("ipvs-daemon", FuzzInputs.AnyAttributes, b => IpvsCodec.ReadSyncDaemon(b)),
+        FuzzTarget.Create("ipvs-info", FuzzInputs.AnyAttributes, b => IpvsCodec.ReadInfo(b)),
+        FuzzTarget.Create("ipvs-config", FuzzInputs.AnyAttributes, b => IpvsCodec.ReadTimeouts(b)),
+        FuzzTarget.Create("ipvs-stats", Gen.Select(FuzzInputs.AnyAttributes, Gen.Bool), t => IpvsCodec.ReadStatistics(t.Item1, t.Item2)),
         FuzzTarget.Create("rtnl-link", FuzzInputs.WithHeader(16), b => NetInterface.Parse(b)),
         FuzzTarget.Create("rtnl-addr", FuzzInputs.WithHeader(8), b => NetAlias.Parse(b)),
         // ---- the engine: whole reply datagrams (right sequence and port id, random types, flags and payloads) ----
