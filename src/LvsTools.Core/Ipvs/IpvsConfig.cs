@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using LvsTools.Core.Ipvs;
 using LvsTools.Core.Netlink;
 
@@ -47,10 +46,10 @@ public sealed record LvsTimeouts
         w.U32(IpvsNetlink.IPVS_CMD_ATTR_TIMEOUT_UDP, Seconds(Udp));
     }
 
-    internal static uint Seconds(TimeSpan t) => (uint)Math.Clamp(t.TotalSeconds, 0, uint.MaxValue);
+    internal static uint Seconds(TimeSpan t) => IpvsadmSyntax.Seconds(t);
 
     /// <summary>As `ipvsadm -L --timeout` prints it.</summary>
-    public override string ToString() => $"Timeout (tcp tcpfin udp): {Seconds(Tcp)} {Seconds(TcpFin)} {Seconds(Udp)}";
+    public override string ToString() => IpvsadmSyntax.FormatTimeouts(this);
 }
 
 /// <summary>
@@ -139,31 +138,14 @@ public sealed record LvsSyncDaemon
         w.EndNested(s);
     }
 
-    /// <summary>The ipvsadm options after --start-daemon STATE.</summary>
-    internal string IpvsadmOptions()
-    {
-        var sb = new StringBuilder();
-        sb.Append(" --mcast-interface ").Append(MulticastInterface);
-        sb.Append(" --syncid ").Append(SyncId);
-        if (SyncMaxLength is { } len)
-            sb.Append(" --sync-maxlen ").Append(len);
-        if (MulticastGroup is { } g)
-            sb.Append(" --mcast-group ").Append(g);
-        if (MulticastPort is { } p)
-            sb.Append(" --mcast-port ").Append(p);
-        if (MulticastTtl is { } t)
-            sb.Append(" --mcast-ttl ").Append(t);
-        return sb.ToString();
-    }
+    /// <summary>The ipvsadm options after --start-daemon STATE (see <see cref="IpvsadmSyntax.DaemonOptions"/>).</summary>
+    internal string IpvsadmOptions() => IpvsadmSyntax.DaemonOptions(this);
 
     /// <summary>The state as ipvsadm spells it: master or backup.</summary>
-    public static string StateName(SyncDaemonState state) => state == SyncDaemonState.Backup ? "backup" : "master";
+    public static string StateName(SyncDaemonState state) => IpvsadmSyntax.DaemonStateName(state);
 
     /// <summary>As `ipvsadm -L --daemon` prints it.</summary>
-    public override string ToString() =>
-        $"{StateName(State)} sync daemon (mcast={MulticastInterface}, syncid={SyncId}" +
-        (SyncMaxLength is { } l ? $", maxlen={l}" : "") + (MulticastGroup is { } g ? $", group={g}" : "") +
-        (MulticastPort is { } p ? $", port={p}" : "") + (MulticastTtl is { } t ? $", ttl={t}" : "") + ")";
+    public override string ToString() => IpvsadmSyntax.FormatDaemon(this);
 }
 
 /// <summary>What `ipvsadm --version` / the first line of `ipvsadm -L` tell: the IPVS version and table size.</summary>
