@@ -144,12 +144,7 @@ internal sealed class IpvsadmRuleLine
             case "-y" or "--l-threshold": Once("l-threshold"); Lower = UInt(next(), "lower threshold"); break;
             case "--tun-type":
                 Once("tun-type");
-                string type = next();
-                TunType = type switch
-                {
-                    "ipip" => TunnelType.IpIp, "gue" => TunnelType.Gue, "gre" => TunnelType.Gre,
-                    _ => throw Bad($"tunnel type '{type}' is not ipip, gue or gre"),
-                };
+                TunType = IpvsadmSyntax.ParseTunnelType(next());
                 break;
             case "--tun-port": Once("tun-port"); TunPort = (ushort)UInt(next(), "tunnel port", ushort.MaxValue); break;
             case "--tun-nocsum": Once("tun-csum"); TunCsum = TunnelChecksum.None; break;

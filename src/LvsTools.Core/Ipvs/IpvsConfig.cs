@@ -184,5 +184,5 @@ public sealed record LvsInfo
     }
 
     /// <summary>As ipvsadm's header line prints it.</summary>
-    public override string ToString() => $"IP Virtual Server version {Version} (size={ConnectionTableSize})";
+    public override string ToString() => IpvsadmSyntax.FormatInfo(this);
 }

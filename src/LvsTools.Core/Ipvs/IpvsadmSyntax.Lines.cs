@@ -131,6 +131,16 @@ public static partial class IpvsadmSyntax
         _ => "ipip",
     };
 
+    /// <summary>A tunnel type as ipvsadm --tun-type takes it: ipip, gue or gre (any case with <paramref name="ignoreCase"/>).</summary>
+    /// <exception cref="LvsException">InvalidTunnelType.</exception>
+    public static TunnelType ParseTunnelType(string? text, bool ignoreCase = false)
+    {
+        foreach (var type in (ReadOnlySpan<TunnelType>)[TunnelType.IpIp, TunnelType.Gue, TunnelType.Gre])
+            if (string.Equals(text, TunnelTypeName(type), ignoreCase ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal))
+                return type;
+        throw LvsException.Invalid("InvalidTunnelType", $"Tunnel type '{text}' is not ipip, gue or gre.", text);
+    }
+
     /// <summary>A real-server rule line: "-a -t 10.0.0.1:80 -r 10.0.1.11:80 -m -w 1" for <paramref name="command"/> "-a" (or "-e").</summary>
     public static string RealServerRule(string command, LvsRealServer r) =>
         $"{command} {ServiceArgument(r.Service)} -r {FormatEndpoint(r.Address, r.Port)}{RealServerOptions(r)}";
@@ -175,4 +185,7 @@ public static partial class IpvsadmSyntax
         $"{DaemonStateName(d.State)} sync daemon (mcast={d.MulticastInterface}, syncid={d.SyncId}" +
         (d.SyncMaxLength is { } l ? $", maxlen={l}" : "") + (d.MulticastGroup is { } g ? $", group={g}" : "") +
         (d.MulticastPort is { } p ? $", port={p}" : "") + (d.MulticastTtl is { } t ? $", ttl={t}" : "") + ")";
+
+    /// <summary>The IPVS version line ipvsadm prints first.</summary>
+    public static string FormatInfo(LvsInfo info) => $"IP Virtual Server version {info.Version} (size={info.ConnectionTableSize})";
 }

@@ -230,6 +230,19 @@ public class IpvsadmSyntaxTests
         Assert.Equal(" -m -w 1", IpvsadmSyntax.RealServerOptions(masq));
     }
 
+    [Theory]
+    [InlineData(TunnelType.IpIp)]
+    [InlineData(TunnelType.Gue)]
+    [InlineData(TunnelType.Gre)]
+    public void Tunnel_types_format_and_parse_back(TunnelType type)
+    {
+        string name = IpvsadmSyntax.TunnelTypeName(type);
+        Assert.Equal(type, IpvsadmSyntax.ParseTunnelType(name));
+        Assert.Equal(type, IpvsadmSyntax.ParseTunnelType(name.ToUpperInvariant(), ignoreCase: true));
+        Assert.Equal("InvalidTunnelType", IdOf(() => IpvsadmSyntax.ParseTunnelType(name.ToUpperInvariant())));
+        Assert.Equal("InvalidTunnelType", IdOf(() => IpvsadmSyntax.ParseTunnelType(null)));
+    }
+
     [Fact]
     public void Timeouts_and_daemons_print_as_ipvsadm_does()
     {
@@ -238,6 +251,7 @@ public class IpvsadmSyntaxTests
         var d = new LvsSyncDaemon { State = SyncDaemonState.Backup, MulticastInterface = "eth0", SyncId = 5, MulticastPort = 8848 };
         Assert.Equal("backup sync daemon (mcast=eth0, syncid=5, port=8848)", d.ToString());
         Assert.Equal(" --mcast-interface eth0 --syncid 5 --mcast-port 8848", IpvsadmSyntax.DaemonOptions(d));
+        Assert.Equal("IP Virtual Server version 1.2.1 (size=4096)", new LvsInfo { Version = new Version(1, 2, 1), ConnectionTableSize = 4096 }.ToString());
     }
 
     // ---- settings ----
