@@ -1,5 +1,5 @@
 using System.Net;
-using System.Text;
+using LvsTools.Core.Ipvs;
 using LvsTools.Core.Netlink;
 
 namespace LvsTools;
@@ -22,10 +22,10 @@ public sealed record LvsTimeouts
     /// <summary>The network namespace the values were read from (null: the current one).</summary>
     public string? NetNamespace { get; init; }
 
-    internal static uint Seconds(TimeSpan t) => (uint)Math.Clamp(t.TotalSeconds, 0, uint.MaxValue);
+    internal static uint Seconds(TimeSpan t) => IpvsadmSyntax.Seconds(t);
 
     /// <summary>As `ipvsadm -L --timeout` prints it.</summary>
-    public override string ToString() => $"Timeout (tcp tcpfin udp): {Seconds(Tcp)} {Seconds(TcpFin)} {Seconds(Udp)}";
+    public override string ToString() => IpvsadmSyntax.FormatTimeouts(this);
 }
 
 /// <summary>
@@ -62,31 +62,14 @@ public sealed record LvsSyncDaemon
     /// <summary>Attributes this version does not know.</summary>
     public IReadOnlyList<UnknownAttribute> UnknownAttributes { get; init; } = [];
 
-    /// <summary>The ipvsadm options after --start-daemon STATE.</summary>
-    internal string IpvsadmOptions()
-    {
-        var sb = new StringBuilder();
-        sb.Append(" --mcast-interface ").Append(MulticastInterface);
-        sb.Append(" --syncid ").Append(SyncId);
-        if (SyncMaxLength is { } len)
-            sb.Append(" --sync-maxlen ").Append(len);
-        if (MulticastGroup is { } g)
-            sb.Append(" --mcast-group ").Append(g);
-        if (MulticastPort is { } p)
-            sb.Append(" --mcast-port ").Append(p);
-        if (MulticastTtl is { } t)
-            sb.Append(" --mcast-ttl ").Append(t);
-        return sb.ToString();
-    }
+    /// <summary>The ipvsadm options after --start-daemon STATE (see <see cref="IpvsadmSyntax.DaemonOptions"/>).</summary>
+    internal string IpvsadmOptions() => IpvsadmSyntax.DaemonOptions(this);
 
     /// <summary>The state as ipvsadm spells it: master or backup.</summary>
-    public static string StateName(SyncDaemonState state) => state == SyncDaemonState.Backup ? "backup" : "master";
+    public static string StateName(SyncDaemonState state) => IpvsadmSyntax.DaemonStateName(state);
 
     /// <summary>As `ipvsadm -L --daemon` prints it.</summary>
-    public override string ToString() =>
-        $"{StateName(State)} sync daemon (mcast={MulticastInterface}, syncid={SyncId}" +
-        (SyncMaxLength is { } l ? $", maxlen={l}" : "") + (MulticastGroup is { } g ? $", group={g}" : "") +
-        (MulticastPort is { } p ? $", port={p}" : "") + (MulticastTtl is { } t ? $", ttl={t}" : "") + ")";
+    public override string ToString() => IpvsadmSyntax.FormatDaemon(this);
 }
 
 /// <summary>What `ipvsadm --version` / the first line of `ipvsadm -L` tell: the IPVS version and table size.</summary>
@@ -108,5 +91,5 @@ public sealed record LvsInfo
     public string? NetNamespace { get; init; }
 
     /// <summary>As ipvsadm's header line prints it.</summary>
-    public override string ToString() => $"IP Virtual Server version {Version} (size={ConnectionTableSize})";
+    public override string ToString() => IpvsadmSyntax.FormatInfo(this);
 }

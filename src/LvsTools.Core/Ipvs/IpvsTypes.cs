@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using LvsTools.Core.Ipvs;
 
 namespace LvsTools;
 
@@ -122,33 +123,14 @@ public sealed record ServiceKey(IPFamily Family, IpvsProtocol? Protocol, IPAddre
     public bool IsFirewallMark => FirewallMark != 0;
 
     /// <summary>The ipvsadm option that names the service: "-t 10.0.0.1:80", "--sctp-service [::1]:80", "-f 7 -6".</summary>
-    public string IpvsadmArgument => IsFirewallMark
-        ? $"-f {FirewallMark}" + (Family == IPFamily.IPv6 ? " -6" : "")
-        : Protocol switch
-        {
-            IpvsProtocol.Tcp => "-t ",
-            IpvsProtocol.Udp => "-u ",
-            IpvsProtocol.Sctp => "--sctp-service ",
-            _ => "--xxx-service ",
-        } + FormatEndpoint(Address, Port);
+    public string IpvsadmArgument => IpvsadmSyntax.ServiceArgument(this);
 
-    /// <summary>"10.0.0.1:80" or "[2001:db8::1]:80", as ipvsadm prints addresses with -n.</summary>
-    public static string FormatEndpoint(IPAddress? address, ushort port) => address is null
-        ? $"?:{port}"
-        : address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{address}]:{port}" : $"{address}:{port}";
+    /// <summary>"10.0.0.1:80" or "[2001:db8::1]:80", as ipvsadm prints addresses with -n (the format files call it).</summary>
+    public static string FormatEndpoint(IPAddress? address, ushort port) => IpvsadmSyntax.FormatEndpoint(address, port);
 
     /// <summary>The protocol's name as ipvsadm prints it ("TCP", "UDP", "SCTP").</summary>
-    public static string ProtocolName(IpvsProtocol? protocol) => protocol switch
-    {
-        IpvsProtocol.Tcp => "TCP",
-        IpvsProtocol.Udp => "UDP",
-        IpvsProtocol.Sctp => "SCTP",
-        null => "FWM",
-        _ => "?",
-    };
+    public static string ProtocolName(IpvsProtocol? protocol) => IpvsadmSyntax.ProtocolName(protocol);
 
     /// <summary>The service as the first column of `ipvsadm -Ln`.</summary>
-    public override string ToString() => IsFirewallMark
-        ? $"FWM  {FirewallMark}" + (Family == IPFamily.IPv6 ? " IPv6" : "")
-        : $"{ProtocolName(Protocol),-4} {FormatEndpoint(Address, Port)}";
+    public override string ToString() => IpvsadmSyntax.FormatServiceKey(this);
 }

@@ -1,5 +1,5 @@
 using System.Net;
-using System.Text;
+using LvsTools.Core.Ipvs;
 using LvsTools.Core.Netlink;
 
 namespace LvsTools;
@@ -77,51 +77,11 @@ public sealed record LvsRealServer
     internal bool HasStatistics64 { get; init; }
 
     /// <summary>"10.0.1.11:8080" or "[2001:db8::5]:80".</summary>
-    public string Endpoint => ServiceKey.FormatEndpoint(Address, Port);
+    public string Endpoint => IpvsadmSyntax.FormatEndpoint(Address, Port);
 
-    /// <summary>The ipvsadm options after -r (forwarding, -w, -x/-y when set, tunnel options), as `ipvsadm -S` writes them plus thresholds.</summary>
-    internal string IpvsadmOptions()
-    {
-        var sb = new StringBuilder();
-        sb.Append(ForwardingMethod switch
-        {
-            ForwardingMethod.Masquerade => " -m",
-            ForwardingMethod.Tunnel => " -i",
-            _ => " -g",
-        });
-        sb.Append(" -w ").Append(Weight);
-        if (UpperThreshold != 0)
-            sb.Append(" -x ").Append(UpperThreshold);
-        if (LowerThreshold != 0)
-            sb.Append(" -y ").Append(LowerThreshold);
-        if (ForwardingMethod == ForwardingMethod.Tunnel)
-        {
-            var type = TunnelType ?? LvsTools.TunnelType.IpIp;
-            sb.Append(" --tun-type ").Append(type switch { LvsTools.TunnelType.Gue => "gue", LvsTools.TunnelType.Gre => "gre", _ => "ipip" });
-            if (type == LvsTools.TunnelType.Gue)
-                sb.Append(" --tun-port ").Append(TunnelPort ?? 0);
-            if (type != LvsTools.TunnelType.IpIp)
-                sb.Append(TunnelChecksum switch
-                {
-                    LvsTools.TunnelChecksum.Checksum => " --tun-csum",
-                    LvsTools.TunnelChecksum.RemoteChecksum => " --tun-remcsum",
-                    _ => " --tun-nocsum",
-                });
-        }
-        return sb.ToString();
-    }
+    /// <summary>The ipvsadm options after -r, as `ipvsadm -S` writes them (see <see cref="IpvsadmSyntax.RealServerOptions"/>).</summary>
+    internal string IpvsadmOptions() => IpvsadmSyntax.RealServerOptions(this);
 
     /// <summary>The real server as a line of `ipvsadm -Ln`.</summary>
-    public override string ToString() =>
-        $"  -> {Endpoint,-28} {ForwardingName(ForwardingMethod),-7} {Weight,-6} {ActiveConnections,-10} {InactiveConnections,-10}".TrimEnd();
-
-    /// <summary>The forwarding column of ipvsadm -L: Masq, Local, Tunnel, Route.</summary>
-    public static string ForwardingName(ForwardingMethod method) => method switch
-    {
-        ForwardingMethod.Masquerade => "Masq",
-        ForwardingMethod.Local => "Local",
-        ForwardingMethod.Tunnel => "Tunnel",
-        ForwardingMethod.Route => "Route",
-        _ => method.ToString(),
-    };
+    public override string ToString() => IpvsadmSyntax.FormatRealServer(this);
 }

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Net;
-using System.Text;
+using LvsTools.Core.Ipvs;
 using LvsTools.Core.Netlink;
 
 namespace LvsTools;
@@ -69,26 +69,19 @@ public sealed record LvsService
     /// </summary>
     public uint PersistenceNetmask
     {
-        get => _netmask ?? (_prefix is { } p ? NetmaskFromPrefix(AddressFamily, p) : DefaultNetmask(AddressFamily));
+        get => _netmask ?? (_prefix is { } p ? IpvsadmSyntax.NetmaskFromPrefix(AddressFamily, p) : IpvsadmSyntax.DefaultNetmask(AddressFamily));
         init => _netmask = value;
     }
 
     /// <summary>The persistence granularity as a prefix length; -1 for an IPv4 mask with holes (255.0.255.0).</summary>
     public int PersistencePrefixLength
     {
-        get
-        {
-            uint m = PersistenceNetmask;
-            if (AddressFamily == IPFamily.IPv6)
-                return (int)m;
-            int ones = System.Numerics.BitOperations.LeadingZeroCount(~m);
-            return (ones == 32 ? uint.MaxValue : ~(uint.MaxValue >> ones)) == m ? ones : -1;
-        }
+        get => IpvsadmSyntax.PrefixLengthOf(AddressFamily, PersistenceNetmask);
         init => _prefix = value;
     }
 
     /// <summary>The IPv4 persistence mask as an address (255.255.255.0); null for IPv6.</summary>
-    public IPAddress? PersistenceMask => AddressFamily == IPFamily.IPv4 ? MaskAddress(PersistenceNetmask) : null;
+    public IPAddress? PersistenceMask => AddressFamily == IPFamily.IPv4 ? IpvsadmSyntax.MaskAddress(PersistenceNetmask) : null;
 
     /// <summary>The persistence engine (ipvsadm --pe; "sip" is the only one in the kernel); null for none.</summary>
     public string? PersistenceEngine { get; init; }
@@ -115,7 +108,7 @@ public sealed record LvsService
     }
 
     /// <summary>The scheduler flags by ipvsadm's names: sh-fallback, sh-port, mh-fallback, mh-port, or flag-1..3.</summary>
-    public IReadOnlyList<string> SchedulerFlagNames => SchedulerFlagNamesOf(Scheduler, _flags);
+    public IReadOnlyList<string> SchedulerFlagNames => IpvsadmSyntax.FormatSchedulerFlags(Scheduler, _flags);
 
     /// <summary>Counters and rates (zero for a service built in code).</summary>
     public IpvsStatistics Statistics { get; init; } = IpvsStatistics.Zero;
@@ -137,83 +130,19 @@ public sealed record LvsService
     internal uint TimeoutSeconds => (uint)Math.Clamp(PersistenceTimeout.TotalSeconds, 0, uint.MaxValue);
 
     /// <summary>The default persistence granularity: 0xFFFFFFFF (one client) for IPv4, 128 for IPv6.</summary>
-    public static uint DefaultNetmask(IPFamily family) => family == IPFamily.IPv6 ? 128u : uint.MaxValue;
+    public static uint DefaultNetmask(IPFamily family) => IpvsadmSyntax.DefaultNetmask(family);
 
     /// <summary>The <see cref="PersistenceNetmask"/> value of a prefix length.</summary>
-    public static uint NetmaskFromPrefix(IPFamily family, int prefix) => family == IPFamily.IPv6
-        ? (uint)prefix
-        : prefix <= 0 ? 0u : prefix >= 32 ? uint.MaxValue : ~(uint.MaxValue >> prefix);
+    public static uint NetmaskFromPrefix(IPFamily family, int prefix) => IpvsadmSyntax.NetmaskFromPrefix(family, prefix);
 
     /// <summary>An IPv4 <see cref="PersistenceNetmask"/> as a dotted mask.</summary>
-    public static IPAddress MaskAddress(uint mask)
-    {
-        Span<byte> b = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(b, mask);
-        return new IPAddress(b);
-    }
-
-    internal static IReadOnlyList<string> SchedulerFlagNamesOf(string scheduler, ServiceFlags flags)
-    {
-        var names = new List<string>(3);
-        if (scheduler is "sh" or "mh")
-        {
-            if ((flags & ServiceFlags.Sched1) != 0)
-                names.Add(scheduler + "-fallback");
-            if ((flags & ServiceFlags.Sched2) != 0)
-                names.Add(scheduler + "-port");
-            if ((flags & ServiceFlags.Sched3) != 0)
-                names.Add("flag-3"); // no meaning to sh or mh, but the kernel keeps it: say so rather than lose it
-        }
-        else
-        {
-            if ((flags & ServiceFlags.Sched1) != 0)
-                names.Add("flag-1");
-            if ((flags & ServiceFlags.Sched2) != 0)
-                names.Add("flag-2");
-            if ((flags & ServiceFlags.Sched3) != 0)
-                names.Add("flag-3");
-        }
-        return names;
-    }
+    public static IPAddress MaskAddress(uint mask) => IpvsadmSyntax.MaskAddress(mask);
 
     private static ServiceFlags Set(ServiceFlags flags, ServiceFlags bit, bool on) => on ? flags | bit : flags & ~bit;
 
-    /// <summary>The ipvsadm options after the service (-s, -p, -M, --pe, -o, -b), as `ipvsadm -S` writes them.</summary>
-    internal string IpvsadmOptions()
-    {
-        var sb = new StringBuilder();
-        sb.Append(" -s ").Append(Scheduler);
-        if (Persistent)
-            sb.Append(" -p ").Append(TimeoutSeconds);
-        if (PersistenceNetmask != DefaultNetmask(AddressFamily))
-            sb.Append(" -M ").Append(AddressFamily == IPFamily.IPv6 ? PersistenceNetmask.ToString() : MaskAddress(PersistenceNetmask).ToString());
-        if (!string.IsNullOrEmpty(PersistenceEngine))
-            sb.Append(" --pe ").Append(PersistenceEngine);
-        if (OnePacket)
-            sb.Append(" -o");
-        var flagNames = SchedulerFlagNames;
-        if (flagNames.Count > 0)
-            sb.Append(" -b ").Append(string.Join(',', flagNames));
-        return sb.ToString();
-    }
+    /// <summary>The ipvsadm options after the service, as `ipvsadm -S` writes them (see <see cref="IpvsadmSyntax.ServiceOptions"/>).</summary>
+    internal string IpvsadmOptions() => IpvsadmSyntax.ServiceOptions(this);
 
     /// <summary>The service as a line of `ipvsadm -Ln`.</summary>
-    public override string ToString()
-    {
-        var sb = new StringBuilder().Append(Key).Append(' ').Append(Scheduler);
-        var flagNames = SchedulerFlagNames;
-        if (flagNames.Count > 0)
-            sb.Append(" (").Append(string.Join(',', flagNames)).Append(')');
-        if (Persistent)
-        {
-            sb.Append(" persistent ").Append(TimeoutSeconds);
-            if (PersistenceNetmask != DefaultNetmask(AddressFamily))
-                sb.Append(" mask ").Append(AddressFamily == IPFamily.IPv6 ? PersistenceNetmask.ToString() : MaskAddress(PersistenceNetmask).ToString());
-            if (!string.IsNullOrEmpty(PersistenceEngine))
-                sb.Append(" pe ").Append(PersistenceEngine);
-        }
-        if (OnePacket)
-            sb.Append(" ops");
-        return sb.ToString();
-    }
+    public override string ToString() => IpvsadmSyntax.FormatService(this);
 }

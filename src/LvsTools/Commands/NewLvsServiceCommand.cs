@@ -72,7 +72,7 @@ public sealed class NewLvsServiceCommand : LvsCmdlet
         LvsService service;
         try
         {
-            service = ServiceBuilder.Build(
+            service = ServiceSettings.New(
                 IpvsParameters.Key(ParameterSetName == "Address" ? VirtualAddress : null, Protocol, Port,
                     ParameterSetName == "FirewallMark" ? FirewallMark : null, AddressFamily),
                 Scheduler, SchedulerFlag, Persistent || PersistenceTimeout is not null, PersistenceTimeout, PersistenceNetmask,

@@ -65,23 +65,7 @@ public abstract class RealServerCommandBase : LvsCmdlet
     /// <summary>
     /// Parses "10.0.1.11", "10.0.1.11:8080", "[2001:db8::1]:80" or "2001:db8::1": the address and, when given, the port.
     /// </summary>
-    protected static (IPAddress Address, ushort? Port) Endpoint(string text)
-    {
-        var t = text.Trim();
-        int colon = t.LastIndexOf(':');
-        if (t.StartsWith('[') && t.Contains("]:"))
-        {
-            int close = t.IndexOf("]:", StringComparison.Ordinal);
-            return (IPNetworkMath.ParseAddress(t[1..close], text), PortOf(t[(close + 2)..], text));
-        }
-        if (colon > 0 && t.IndexOf(':') == colon && t.Contains('.'))
-            return (IPNetworkMath.ParseAddress(t[..colon], text), PortOf(t[(colon + 1)..], text));
-        return (IPNetworkMath.ParseAddress(t, text), null);
-    }
-
-    private static ushort PortOf(string s, string text) =>
-        ushort.TryParse(s, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var p) ? p
-            : throw LvsException.Invalid("InvalidPort", $"'{text}' has no valid port after ':' (a number from 0 to 65535).", text);
+    protected static (IPAddress Address, ushort? Port) Endpoint(string text) => IpvsadmSyntax.ParseEndpoint(text);
 
     /// <summary>
     /// The real server's port: the -Port value, the port in the address, or the service's port (as ipvsadm). A port

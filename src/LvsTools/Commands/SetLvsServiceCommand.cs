@@ -62,7 +62,7 @@ public sealed class SetLvsServiceCommand : ServiceSelectionCommand
         try
         {
             var bound = MyInvocation.BoundParameters;
-            var changed = ServiceBuilder.Merge(current,
+            var changed = ServiceSettings.Change(current,
                 scheduler: Scheduler,
                 schedulerFlags: SchedulerFlag,
                 persistent: bound.ContainsKey(nameof(Persistent)) ? Persistent.IsPresent : null,

@@ -25,23 +25,9 @@ public static class IpvsParameters
         _ => s,
     };
 
-    /// <summary>Service flags from ipvsadm's -b names.</summary>
-    public static ServiceFlags SchedulerFlags(IEnumerable<string>? names) => LvsServiceEntry.ParseFlagNames(names);
-
     /// <summary>A sort key that orders services as ipvsadm -Ln does: by protocol, address and port numerically, marks last.</summary>
     public static string Order(ServiceKey k) =>
         $"{(k.IsFirewallMark ? 1 : 0)}{(int)k.Family:D2}{(int)(k.Protocol ?? 0):D3}{(k.Address is null ? "" : Convert.ToHexString(k.Address.GetAddressBytes())),32}{k.Port:D5}{k.FirewallMark:D10}";
-
-    /// <summary>Checks that sh-/mh- flag names go with their scheduler, as ipvsadm does.</summary>
-    public static void CheckFlagsFit(string scheduler, IEnumerable<string>? names)
-    {
-        foreach (var n in names ?? [])
-        {
-            var lower = n.Trim().ToLowerInvariant();
-            if ((lower.StartsWith("sh-") && scheduler != "sh") || (lower.StartsWith("mh-") && scheduler != "mh"))
-                throw LvsException.Invalid("InvalidSchedulerFlag", $"Scheduler flag '{n}' belongs to the {lower[..2]} scheduler, not {scheduler}.", n);
-        }
-    }
 
     /// <summary>A service key from -VirtualAddress/-Protocol/-Port or -FirewallMark/-AddressFamily.</summary>
     public static ServiceKey Key(string? virtualAddress, IpvsProtocol protocol, int port, long? firewallMark, IPFamily family)

@@ -1,4 +1,5 @@
 using System.Text;
+using LvsTools.Core.Ipvs;
 
 namespace LvsTools.Internal;
 
@@ -72,36 +73,11 @@ public static class TextFormat
         return u == 0 ? $"{b}.0 B" : $"{v:0.0} {units[u]}";
     }
 
-    /// <summary>The options column of `ipvsadm -Ln` for a service: "persistent 300 mask 255.255.255.0 pe sip ops sh-fallback".</summary>
-    public static string ServiceOptions(LvsService s)
-    {
-        var parts = new List<string>();
-        if (s.Persistent)
-        {
-            parts.Add($"persistent {(int)s.PersistenceTimeout.TotalSeconds}");
-            if (s.AddressFamily == IPFamily.IPv4 && s.PersistenceNetmask != uint.MaxValue)
-                parts.Add($"mask {s.PersistenceMask}");
-            else if (s.AddressFamily == IPFamily.IPv6 && s.PersistenceNetmask != 128)
-                parts.Add($"mask {s.PersistenceNetmask}");
-        }
-        if (!string.IsNullOrEmpty(s.PersistenceEngine))
-            parts.Add($"pe {s.PersistenceEngine}");
-        if (s.OnePacket)
-            parts.Add("ops");
-        parts.AddRange(s.SchedulerFlagNames);
-        return string.Join(' ', parts);
-    }
+    /// <summary>What `ipvsadm -Ln` prints after a service's scheduler: "(sh-fallback) persistent 300 mask 255.255.255.0 pe sip ops".</summary>
+    public static string ServiceOptions(LvsService s) => IpvsadmSyntax.ListingFlags(s);
 
     /// <summary>The Forward column of `ipvsadm -Ln`.</summary>
-    public static string Forward(ForwardingMethod m) => m switch
-    {
-        ForwardingMethod.Masquerade => "Masq",
-        ForwardingMethod.Route => "Route",
-        ForwardingMethod.Tunnel => "Tunnel",
-        ForwardingMethod.Local => "Local",
-        ForwardingMethod.Bypass => "Bypass",
-        _ => m.ToString(),
-    };
+    public static string Forward(ForwardingMethod m) => IpvsadmSyntax.ForwardingName(m);
 
     /// <summary>Counts as ipvsadm --stats prints them: 1234, 56K, 7M.</summary>
     public static string Count(ulong n) => n switch
