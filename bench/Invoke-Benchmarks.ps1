@@ -128,7 +128,7 @@ try {
         Write-Host ("  raw reader, {0} socket(s): {1:N2} s ({2:N2} s with process start)" -f $k, $r.seconds, $r.wall)
     }
     $sockets = [int]($probe.GetEnumerator() | Sort-Object Value | Select-Object -First 1).Key
-    $rawRead = @($probe["$sockets"]); $rawReadWall = @()
+    $rawRead = @($probe["$sockets"])
     for ($run = 2; $run -le $Runs; $run++) {
         $r = Invoke-Raw $ns @('read', "$sockets")
         if ($r.realServers -ne $realServers) { throw "RawIpvs read parsed $($r.realServers) real servers" }
