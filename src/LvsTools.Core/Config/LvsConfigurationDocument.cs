@@ -191,6 +191,9 @@ public sealed class LvsConfigurationDocument
         Sysctls?.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
     }
 
+    /// <summary>What an export names as its writer: "LvsTools 1.2.3".</summary>
+    internal static string GeneratorName => "LvsTools " + typeof(LvsConfigurationDocument).Assembly.GetName().Version?.ToString(3);
+
     /// <summary>Builds a document from the live model.</summary>
     public static LvsConfigurationDocument From(IEnumerable<LvsService> services, IEnumerable<LvsRealServer> realServers,
         LvsTimeouts? timeouts, IEnumerable<LvsSyncDaemon>? daemons)
@@ -198,7 +201,7 @@ public sealed class LvsConfigurationDocument
         var byKey = realServers.GroupBy(r => r.Service).ToDictionary(g => g.Key, g => g.ToList());
         var doc = new LvsConfigurationDocument
         {
-            Generator = "LvsTools " + typeof(LvsConfigurationDocument).Assembly.GetName().Version?.ToString(3),
+            Generator = GeneratorName,
             Timeouts = timeouts is null ? null : LvsTimeoutsEntry.From(timeouts),
             SyncDaemons = daemons?.Select(LvsSyncDaemonEntry.From).ToList(),
             Services = services.Select(s => LvsServiceEntry.From(s, byKey.TryGetValue(s.Key, out var rs) ? rs : [])).ToList(),

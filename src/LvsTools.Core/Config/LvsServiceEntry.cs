@@ -35,29 +35,8 @@ public sealed class LvsServiceEntry
     internal static string SortableAddress(string? a) =>
         a is not null && IPAddress.TryParse(a, out var ip) ? Convert.ToHexString(ip.GetAddressBytes()) : a ?? "";
 
-    /// <summary>The live service this entry was read from (planning uses it instead of converting back).</summary>
-    [JsonIgnore]
-    internal LvsService? Live { get; private init; }
-
-    public static LvsServiceEntry From(LvsService s, IEnumerable<LvsRealServer> realServers)
-    {
-        var entry = FromCore(s, realServers);
-        return new LvsServiceEntry
-        {
-            Protocol = entry.Protocol, Address = entry.Address, Port = entry.Port, FirewallMark = entry.FirewallMark, Family = entry.Family,
-            Scheduler = entry.Scheduler, SchedulerFlags = entry.SchedulerFlags, Persistence = entry.Persistence,
-            PersistenceEngine = entry.PersistenceEngine, OnePacket = entry.OnePacket, RealServers = entry.RealServers, Live = s,
-        };
-    }
-
-    /// <summary>An entry that only carries the live objects, for planning (its text fields stay empty).</summary>
-    internal static LvsServiceEntry ForPlanning(LvsService s, IEnumerable<LvsRealServer> realServers) => new()
-    {
-        Live = s,
-        RealServers = realServers.Select(r => new LvsRealServerEntry { Live = r }).ToList(),
-    };
-
-    private static LvsServiceEntry FromCore(LvsService s, IEnumerable<LvsRealServer> realServers) => new()
+    /// <summary>The document entry of a service read from the kernel (or built in code) and its real servers.</summary>
+    public static LvsServiceEntry From(LvsService s, IEnumerable<LvsRealServer> realServers) => new()
     {
         Protocol = s.FirewallMark is { } and not 0 ? null : s.Protocol?.ToString().ToLowerInvariant(),
         Address = s.FirewallMark is { } and not 0 ? null : s.Address?.ToString(),
