@@ -220,7 +220,7 @@ public static class LvsConfigurationValidator
         {
             string name = e.SchedulerFlags![k];
             string fp = $"{p}.schedulerFlags[{k}]";
-            if (name is null || !c.Try(fp, () => LvsServiceEntry.ParseFlagNames([name])))
+            if (name is null || !c.Try(fp, () => IpvsadmSyntax.ParseSchedulerFlags([name])))
             {
                 if (name is null)
                     Fail(c, "InvalidSchedulerFlag", fp, "is not a scheduler flag", null);
@@ -252,7 +252,7 @@ public static class LvsConfigurationValidator
     }
 
     private static void CheckNetmask(Collector c, string path, IPFamily family, string text) =>
-        c.Try(path, () => LvsServiceEntry.ParseNetmask(family, text));
+        c.Try(path, () => IpvsadmSyntax.ParseNetmask(family, text, DocumentLevel));
 
     private static void CheckRealServers(Collector c, string sp, ServiceKey key, List<LvsRealServerEntry> reals)
     {
