@@ -77,6 +77,19 @@ public sealed class LvsConfigurationDocument
         return JsonSerializer.Serialize(this, Options).ReplaceLineEndings("\n") + "\n";
     }
 
+    /// <summary>
+    /// Writes the text of <see cref="ToJson"/> to <paramref name="utf8"/> as UTF-8 without a byte order mark, serialised
+    /// straight into the stream (a 50,000-entry export never exists as one string). Line ends are the platform's, "\n" on
+    /// Linux, where the module runs.
+    /// </summary>
+    public void WriteJson(Stream utf8)
+    {
+        ArgumentNullException.ThrowIfNull(utf8);
+        Canonicalize();
+        JsonSerializer.Serialize(utf8, this, Options);
+        utf8.Write("\n"u8);
+    }
+
     /// <summary>Reads a document; see <see cref="FromJson(byte[])"/>.</summary>
     public static LvsConfigurationDocument FromJson(string json) => FromJson(Encoding.UTF8.GetBytes(json));
 
