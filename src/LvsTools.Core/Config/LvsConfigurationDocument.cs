@@ -1,9 +1,7 @@
-using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using LvsTools.Core.Config;
-using LvsTools.Core.Ipvs;
 
 namespace LvsTools;
 
@@ -79,6 +77,19 @@ public sealed class LvsConfigurationDocument
         return JsonSerializer.Serialize(this, Options).ReplaceLineEndings("\n") + "\n";
     }
 
+    /// <summary>
+    /// Writes the text of <see cref="ToJson"/> to <paramref name="utf8"/> as UTF-8 without a byte order mark, serialised
+    /// straight into the stream (a 50,000-entry export never exists as one string). Line ends are the platform's, "\n" on
+    /// Linux, where the module runs.
+    /// </summary>
+    public void WriteJson(Stream utf8)
+    {
+        ArgumentNullException.ThrowIfNull(utf8);
+        Canonicalize();
+        JsonSerializer.Serialize(utf8, this, Options);
+        utf8.Write("\n"u8);
+    }
+
     /// <summary>Reads a document; see <see cref="FromJson(byte[])"/>.</summary>
     public static LvsConfigurationDocument FromJson(string json) => FromJson(Encoding.UTF8.GetBytes(json));
 
@@ -133,7 +144,7 @@ public sealed class LvsConfigurationDocument
         if (doc.SchemaVersion != CurrentSchemaVersion)
             throw LvsException.Invalid("UnsupportedConfigurationVersion",
                 $"The document has schemaVersion {doc.SchemaVersion}; this LvsTools reads version {CurrentSchemaVersion}.", doc.SchemaVersion);
-        if (FirstMissingValue(doc, "$", new System.Reflection.NullabilityInfoContext()) is { } nullAt)
+        if (FirstMissingValue(doc, "$") is { } nullAt)
             throw LvsException.Invalid("InvalidConfigurationDocument",
                 $"{nullAt}: the configuration document has null here, where a value is required: give the value or leave the member out.", nullAt);
         LvsConfigurationValidator.Validate(doc);
@@ -145,18 +156,15 @@ public sealed class LvsConfigurationDocument
     /// non-nullable string (`"address": null`). System.Text.Json on net8.0 lets both through, and every later step assumes
     /// neither. A whole list that is null is left to the caller (it may mean "not managed").
     /// </summary>
-    private static string? FirstMissingValue(object node, string path, System.Reflection.NullabilityInfoContext nullability)
+    private static string? FirstMissingValue(object node, string path)
     {
-        foreach (var p in node.GetType().GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance))
+        foreach (var m in Members(node.GetType()))
         {
-            if (!p.CanWrite || p.GetIndexParameters().Length > 0 || p.IsDefined(typeof(JsonIgnoreAttribute), true))
-                continue;
-            string at = path + "." + JsonNamingPolicy.CamelCase.ConvertName(p.Name);
-            var value = p.GetValue(node);
+            var value = m.Property.GetValue(node);
             if (value is null)
             {
-                if (p.PropertyType == typeof(string) && nullability.Create(p).WriteState == System.Reflection.NullabilityState.NotNull)
-                    return at;
+                if (m.RequiresValue)
+                    return path + "." + m.JsonName;
                 continue;
             }
             if (value is System.Collections.IList list)
@@ -164,19 +172,35 @@ public sealed class LvsConfigurationDocument
                 for (int i = 0; i < list.Count; i++)
                 {
                     if (list[i] is null)
-                        return $"{at}[{i}]";
-                    if (list[i] is not string && FirstMissingValue(list[i]!, $"{at}[{i}]", nullability) is { } inner)
+                        return $"{path}.{m.JsonName}[{i}]";
+                    if (list[i] is not string && FirstMissingValue(list[i]!, $"{path}.{m.JsonName}[{i}]") is { } inner)
                         return inner;
                 }
             }
-            else if (p.PropertyType.IsClass && p.PropertyType != typeof(string) && p.PropertyType.Assembly == typeof(LvsConfigurationDocument).Assembly
-                && FirstMissingValue(value, at, nullability) is { } inner)
+            else if (m.IsEntry && FirstMissingValue(value, path + "." + m.JsonName) is { } inner)
             {
                 return inner;
             }
         }
         return null;
     }
+
+    /// <summary>A document member as <see cref="FirstMissingValue"/> walks it.</summary>
+    private sealed record Member(System.Reflection.PropertyInfo Property, string JsonName, bool RequiresValue, bool IsEntry);
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, Member[]> MemberCache = new();
+
+    /// <summary>The JSON members of a document type, looked up once per type (not once per entry of a 50,000-entry document).</summary>
+    private static Member[] Members(Type type) => MemberCache.GetOrAdd(type, t =>
+    {
+        var nullability = new System.Reflection.NullabilityInfoContext();
+        return t.GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance)
+            .Where(p => p.CanWrite && p.GetIndexParameters().Length == 0 && !p.IsDefined(typeof(JsonIgnoreAttribute), true))
+            .Select(p => new Member(p, JsonNamingPolicy.CamelCase.ConvertName(p.Name),
+                p.PropertyType == typeof(string) && nullability.Create(p).WriteState == System.Reflection.NullabilityState.NotNull,
+                p.PropertyType.IsClass && p.PropertyType != typeof(string) && p.PropertyType.Assembly == typeof(LvsConfigurationDocument).Assembly))
+            .ToArray();
+    });
 
     /// <summary>Sorts every list into its canonical order.</summary>
     public void Canonicalize()
@@ -191,6 +215,9 @@ public sealed class LvsConfigurationDocument
         Sysctls?.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
     }
 
+    /// <summary>What an export names as its writer: "LvsTools 1.2.3".</summary>
+    internal static string GeneratorName => "LvsTools " + typeof(LvsConfigurationDocument).Assembly.GetName().Version?.ToString(3);
+
     /// <summary>Builds a document from the live model.</summary>
     public static LvsConfigurationDocument From(IEnumerable<LvsService> services, IEnumerable<LvsRealServer> realServers,
         LvsTimeouts? timeouts, IEnumerable<LvsSyncDaemon>? daemons)
@@ -198,7 +225,7 @@ public sealed class LvsConfigurationDocument
         var byKey = realServers.GroupBy(r => r.Service).ToDictionary(g => g.Key, g => g.ToList());
         var doc = new LvsConfigurationDocument
         {
-            Generator = "LvsTools " + typeof(LvsConfigurationDocument).Assembly.GetName().Version?.ToString(3),
+            Generator = GeneratorName,
             Timeouts = timeouts is null ? null : LvsTimeoutsEntry.From(timeouts),
             SyncDaemons = daemons?.Select(LvsSyncDaemonEntry.From).ToList(),
             Services = services.Select(s => LvsServiceEntry.From(s, byKey.TryGetValue(s.Key, out var rs) ? rs : [])).ToList(),

@@ -1,8 +1,4 @@
-using System.Net;
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Serialization;
-using LvsTools.Core.Config;
 using LvsTools.Core.Ipvs;
 
 namespace LvsTools;
@@ -22,21 +18,8 @@ public sealed class LvsRealServerEntry
     [JsonIgnore]
     internal string SortKey => $"{LvsServiceEntry.SortableAddress(Address)} {Port:D5}";
 
-    /// <summary>The live real server this entry was read from.</summary>
-    [JsonIgnore]
-    internal LvsRealServer? Live { get; init; }
-
-    public static LvsRealServerEntry From(LvsRealServer r)
-    {
-        var entry = FromCore(r);
-        return new LvsRealServerEntry
-        {
-            Address = entry.Address, Port = entry.Port, Forwarding = entry.Forwarding, Weight = entry.Weight,
-            UpperThreshold = entry.UpperThreshold, LowerThreshold = entry.LowerThreshold, Tunnel = entry.Tunnel, Live = r,
-        };
-    }
-
-    private static LvsRealServerEntry FromCore(LvsRealServer r) => new()
+    /// <summary>The document entry of a real server.</summary>
+    public static LvsRealServerEntry From(LvsRealServer r) => new()
     {
         Address = r.Address.ToString(),
         Port = r.Port,

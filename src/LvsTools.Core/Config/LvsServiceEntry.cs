@@ -1,6 +1,4 @@
 using System.Net;
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using LvsTools.Core.Config;
 using LvsTools.Core.Ipvs;
@@ -35,29 +33,8 @@ public sealed class LvsServiceEntry
     internal static string SortableAddress(string? a) =>
         a is not null && IPAddress.TryParse(a, out var ip) ? Convert.ToHexString(ip.GetAddressBytes()) : a ?? "";
 
-    /// <summary>The live service this entry was read from (planning uses it instead of converting back).</summary>
-    [JsonIgnore]
-    internal LvsService? Live { get; private init; }
-
-    public static LvsServiceEntry From(LvsService s, IEnumerable<LvsRealServer> realServers)
-    {
-        var entry = FromCore(s, realServers);
-        return new LvsServiceEntry
-        {
-            Protocol = entry.Protocol, Address = entry.Address, Port = entry.Port, FirewallMark = entry.FirewallMark, Family = entry.Family,
-            Scheduler = entry.Scheduler, SchedulerFlags = entry.SchedulerFlags, Persistence = entry.Persistence,
-            PersistenceEngine = entry.PersistenceEngine, OnePacket = entry.OnePacket, RealServers = entry.RealServers, Live = s,
-        };
-    }
-
-    /// <summary>An entry that only carries the live objects, for planning (its text fields stay empty).</summary>
-    internal static LvsServiceEntry ForPlanning(LvsService s, IEnumerable<LvsRealServer> realServers) => new()
-    {
-        Live = s,
-        RealServers = realServers.Select(r => new LvsRealServerEntry { Live = r }).ToList(),
-    };
-
-    private static LvsServiceEntry FromCore(LvsService s, IEnumerable<LvsRealServer> realServers) => new()
+    /// <summary>The document entry of a service read from the kernel (or built in code) and its real servers.</summary>
+    public static LvsServiceEntry From(LvsService s, IEnumerable<LvsRealServer> realServers) => new()
     {
         Protocol = s.FirewallMark is { } and not 0 ? null : s.Protocol?.ToString().ToLowerInvariant(),
         Address = s.FirewallMark is { } and not 0 ? null : s.Address?.ToString(),
@@ -65,13 +42,13 @@ public sealed class LvsServiceEntry
         FirewallMark = s.FirewallMark is { } m and not 0 ? m : null,
         Family = s.AddressFamily == IPFamily.IPv6 ? "ipv6" : "ipv4",
         Scheduler = s.Scheduler,
-        SchedulerFlags = FlagNames(s.Scheduler, s.Flags) is { Count: > 0 } f ? f : null,
-        Persistence = s.Persistent || s.PersistenceNetmask != LvsService.DefaultNetmask(s.AddressFamily)
+        SchedulerFlags = IpvsadmSyntax.FormatSchedulerFlags(s.Scheduler, s.Flags) is { Count: > 0 } f ? f.ToList() : null,
+        Persistence = s.Persistent || s.PersistenceNetmask != IpvsadmSyntax.DefaultNetmask(s.AddressFamily)
             ? new LvsPersistenceEntry
             {
                 Enabled = s.Persistent,
                 Timeout = (int)s.PersistenceTimeout.TotalSeconds,
-                Netmask = s.AddressFamily == IPFamily.IPv6 ? s.PersistenceNetmask.ToString() : LvsService.MaskAddress(s.PersistenceNetmask).ToString(),
+                Netmask = IpvsadmSyntax.FormatNetmask(s.AddressFamily, s.PersistenceNetmask),
             }
             : null,
         PersistenceEngine = string.IsNullOrEmpty(s.PersistenceEngine) ? null : s.PersistenceEngine,
@@ -79,74 +56,45 @@ public sealed class LvsServiceEntry
         RealServers = realServers.Select(LvsRealServerEntry.From).ToList(),
     };
 
-    /// <summary>Names of the scheduler flag bits, Sched3 included (which LvsService.SchedulerFlagNames leaves out).</summary>
-    internal static List<string> FlagNames(string scheduler, ServiceFlags flags)
-    {
-        var names = new List<string>();
-        bool hashing = scheduler is "sh" or "mh";
-        if ((flags & ServiceFlags.Sched1) != 0) names.Add(hashing ? scheduler + "-fallback" : "flag-1");
-        if ((flags & ServiceFlags.Sched2) != 0) names.Add(hashing ? scheduler + "-port" : "flag-2");
-        if ((flags & ServiceFlags.Sched3) != 0) names.Add("flag-3");
-        return names;
-    }
+    /// <summary>The scheduler flag bits for names as ipvsadm -b takes them (the document reads them as the cmdlets do).</summary>
+    /// <exception cref="LvsException">InvalidSchedulerFlag.</exception>
+    public static ServiceFlags ParseFlagNames(IEnumerable<string>? names) => IpvsadmSyntax.ParseSchedulerFlags(names);
 
-    /// <summary>The scheduler flag bits for names as ipvsadm -b takes them.</summary>
-    public static ServiceFlags ParseFlagNames(IEnumerable<string>? names)
-    {
-        var f = ServiceFlags.None;
-        foreach (var n in names ?? [])
-        {
-            f |= n.Trim().ToLowerInvariant() switch
-            {
-                "sh-fallback" or "mh-fallback" or "flag-1" => ServiceFlags.Sched1,
-                "sh-port" or "mh-port" or "flag-2" => ServiceFlags.Sched2,
-                "flag-3" => ServiceFlags.Sched3,
-                _ => throw LvsException.Invalid("InvalidSchedulerFlag",
-                    $"'{n}' is not a scheduler flag: use sh-fallback, sh-port, mh-fallback, mh-port, flag-1, flag-2 or flag-3.", n),
-            };
-        }
-        return f;
-    }
+    /// <summary>A persistence netmask as a document (and an ipvsadm rule) gives it: a prefix length, or an IPv4 dotted mask, holes allowed.</summary>
+    /// <exception cref="LvsException">InvalidNetmask.</exception>
+    internal static uint ParseNetmask(IPFamily family, string text) => IpvsadmSyntax.ParseNetmask(family, text, LvsConfigurationValidator.DocumentLevel);
 
-    /// <summary>The live service this entry describes.</summary>
+    /// <summary>
+    /// The live service this entry describes. A document restores what some kernel held, so its netmask is read at the
+    /// kernel's limits (<see cref="ValidationLevel.Kernel"/>: an IPv4 mask with holes is kept).
+    /// </summary>
     public LvsService ToService()
     {
         var family = ParseFamily(Family);
-        var flags = ParseFlagNames(SchedulerFlags);
-        if (Persistence?.Enabled == true)
-            flags |= ServiceFlags.Persistent;
-        if (OnePacket)
-            flags |= ServiceFlags.OnePacket;
-        IPAddress? address = null;
-        IpvsProtocol? protocol = null;
-        if (FirewallMark is null or 0)
+        ServiceKey key;
+        if (FirewallMark is { } mark and not 0)
         {
-            address = IPNetworkMath.ParseAddress(Address ?? "");
+            key = new ServiceKey(family, null, null, 0, mark);
+        }
+        else
+        {
+            var address = IPNetworkMath.ParseAddress(Address ?? "");
             if (IpvsNetlink.FamilyOf(address) != family)
                 throw LvsException.Invalid("InvalidConfigurationDocument", $"Service {Address}: family '{Family}' does not match the address.", Address);
-            protocol = (Protocol ?? "").ToLowerInvariant() switch
+            var protocol = (Protocol ?? "").ToLowerInvariant() switch
             {
                 "tcp" => IpvsProtocol.Tcp,
                 "udp" => IpvsProtocol.Udp,
                 "sctp" => IpvsProtocol.Sctp,
                 _ => throw LvsException.Invalid("InvalidProtocol", $"Service {Address}:{Port}: protocol '{Protocol}' is not tcp, udp or sctp.", Protocol),
             };
+            if (Port is < 0 or > ushort.MaxValue)
+                throw LvsException.Invalid("InvalidPort", $"Service {Address}: port {Port} is out of range.", Port);
+            key = new ServiceKey(family, protocol, address, (ushort)Port, 0);
         }
-        if (Port is < 0 or > ushort.MaxValue)
-            throw LvsException.Invalid("InvalidPort", $"Service {Address}: port {Port} is out of range.", Port);
-        return new LvsService
-        {
-            AddressFamily = family,
-            Protocol = protocol,
-            Address = address,
-            Port = (ushort)Port,
-            FirewallMark = FirewallMark is { } m and not 0 ? m : null,
-            Scheduler = Scheduler,
-            Flags = flags,
-            PersistenceTimeout = Persistence?.Enabled == true ? TimeSpan.FromSeconds(Persistence.Timeout) : TimeSpan.Zero,
-            PersistenceNetmask = Persistence?.Netmask is { } nm ? ParseNetmask(family, nm) : LvsService.DefaultNetmask(family),
-            PersistenceEngine = PersistenceEngine,
-        };
+        bool persistent = Persistence?.Enabled == true;
+        return ServiceSettings.New(key, Scheduler, SchedulerFlags, persistent, persistent ? TimeSpan.FromSeconds(Persistence!.Timeout) : null,
+            Persistence?.Netmask, PersistenceEngine, OnePacket, LvsConfigurationValidator.DocumentLevel);
     }
 
     internal static IPFamily ParseFamily(string? f) => (f ?? "ipv4").ToLowerInvariant() switch
@@ -155,27 +103,6 @@ public sealed class LvsServiceEntry
         "ipv6" or "inet6" => IPFamily.IPv6,
         _ => throw LvsException.Invalid("InvalidConfigurationDocument", $"'{f}' is not an address family (ipv4 or ipv6).", f),
     };
-
-    /// <summary>A persistence netmask: IPv6 a prefix length (1-128); IPv4 a dotted mask or a prefix length (0-32).</summary>
-    /// <exception cref="LvsException">InvalidNetmask.</exception>
-    internal static uint ParseNetmask(IPFamily family, string text)
-    {
-        bool number = text.Length > 0 && text.All(char.IsAsciiDigit);
-        if (number)
-        {
-            int prefix = int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n) ? n : int.MaxValue;
-            return LvsService.NetmaskFromPrefix(family, IpvsValidation.PrefixLength(family, prefix));
-        }
-        if (family == IPFamily.IPv6)
-            throw LvsException.Invalid("InvalidNetmask", $"'{text}' is not an IPv6 persistence prefix length (1 to 128; IPv6 has no dotted masks).", text);
-        IPAddress mask;
-        try { mask = IPNetworkMath.ParseAddress(text); }
-        catch (LvsException) { throw LvsException.Invalid("InvalidNetmask", $"'{text}' is not a dotted IPv4 mask or a prefix length (0 to 32).", text); }
-        var b = mask.GetAddressBytes();
-        if (b.Length != 4)
-            throw LvsException.Invalid("InvalidNetmask", $"'{text}' is not a dotted IPv4 mask or a prefix length (0 to 32).", text);
-        return (uint)(b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3]);
-    }
 }
 
 /// <summary>Persistence settings of a service.</summary>

@@ -1,8 +1,3 @@
-using System.Net;
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Serialization;
-using LvsTools.Core.Config;
 using LvsTools.Core.Ipvs;
 
 namespace LvsTools;

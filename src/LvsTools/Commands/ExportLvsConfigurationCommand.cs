@@ -84,7 +84,8 @@ public sealed class ExportLvsConfigurationCommand : LvsCmdlet
             if (Force && File.Exists(file))
                 File.SetAttributes(file, File.GetAttributes(file) & ~FileAttributes.ReadOnly);
             // Written beside the target and renamed over it: a reader never sees half a document. The target keeps its mode.
-            File.WriteAllText(tmp, doc.ToJson(), new UTF8Encoding(false));
+            using (var stream = File.Create(tmp))
+                doc.WriteJson(stream);
             if (File.Exists(file) && !OperatingSystem.IsWindows())
                 File.SetUnixFileMode(tmp, File.GetUnixFileMode(file));
             File.Move(tmp, file, overwrite: true);

@@ -41,7 +41,7 @@ public abstract class ConfigurationCommandBase : LvsCmdlet
     {
         LvsConfigurationDocument desired;
         List<LvsPlanStep> plan;
-        long requestsBefore = 0;
+        LvsKernelState current;
         try
         {
             desired = InputObject ?? LoadFile();
@@ -59,8 +59,8 @@ public abstract class ConfigurationCommandBase : LvsCmdlet
         {
             // Concurrent writers: the lock first, THEN the read, the plan and the apply; released in ReleaseLock.
             _held = this.LockUnlessWhatIf(Namespace, Cancellation);
-            requestsBefore = Ipvs.Connection.RequestsSent + (desired.VirtualIps is not null ? Route.Connection.RequestsSent : 0);
-            var current = LvsConfigurationSync.ReadForPlan(Ipvs,
+            // One read of the kernel (its requests are counted there), then the plan compares model records.
+            current = LvsConfigurationSync.ReadForPlan(Ipvs,
                 desired.VirtualIps is not null ? Route : null,
                 desired.Sysctls is not null ? Sysctl : null);
             plan = LvsConfigurationSync.Plan(current, desired, Prune, desired.VirtualIps is not null ? Route : null);
@@ -86,7 +86,7 @@ public abstract class ConfigurationCommandBase : LvsCmdlet
         {
             result = new LvsApplyResult
             {
-                Steps = plan, NetNamespace = NetNamespace, RequestsSent = RequestsSince(requestsBefore, desired),
+                Steps = plan, NetNamespace = NetNamespace, RequestsSent = current.RequestsSent,
                 ManagedSections = desired.ManagedSections, UnmanagedSections = desired.UnmanagedSections,
             };
         }
@@ -104,12 +104,12 @@ public abstract class ConfigurationCommandBase : LvsCmdlet
                     progress.PercentComplete = (int)(100L * done / Math.Max(1, total));
                     progress.StatusDescription = $"{done} of {total} changes sent";
                     WriteProgress(progress);
-                }, Cancellation);
+                }, Cancellation, current.RequestsSent);
             progress.RecordType = ProgressRecordType.Completed;
             WriteProgress(progress);
             result = new LvsApplyResult
             {
-                Steps = plan, Cancelled = applied.Cancelled, RequestsSent = RequestsSince(requestsBefore, desired), WritesSent = applied.RequestsSent,
+                Steps = plan, Cancelled = applied.Cancelled, RequestsSent = applied.RequestsSent, WritesSent = applied.WritesSent,
                 Elapsed = applied.Elapsed, NetNamespace = NetNamespace,
                 ManagedSections = desired.ManagedSections, UnmanagedSections = desired.UnmanagedSections,
             };
@@ -135,9 +135,6 @@ public abstract class ConfigurationCommandBase : LvsCmdlet
 
     private static string Summary(List<LvsPlanStep> plan) =>
         string.Join(", ", plan.GroupBy(p => (p.Action, p.Object)).Select(g => $"{g.Key.Action} {g.Count()} {g.Key.Object}"));
-
-    private long RequestsSince(long before, LvsConfigurationDocument desired) =>
-        Ipvs.Connection.RequestsSent + (desired.VirtualIps is not null ? Route.Connection.RequestsSent : 0) - before;
 
     /// <summary>
     /// Says which sections the document leaves out and so leaves alone: a verbose line each, and under -WhatIf a

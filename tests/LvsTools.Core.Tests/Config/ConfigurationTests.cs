@@ -61,6 +61,15 @@ public class ConfigurationTests
         Assert.DoesNotContain("\r", json);
     }
 
+    [Fact]
+    public void Json_streamed_to_a_file_is_the_text_byte_for_byte()
+    {
+        var doc = IpvsadmRules.Parse(Rules);
+        using var stream = new MemoryStream();
+        doc.WriteJson(stream);
+        Assert.Equal(System.Text.Encoding.UTF8.GetBytes(doc.ToJson()), stream.ToArray());
+    }
+
     [Theory]
     [InlineData("{ not json", "InvalidConfigurationDocument")]
     [InlineData("{\"schemaVersion\": 99}", "UnsupportedConfigurationVersion")]

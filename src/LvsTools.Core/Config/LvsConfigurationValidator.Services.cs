@@ -1,0 +1,190 @@
+using System.Net;
+using LvsTools.Core.Ipvs;
+
+namespace LvsTools.Core.Config;
+
+// Services and their real servers: keys, options that must fit the scheduler and the forwarding method, duplicates.
+public static partial class LvsConfigurationValidator
+{
+    private static void CheckServices(Collector c, List<LvsServiceEntry> services)
+    {
+        var seen = new Dictionary<ServiceKey, int>();
+        for (int i = 0; i < services.Count && !c.Full; i++)
+        {
+            string p = $"$.services[{i}]";
+            var entry = services[i];
+            if (entry is null)
+            {
+                c.Add("InvalidConfigurationDocument", p, "is not a service", null);
+                continue;
+            }
+            if (CheckService(c, p, entry) is not { } service)
+                continue;
+            var key = service.Key;
+            if (seen.TryGetValue(key, out int first))
+                c.Add("DuplicateService", p, $"is service {key}, already listed as $.services[{first}]", key.ToString());
+            else
+                seen[key] = i;
+            if (entry.RealServers is { } reals)
+                CheckRealServers(c, p, key, reals);
+        }
+    }
+
+    private static LvsService? CheckService(Collector c, string p, LvsServiceEntry e)
+    {
+        int before = c.Errors.Count;
+        IPFamily? family = (e.Family ?? "ipv4").ToLowerInvariant() switch
+        {
+            "ipv4" or "inet" => IPFamily.IPv4,
+            "ipv6" or "inet6" => IPFamily.IPv6,
+            _ => null,
+        };
+        if (family is null)
+            Fail(c, "InvalidAddressFamily", p + ".family", "is not an address family: ipv4 or ipv6", e.Family);
+        if (e.FirewallMark is { } mark)
+        {
+            // A firewall-mark service is named by its mark alone: an address, protocol or port beside it contradicts it.
+            if (mark == 0)
+                Fail(c, "InvalidFirewallMark", p + ".firewallMark", "is not a firewall mark (1 to 4294967295); leave firewallMark out for an address service", mark);
+            if (e.Address is not null)
+                Fail(c, "ConflictingServiceKey", p + ".address", "is given beside firewallMark: a firewall-mark service has no address", e.Address);
+            if (e.Protocol is not null)
+                Fail(c, "ConflictingServiceKey", p + ".protocol", "is given beside firewallMark: a firewall-mark service has no protocol", e.Protocol);
+            if (e.Port != 0)
+                Fail(c, "ConflictingServiceKey", p + ".port", "is given beside firewallMark: a firewall-mark service has no port", e.Port);
+        }
+        else
+        {
+            if (e.Address is null)
+                Fail(c, "InvalidServiceAddress", p + ".address", "is missing: a service needs an address (with protocol and port) or a firewallMark", null);
+            else if (c.Try(p + ".address", () => IPNetworkMath.ParseAddress(e.Address)) && family is { } f
+                     && IpvsNetlink.FamilyOf(IPNetworkMath.ParseAddress(e.Address)) != f)
+                Fail(c, "InvalidAddressFamily", p + ".family", $"does not match address {e.Address}", e.Family);
+            if ((e.Protocol ?? "").ToLowerInvariant() is not ("tcp" or "udp" or "sctp"))
+                Fail(c, "InvalidProtocol", p + ".protocol", "is not a protocol: tcp, udp or sctp", e.Protocol);
+            if (e.Port is < 0 or > ushort.MaxValue)
+                Fail(c, "InvalidPort", p + ".port", "is out of range: 0 to 65535", e.Port);
+        }
+        // A scheduler or engine the kernel has no module for would be refused half-way through the apply (ENOENT): the
+        // names are those of the mainline kernel, which is all any kernel can hold.
+        c.Try(p + ".scheduler", () => IpvsValidation.Scheduler(e.Scheduler, ValidationLevel.Create));
+        c.Try(p + ".persistenceEngine", () => IpvsValidation.PersistenceEngine(e.PersistenceEngine, ValidationLevel.Create));
+        for (int k = 0; k < (e.SchedulerFlags?.Count ?? 0); k++)
+        {
+            string name = e.SchedulerFlags![k];
+            string fp = $"{p}.schedulerFlags[{k}]";
+            if (name is null || !c.Try(fp, () => IpvsadmSyntax.ParseSchedulerFlags([name])))
+            {
+                if (name is null)
+                    Fail(c, "InvalidSchedulerFlag", fp, "is not a scheduler flag", null);
+                continue;
+            }
+            // sh-* names belong to sh, mh-* to mh; any other scheduler gets the raw names flag-1..3 (what an export writes).
+            string n = name.Trim().ToLowerInvariant();
+            if ((n.StartsWith("sh-", StringComparison.Ordinal) || n.StartsWith("mh-", StringComparison.Ordinal)) && n[..2] != e.Scheduler)
+                Fail(c, "InvalidSchedulerFlag", fp, $"does not fit scheduler {Show(e.Scheduler)}: {n[..2]}-* flags are for the {n[..2]} scheduler " +
+                    "(use flag-1, flag-2, flag-3 for the raw bits)", name);
+        }
+        if (e.Persistence is { } per)
+        {
+            // A document restores what a kernel held: keepalived and raw clients write timeouts beyond ipvsadm's 31 days
+            // (the kernel takes any u32; the document's number is an int). The cmdlets keep ipvsadm's range for new values.
+            if (per.Timeout < 0)
+                Fail(c, "InvalidPersistenceTimeout", p + ".persistence.timeout",
+                    $"is out of range: 0 to {int.MaxValue} seconds", per.Timeout);
+            if (per.Netmask is { } nm && family is { } f)
+                CheckNetmask(c, p + ".persistence.netmask", f, nm);
+        }
+        if (c.Errors.Count > before)
+            return null;
+        LvsService? svc = null;
+        if (!c.Try(p, () => svc = e.ToService(), id => p + ServiceField(id)))
+            return null;
+        c.Try(p, () => Op(IpvsOperation.AddService(svc!)), id => p + ServiceField(id));
+        return svc;
+    }
+
+    private static void CheckNetmask(Collector c, string path, IPFamily family, string text) =>
+        c.Try(path, () => IpvsadmSyntax.ParseNetmask(family, text, DocumentLevel));
+
+    private static void CheckRealServers(Collector c, string sp, ServiceKey key, List<LvsRealServerEntry> reals)
+    {
+        var seen = new Dictionary<(IPAddress, ushort), int>();
+        for (int j = 0; j < reals.Count && !c.Full; j++)
+        {
+            string p = $"{sp}.realServers[{j}]";
+            var e = reals[j];
+            if (e is null)
+            {
+                c.Add("InvalidConfigurationDocument", p, "is not a real server", null);
+                continue;
+            }
+            int before = c.Errors.Count;
+            if (e.Address is null)
+                Fail(c, "InvalidRealServerAddress", p + ".address", "is missing", null);
+            else
+                c.Try(p + ".address", () => IPNetworkMath.ParseAddress(e.Address));
+            if (e.Port is < 0 or > ushort.MaxValue)
+                Fail(c, "InvalidPort", p + ".port", "is out of range: 0 to 65535", e.Port);
+            var method = ParseForwarding(e.Forwarding);
+            if (method is null)
+                Fail(c, "InvalidForwardingMethod", p + ".forwarding", "is not a forwarding method: route, masquerade or tunnel", e.Forwarding);
+            if (e.Tunnel is { } tun)
+            {
+                if (method is not null and not ForwardingMethod.Tunnel)
+                    Fail(c, "InvalidTunnelOption", p + ".tunnel", $"is given for a {e.Forwarding} real server: tunnel options apply only to forwarding 'tunnel'", "{...}");
+                if (tun.Type is null || !Enum.TryParse<TunnelType>(tun.Type, true, out var tt) || !Enum.IsDefined(tt) || IsNumber(tun.Type))
+                    Fail(c, "InvalidTunnelType", p + ".tunnel.type", "is not a tunnel type: ipip, gue or gre", tun.Type);
+                if (tun.Checksum is not null && (!Enum.TryParse<TunnelChecksum>(tun.Checksum, true, out var tc) || !Enum.IsDefined(tc) || IsNumber(tun.Checksum)))
+                    Fail(c, "InvalidTunnelChecksum", p + ".tunnel.checksum", "is not a tunnel checksum: none, checksum or remotechecksum", tun.Checksum);
+                if (tun.Port is { } tp && tp is < 0 or > ushort.MaxValue)
+                    Fail(c, "InvalidTunnelOption", p + ".tunnel.port", "is out of range: 1 to 65535", tp);
+            }
+            if (c.Errors.Count > before)
+                continue;
+            LvsRealServer? rs = null;
+            if (!c.Try(p, () => rs = e.ToRealServer(key), id => p + RealServerField(id)))
+                continue;
+            if (!c.Try(p, () => Op(IpvsOperation.AddRealServer(rs!)), id => p + RealServerField(id)))
+                continue;
+            if (seen.TryGetValue((rs!.Address, rs.Port), out int first))
+                c.Add("DuplicateRealServer", p, $"is real server {rs.Endpoint} of {key}, already listed as {sp}.realServers[{first}]", $"{e.Address} port {e.Port}");
+            else
+                seen[(rs.Address, rs.Port)] = j;
+        }
+    }
+
+    private static bool IsNumber(string s) => s.Trim().All(ch => char.IsAsciiDigit(ch) || ch is '-' or '+');
+
+    /// <summary>A forwarding method by name (not by number: Enum.TryParse would take "3").</summary>
+    private static ForwardingMethod? ParseForwarding(string? name) =>
+        name is not null && !IsNumber(name) && Enum.TryParse<ForwardingMethod>(name, true, out var m) && Enum.IsDefined(m) ? m : null;
+
+    /// <summary>The member of a service a check's id is about.</summary>
+    private static string ServiceField(string id) => id switch
+    {
+        "InvalidScheduler" => ".scheduler",
+        "InvalidPersistenceEngine" => ".persistenceEngine",
+        "InvalidPersistenceTimeout" => ".persistence.timeout",
+        "InvalidNetmask" => ".persistence.netmask",
+        "InvalidOnePacket" => ".onePacket",
+        "InvalidFirewallMark" => ".firewallMark",
+        "InvalidPort" => ".port",
+        "InvalidProtocol" => ".protocol",
+        "InvalidSchedulerFlag" => ".schedulerFlags",
+        "InvalidServiceAddress" or "InvalidIPAddress" => ".address",
+        _ => "",
+    };
+
+    /// <summary>The member of a real server a check's id is about.</summary>
+    private static string RealServerField(string id) => id switch
+    {
+        "InvalidWeight" => ".weight",
+        "InvalidThreshold" => ".upperThreshold",
+        "InvalidPort" => ".port",
+        "InvalidForwardingMethod" => ".forwarding",
+        "InvalidTunnelOption" or "InvalidTunnelType" or "InvalidTunnelChecksum" => ".tunnel",
+        "InvalidRealServerAddress" or "InvalidRealServerFamily" or "InvalidIPAddress" => ".address",
+        _ => "",
+    };
+}

@@ -1,0 +1,120 @@
+using System.Net;
+using LvsTools.Core.Ipvs;
+using LvsTools.Core.Route;
+using LvsTools.Core.Sysctl;
+
+namespace LvsTools.Core.Config;
+
+/// <summary>A service as the kernel holds it, with its real servers keyed by endpoint.</summary>
+public sealed record LvsKernelService(LvsService Service, IReadOnlyDictionary<(IPAddress Address, ushort Port), LvsRealServer> RealServers);
+
+/// <summary>
+/// What a plan is compared against: the kernel's objects as one read produced them (the model records, keyed by
+/// <see cref="ServiceKey"/> and endpoint), never document text. Export makes a document of it
+/// (<see cref="ToDocument"/>); Import and Sync plan against it directly.
+/// </summary>
+public sealed class LvsKernelState
+{
+    /// <summary>Every service by key, each with its real servers by (address, port).</summary>
+    public required IReadOnlyDictionary<ServiceKey, LvsKernelService> Services { get; init; }
+
+    /// <summary>The connection timeouts (null: not read).</summary>
+    public LvsTimeouts? Timeouts { get; init; }
+
+    /// <summary>The running sync daemons.</summary>
+    public IReadOnlyList<LvsSyncDaemon> SyncDaemons { get; init; } = [];
+
+    /// <summary>The addresses that carry a service's virtual IP (null: not read).</summary>
+    public IReadOnlyList<LvsVirtualIpEntry>? VirtualIps { get; init; }
+
+    /// <summary>The dependent sysctls (<see cref="LvsConfigurationSync.DependentSysctlPatterns"/>; null: not read).</summary>
+    public IReadOnlyList<LvsSysctlEntry>? Sysctls { get; init; }
+
+    /// <summary>
+    /// The netlink requests the reads sent: the dumps of <see cref="Read"/>, and the interface and address lookups that
+    /// planning virtual IPs against this state added (<see cref="LvsConfigurationSync.Plan(LvsKernelState, LvsConfigurationDocument, bool, RouteClient?)"/>).
+    /// </summary>
+    public long RequestsSent { get; internal set; }
+
+    /// <summary>
+    /// Reads the kernel once: one service dump, one real-server dump per service, timeouts, sync daemons; with
+    /// <paramref name="route"/> the addresses that carry a service's virtual IP; with <paramref name="sysctl"/> the
+    /// dependent sysctls. Equivalent to: ipvsadm -S -n plus ipvsadm -L --timeout --daemon (and ip addr, sysctl).
+    /// </summary>
+    public static LvsKernelState Read(IpvsClient ipvs, RouteClient? route = null, SysctlStore? sysctl = null)
+    {
+        ArgumentNullException.ThrowIfNull(ipvs);
+        long before = ipvs.Connection.RequestsSent + (route?.Connection.RequestsSent ?? 0);
+        var services = new Dictionary<ServiceKey, LvsKernelService>();
+        foreach (var s in ipvs.GetServices())
+            services[s.Key] = new LvsKernelService(s, ipvs.GetAllRealServers([s]).ToDictionary(r => (r.Address, r.Port)));
+        var timeouts = ipvs.GetTimeouts();
+        var daemons = ipvs.GetSyncDaemons();
+        List<LvsVirtualIpEntry>? vips = null;
+        if (route is not null)
+        {
+            var addresses = services.Keys.Where(k => k.Address is not null).Select(k => k.Address!).ToHashSet();
+            vips = route.GetAddresses()
+                .Where(a => addresses.Contains(a.IPAddress))
+                .Select(a => new LvsVirtualIpEntry
+                {
+                    InterfaceName = a.InterfaceName,
+                    Address = a.Cidr,
+                    Label = a.AddressFamily == IPFamily.IPv4 && a.Label != a.InterfaceName ? a.Label : null,
+                    Broadcast = a.Broadcast?.ToString(),
+                })
+                .ToList();
+        }
+        var sysctls = sysctl is null ? null : LvsConfigurationSync.DependentSysctlPatterns
+            .SelectMany(p => sysctl.Find(SysctlName.Parse(p, allowWildcards: true)))
+            .Where(e => !e.Name.Contains(".conf.default.", StringComparison.Ordinal))
+            .DistinctBy(e => e.Name)
+            .Select(e => new LvsSysctlEntry { Name = e.Name, Value = e.Value })
+            .ToList();
+        return new LvsKernelState
+        {
+            Services = services, Timeouts = timeouts, SyncDaemons = daemons, VirtualIps = vips, Sysctls = sysctls,
+            RequestsSent = ipvs.Connection.RequestsSent + (route?.Connection.RequestsSent ?? 0) - before,
+        };
+    }
+
+    /// <summary>
+    /// The state a document describes, for planning one document against another (a dry run without a kernel).
+    /// Sections the document leaves out are empty here.
+    /// </summary>
+    /// <exception cref="LvsException">An entry that does not make a valid service or real server.</exception>
+    public static LvsKernelState From(LvsConfigurationDocument doc)
+    {
+        ArgumentNullException.ThrowIfNull(doc);
+        var services = new Dictionary<ServiceKey, LvsKernelService>();
+        foreach (var e in doc.Services ?? [])
+        {
+            var s = e.ToService();
+            services[s.Key] = new LvsKernelService(s, (e.RealServers ?? []).Select(r => r.ToRealServer(s.Key)).ToDictionary(r => (r.Address, r.Port)));
+        }
+        return new LvsKernelState
+        {
+            Services = services,
+            Timeouts = doc.Timeouts?.ToTimeouts(),
+            SyncDaemons = (doc.SyncDaemons ?? []).Select(d => d.ToSyncDaemon()).ToList(),
+            VirtualIps = doc.VirtualIps,
+            Sysctls = doc.Sysctls,
+        };
+    }
+
+    /// <summary>The document of this state (canonical order), as Export-LvsConfiguration writes it.</summary>
+    public LvsConfigurationDocument ToDocument()
+    {
+        var doc = new LvsConfigurationDocument
+        {
+            Generator = LvsConfigurationDocument.GeneratorName,
+            Timeouts = Timeouts is null ? null : LvsTimeoutsEntry.From(Timeouts),
+            SyncDaemons = SyncDaemons.Select(LvsSyncDaemonEntry.From).ToList(),
+            Services = Services.Values.Select(s => LvsServiceEntry.From(s.Service, s.RealServers.Values)).ToList(),
+            VirtualIps = VirtualIps?.ToList(),
+            Sysctls = Sysctls?.ToList(),
+        };
+        doc.Canonicalize();
+        return doc;
+    }
+}
