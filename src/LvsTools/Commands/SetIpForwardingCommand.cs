@@ -10,7 +10,7 @@ namespace LvsTools.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Set, "IpForwarding", SupportsShouldProcess = true)]
 [OutputType(typeof(IpForwardingSetting))]
-public sealed class SetIpForwardingCommand : LvsCmdlet
+public sealed class SetIpForwardingCommand : LvsCommandBase
 {
     /// <summary>$true to forward, $false to stop.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]

@@ -7,7 +7,7 @@ namespace LvsTools.Commands;
 /// <summary>Changes real servers (weight, forwarding, thresholds, tunnel): `ipvsadm -e`. Settings not given stay as they are.</summary>
 [Cmdlet(VerbsCommon.Set, "LvsRealServer", SupportsShouldProcess = true, DefaultParameterSetName = "InputObject")]
 [OutputType(typeof(LvsRealServer))]
-public sealed class SetLvsRealServerCommand : RealServerChangeBase
+public sealed class SetLvsRealServerCommand : RealServerChangeCommandBase
 {
     /// <summary>The new weight, 0 to 65535; 0 drains the server (no new connections). A server's other values stay as the kernel holds them.</summary>
     [Parameter]

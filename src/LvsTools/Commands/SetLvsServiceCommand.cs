@@ -10,7 +10,7 @@ namespace LvsTools.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Set, "LvsService", SupportsShouldProcess = true, DefaultParameterSetName = "InputObject")]
 [OutputType(typeof(LvsService))]
-public sealed class SetLvsServiceCommand : ServiceSelectionCommand
+public sealed class SetLvsServiceCommand : ServiceSelectionCommandBase
 {
     /// <summary>The new scheduler.</summary>
     [Parameter]

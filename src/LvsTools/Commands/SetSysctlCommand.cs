@@ -8,7 +8,7 @@ namespace LvsTools.Commands;
 /// <summary>Writes a kernel parameter: `sysctl -w NAME=VALUE`, optionally kept across reboots in sysctl.d.</summary>
 [Cmdlet(VerbsCommon.Set, "Sysctl", SupportsShouldProcess = true)]
 [OutputType(typeof(SysctlEntry))]
-public sealed class SetSysctlCommand : LvsCmdlet
+public sealed class SetSysctlCommand : LvsCommandBase
 {
     /// <summary>The key, dotted or slashed (net.ipv4.ip_forward).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]

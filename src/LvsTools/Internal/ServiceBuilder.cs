@@ -3,7 +3,7 @@ using LvsTools.Core.Ipvs;
 namespace LvsTools.Internal;
 
 /// <summary>Builds and merges <see cref="LvsService"/> values from cmdlet parameters.</summary>
-public static class ServiceBuilder
+internal static class ServiceBuilder
 {
     /// <summary>A new service from New-LvsService's parameters.</summary>
     public static LvsService Build(ServiceKey key, string scheduler, string[]? schedulerFlags, bool persistent, TimeSpan? timeout,

@@ -13,7 +13,7 @@ namespace LvsTools.Internal;
 /// An object given to a cmdlet (piped or by parameter) acts in the namespace it came from: a cmdlet calls
 /// <see cref="ActIn"/> with the object's NetNamespace before it touches the kernel for that object.
 /// </summary>
-public abstract class LvsCmdlet : PSCmdlet, IDisposable
+public abstract class LvsCommandBase : PSCmdlet, IDisposable
 {
     private readonly Dictionary<string, NetNamespace> _namespaces = new();
     private readonly Dictionary<string, RouteClient> _routes = new();
@@ -146,10 +146,6 @@ public abstract class LvsCmdlet : PSCmdlet, IDisposable
     /// <summary>Stops the cmdlet: nothing further can proceed.</summary>
     protected void ThrowLvsError(Exception e, object? target = null, IReadOnlyDictionary<LvsErrorKind, string>? overrides = null) =>
         ThrowTerminatingError(ErrorMapper.ToRecord(e, ErrorSubject, target, overrides));
-
-    /// <summary>An InvalidArgument error for a value the cmdlet itself rejects.</summary>
-    protected void ThrowInvalid(string errorId, string message, object? target) =>
-        ThrowTerminatingError(new ErrorRecord(new ArgumentException(message), errorId, ErrorCategory.InvalidArgument, target));
 
     protected override void StopProcessing() => _stop.Cancel();
 
