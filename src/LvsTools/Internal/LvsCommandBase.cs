@@ -55,17 +55,7 @@ public abstract class LvsCommandBase : PSCmdlet, IDisposable
         }
     }
 
-    protected RouteClient Route
-    {
-        get
-        {
-            var ns = Namespace;
-            var key = ItemNamespace ?? "";
-            if (!_routes.TryGetValue(key, out var client))
-                _routes[key] = client = RouteClient.Open(ns);
-            return client;
-        }
-    }
+    protected RouteClient Route => ClientFor(_routes, RouteClient.Open);
 
     /// <summary>Whether -HostWide lets a sysctl store bound to a named namespace write host-wide keys.</summary>
     protected virtual bool HostWideSysctl => false;
@@ -114,16 +104,16 @@ public abstract class LvsCommandBase : PSCmdlet, IDisposable
         string.IsNullOrEmpty(ns) ? "the current network namespace" : $"network namespace '{ns}'";
 
     /// <summary>The IPVS table of the current item's namespace (GenericFamilyNotFoundException → NotInstalled when absent).</summary>
-    protected IpvsClient Ipvs
+    protected IpvsClient Ipvs => ClientFor(_ipvs, IpvsClient.Open);
+
+    /// <summary>The client of the current item's namespace, opened on first use and closed with the cmdlet.</summary>
+    private T ClientFor<T>(Dictionary<string, T> clients, Func<NetNamespace, T> open)
     {
-        get
-        {
-            var ns = Namespace;
-            var key = ItemNamespace ?? "";
-            if (!_ipvs.TryGetValue(key, out var client))
-                _ipvs[key] = client = IpvsClient.Open(ns);
-            return client;
-        }
+        var ns = Namespace;
+        var key = ItemNamespace ?? "";
+        if (!clients.TryGetValue(key, out var client))
+            clients[key] = client = open(ns);
+        return client;
     }
 
     /// <summary>
@@ -151,14 +141,10 @@ public abstract class LvsCommandBase : PSCmdlet, IDisposable
 
     public void Dispose()
     {
-        foreach (var c in _routes.Values)
+        foreach (var c in _routes.Values.Concat<IDisposable>(_ipvs.Values).Concat(_namespaces.Values))
             c.Dispose();
         _routes.Clear();
-        foreach (var c in _ipvs.Values)
-            c.Dispose();
         _ipvs.Clear();
-        foreach (var ns in _namespaces.Values)
-            ns.Dispose();
         _namespaces.Clear();
         DisposeClients();
         _stop.Dispose();
