@@ -156,22 +156,4 @@ public abstract class LvsCommandBase : PSCmdlet, IDisposable
 
     /// <summary>" (netns X)" naming the namespace the current item acts in, for messages and -WhatIf; or "".</summary>
     protected string Where => string.IsNullOrEmpty(ItemNamespace) ? "" : $" (netns {ItemNamespace})";
-
-    /// <summary>
-    /// The sysctl.d file a -Persist writes: -PersistPath resolved as PowerShell resolves paths (relative to the current
-    /// location, ~, PSDrives; a link written through, a directory refused), or the default file. Null after an error.
-    /// </summary>
-    protected string? PersistFile(string? persistPath, bool persist)
-    {
-        try
-        {
-            var path = persistPath ?? SysctlPersistence.DefaultPath;
-            return persist ? FilePath.ResolveForWrite(this, path) : path;
-        }
-        catch (Exception e)
-        {
-            WriteLvsError(e, persistPath);
-            return null;
-        }
-    }
 }
