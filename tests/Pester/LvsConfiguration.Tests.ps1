@@ -91,7 +91,9 @@ Describe 'Export and Import: a lossless round trip' -Tag Kernel -Skip:$skipKerne
     }
 
     It 'exports every setting to a versioned JSON file' {
-        $file = Export-LvsConfiguration -NetNamespace $ns -Path $first
+        # As Export-Csv and Out-File: nothing comes back unless -PassThru, then the file written.
+        Export-LvsConfiguration -NetNamespace $ns -Path $first | Should -BeNullOrEmpty
+        $file = Export-LvsConfiguration -NetNamespace $ns -Path $first -PassThru
         $file | Should -BeOfType ([System.IO.FileInfo])
         $file.FullName | Should -Be $first
         $json = Get-Content $first -Raw

@@ -50,6 +50,8 @@ Describe 'A refused netlink request says what it needs' {
         @{ Operation = 'RTM_NEWADDR'; Like = 'Changing network configuration needs root (or CAP_NET_ADMIN)*' }
         @{ Operation = 'IPVS_CMD_NEW_SERVICE'; Like = 'Changing network configuration needs root*' }
     ) {
-        [LvsTools.Internal.ErrorMapper]::PermissionAdvice($Operation) | Should -BeLike $Like
+        # ErrorMapper is internal to the module: reached through its assembly.
+        $mapper = [LvsTools.Commands.NewLvsServiceCommand].Assembly.GetType('LvsTools.Internal.ErrorMapper', $true)
+        $mapper.GetMethod('PermissionAdvice').Invoke($null, @($Operation)) | Should -BeLike $Like
     }
 }

@@ -11,7 +11,7 @@ namespace LvsTools.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Add, "LvsVirtualIp", SupportsShouldProcess = true, DefaultParameterSetName = "Prefix")]
 [OutputType(typeof(NetAlias))]
-public sealed class AddLvsVirtualIpCommand : LvsCmdlet
+public sealed class AddLvsVirtualIpCommand : LvsCommandBase
 {
     private static readonly Dictionary<LvsErrorKind, string> Ids = new()
     {

@@ -6,7 +6,7 @@ namespace LvsTools.Commands;
 
 /// <summary>Deletes every virtual service and real server of the table: `ipvsadm -C`.</summary>
 [Cmdlet(VerbsCommon.Clear, "LvsService", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
-public sealed class ClearLvsServiceCommand : LvsCmdlet
+public sealed class ClearLvsServiceCommand : LvsCommandBase
 {
     protected override string ErrorSubject => "LvsService";
 

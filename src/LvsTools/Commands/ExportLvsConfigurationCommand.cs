@@ -12,7 +12,7 @@ namespace LvsTools.Commands;
 [Cmdlet(VerbsData.Export, "LvsConfiguration", SupportsShouldProcess = true, DefaultParameterSetName = "Object")]
 [OutputType(typeof(LvsConfigurationDocument), ParameterSetName = ["Object"])]
 [OutputType(typeof(System.IO.FileInfo), ParameterSetName = ["Path"])]
-public sealed class ExportLvsConfigurationCommand : LvsCmdlet
+public sealed class ExportLvsConfigurationCommand : LvsCommandBase
 {
     /// <summary>The JSON file to write. Without it the document object goes to the pipeline.</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Path")]
@@ -34,6 +34,10 @@ public sealed class ExportLvsConfigurationCommand : LvsCmdlet
     /// <summary>Do not overwrite an existing file.</summary>
     [Parameter(ParameterSetName = "Path")]
     public SwitchParameter NoClobber { get; set; }
+
+    /// <summary>With -Path: write the file written (a FileInfo) to the pipeline; without it nothing is, as Export-Csv and Out-File.</summary>
+    [Parameter(ParameterSetName = "Path")]
+    public SwitchParameter PassThru { get; set; }
 
     protected override string ErrorSubject => "LvsConfiguration";
 
@@ -89,7 +93,8 @@ public sealed class ExportLvsConfigurationCommand : LvsCmdlet
             if (File.Exists(file) && !OperatingSystem.IsWindows())
                 File.SetUnixFileMode(tmp, File.GetUnixFileMode(file));
             File.Move(tmp, file, overwrite: true);
-            WriteObject(InvokeProvider.Item.Get(WildcardPattern.Escape(file)), enumerateCollection: true);
+            if (PassThru)
+                WriteObject(InvokeProvider.Item.Get(WildcardPattern.Escape(file)), enumerateCollection: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -7,7 +7,7 @@ namespace LvsTools.Commands;
 /// <summary>Which address families the kernel forwards, globally or per interface.</summary>
 [Cmdlet(VerbsCommon.Get, "IpForwarding")]
 [OutputType(typeof(IpForwardingSetting))]
-public sealed class GetIpForwardingCommand : LvsCmdlet
+public sealed class GetIpForwardingCommand : LvsCommandBase
 {
     /// <summary>IPv4, IPv6 or Both (default).</summary>
     [Parameter(Position = 0)]

@@ -15,7 +15,7 @@ namespace LvsTools.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "LvsConnection")]
 [OutputType(typeof(LvsConnection))]
-public sealed class GetLvsConnectionCommand : LvsCmdlet
+public sealed class GetLvsConnectionCommand : LvsCommandBase
 {
     /// <summary>Only these protocols: TCP, UDP, SCTP, or IP (persistence templates). Wildcards allowed.</summary>
     [Parameter]

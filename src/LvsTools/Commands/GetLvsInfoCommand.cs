@@ -11,7 +11,7 @@ namespace LvsTools.Commands;
 [Cmdlet(VerbsCommon.Get, "LvsInfo")]
 [OutputType(typeof(LvsInfo))]
 [OutputType(typeof(IpvsCapabilities))]
-public sealed class GetLvsInfoCommand : LvsCmdlet
+public sealed class GetLvsInfoCommand : LvsCommandBase
 {
     /// <summary>Return an IpvsCapabilities object: loaded and available schedulers and persistence engines, 64-bit statistics, real-server families.</summary>
     [Parameter]

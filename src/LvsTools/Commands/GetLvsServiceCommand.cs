@@ -7,7 +7,7 @@ namespace LvsTools.Commands;
 /// <summary>Lists virtual services with their settings and statistics: the service lines of `ipvsadm -Ln --stats`.</summary>
 [Cmdlet(VerbsCommon.Get, "LvsService", DefaultParameterSetName = "Address")]
 [OutputType(typeof(LvsService))]
-public sealed class GetLvsServiceCommand : LvsCmdlet
+public sealed class GetLvsServiceCommand : LvsCommandBase
 {
     /// <summary>Only services on these virtual IPs.</summary>
     [Parameter(Position = 0, ParameterSetName = "Address", ValueFromPipelineByPropertyName = true)]

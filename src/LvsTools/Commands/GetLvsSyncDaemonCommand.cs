@@ -6,7 +6,7 @@ namespace LvsTools.Commands;
 /// <summary>Lists the running IPVS connection synchronisation daemons: `ipvsadm -L --daemon`.</summary>
 [Cmdlet(VerbsCommon.Get, "LvsSyncDaemon")]
 [OutputType(typeof(LvsSyncDaemon))]
-public sealed class GetLvsSyncDaemonCommand : LvsCmdlet
+public sealed class GetLvsSyncDaemonCommand : LvsCommandBase
 {
     /// <summary>Only the daemons of these states (Master, Backup). Default: both.</summary>
     [Parameter(Position = 0)]

@@ -6,7 +6,7 @@ namespace LvsTools.Commands;
 /// <summary>Reads the IPVS connection timeouts: `ipvsadm -L --timeout`.</summary>
 [Cmdlet(VerbsCommon.Get, "LvsTimeout")]
 [OutputType(typeof(LvsTimeouts))]
-public sealed class GetLvsTimeoutCommand : LvsCmdlet
+public sealed class GetLvsTimeoutCommand : LvsCommandBase
 {
     protected override string ErrorSubject => "LvsTimeout";
 

@@ -6,7 +6,7 @@ namespace LvsTools.Commands;
 /// <summary>Lists addresses with their labels (eth0:1), prefixes, masks, scopes and lifetimes: the `ip addr` view.</summary>
 [Cmdlet(VerbsCommon.Get, "NetAlias")]
 [OutputType(typeof(NetAlias))]
-public sealed class GetNetAliasCommand : LvsCmdlet
+public sealed class GetNetAliasCommand : LvsCommandBase
 {
     /// <summary>Only addresses on these interfaces; wildcards allowed.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]

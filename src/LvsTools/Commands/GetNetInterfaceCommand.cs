@@ -6,7 +6,7 @@ namespace LvsTools.Commands;
 /// <summary>Lists network interfaces with their addresses and counters: the `ifconfig` / `ip -s link` view.</summary>
 [Cmdlet(VerbsCommon.Get, "NetInterface")]
 [OutputType(typeof(NetInterface))]
-public sealed class GetNetInterfaceCommand : LvsCmdlet
+public sealed class GetNetInterfaceCommand : LvsCommandBase
 {
     /// <summary>Interface names; wildcards allowed.</summary>
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]

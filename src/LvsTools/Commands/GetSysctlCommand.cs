@@ -7,7 +7,7 @@ namespace LvsTools.Commands;
 /// <summary>Reads kernel parameters under /proc/sys: `sysctl NAME`, `sysctl -a`, with wildcards.</summary>
 [Cmdlet(VerbsCommon.Get, "Sysctl")]
 [OutputType(typeof(SysctlEntry))]
-public sealed class GetSysctlCommand : LvsCmdlet
+public sealed class GetSysctlCommand : LvsCommandBase
 {
     /// <summary>
     /// Keys in dotted (net.ipv4.ip_forward) or slashed (net/ipv4/ip_forward) form; wildcards per component

@@ -7,80 +7,27 @@ namespace LvsTools.Commands;
 /// <summary>Creates a virtual service: `ipvsadm -A -t|-u|--sctp-service VIP:PORT -s SCHED` or `ipvsadm -A -f MARK`.</summary>
 [Cmdlet(VerbsCommon.New, "LvsService", SupportsShouldProcess = true, DefaultParameterSetName = "Address")]
 [OutputType(typeof(LvsService))]
-public sealed class NewLvsServiceCommand : LvsCmdlet
+public sealed class NewLvsServiceCommand : ServiceSettingsCommandBase
 {
-    /// <summary>The virtual IP. Binds the IPAddress of a NetAlias from Add-LvsVirtualIp.</summary>
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Address", ValueFromPipelineByPropertyName = true)]
-    [Alias("IPAddress", "Vip")]
-    [ValidateNotNullOrEmpty]
-    public string VirtualAddress { get; set; } = "";
-
-    /// <summary>Tcp (default), Udp or Sctp.</summary>
-    [Parameter(ParameterSetName = "Address")]
-    public IpvsProtocol Protocol { get; set; } = IpvsProtocol.Tcp;
-
-    /// <summary>The virtual port; 0 (all ports) only for a persistent service.</summary>
-    [Parameter(Mandatory = true, Position = 1, ParameterSetName = "Address")]
-    public int Port { get; set; }
-
-    /// <summary>The firewall mark of an fwmark service (ipvsadm -f).</summary>
-    [Parameter(Mandatory = true, ParameterSetName = "FirewallMark")]
-    public long FirewallMark { get; set; }
-
-    /// <summary>The family of an fwmark service (ipvsadm -6); address services take it from the address.</summary>
-    [Parameter(ParameterSetName = "FirewallMark")]
-    public IPFamily AddressFamily { get; set; } = IPFamily.IPv4;
-
     /// <summary>The scheduler: rr wrr lc wlc (default) lblc lblcr dh sh sed nq fo ovf mh.</summary>
-    [Parameter]
+    [Parameter(ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(IpvsParameters.SchedulerCompleter))]
     [ValidateNotNullOrEmpty]
     public string Scheduler { get; set; } = LvsService.DefaultScheduler;
 
-    /// <summary>Scheduler flags (ipvsadm -b): sh-fallback, sh-port, mh-fallback, mh-port, flag-1..3.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string[]? SchedulerFlag { get; set; }
-
-    /// <summary>Make the service persistent (ipvsadm -p), with the default timeout of 300 s unless -PersistenceTimeout.</summary>
-    [Parameter]
-    public SwitchParameter Persistent { get; set; }
-
-    /// <summary>Persistence timeout (ipvsadm -p N); implies -Persistent.</summary>
-    [Parameter]
-    [SecondsTransformation]
-    public TimeSpan? PersistenceTimeout { get; set; }
-
-    /// <summary>Persistence granularity (ipvsadm -M): an IPv4 mask (255.255.255.0) or a prefix length (24, or 64 for IPv6).</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? PersistenceNetmask { get; set; }
-
-    /// <summary>Persistence engine (ipvsadm --pe); the kernel has "sip".</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? PersistenceEngine { get; set; }
-
-    /// <summary>One-packet scheduling for UDP (ipvsadm -o).</summary>
-    [Parameter]
-    public SwitchParameter OnePacket { get; set; }
-
-    protected override string ErrorSubject => "LvsService";
-
     protected override void ProcessRecord()
     {
+        if (TryParameterKey() is not { } key)
+            return;
         LvsService service;
         try
         {
-            service = ServiceSettings.New(
-                IpvsParameters.Key(ParameterSetName == "Address" ? VirtualAddress : null, Protocol, Port,
-                    ParameterSetName == "FirewallMark" ? FirewallMark : null, AddressFamily),
-                Scheduler, SchedulerFlag, Persistent || PersistenceTimeout is not null, PersistenceTimeout, PersistenceNetmask,
-                PersistenceEngine, OnePacket);
+            service = ServiceSettings.New(key, Scheduler, SchedulerFlag, Persistent || PersistenceTimeout is not null, PersistenceTimeout,
+                PersistenceNetmask, PersistenceEngine is "" ? null : PersistenceEngine, OnePacket);
         }
         catch (Exception e)
         {
-            WriteLvsError(e, VirtualAddress);
+            WriteLvsError(e, KeyTarget);
             return;
         }
         try

@@ -7,7 +7,7 @@ namespace LvsTools.Commands;
 /// <summary>Removes real servers from their virtual service: `ipvsadm -d`.</summary>
 [Cmdlet(VerbsCommon.Remove, "LvsRealServer", SupportsShouldProcess = true, DefaultParameterSetName = "InputObject", ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(LvsRealServer))]
-public sealed class RemoveLvsRealServerCommand : RealServerChangeBase
+public sealed class RemoveLvsRealServerCommand : RealServerChangeCommandBase
 {
     /// <summary>Write the removed real servers to the pipeline.</summary>
     [Parameter]

@@ -7,7 +7,7 @@ namespace LvsTools.Commands;
 /// <summary>Deletes virtual services with their real servers: `ipvsadm -D`.</summary>
 [Cmdlet(VerbsCommon.Remove, "LvsService", SupportsShouldProcess = true, DefaultParameterSetName = "InputObject", ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(LvsService))]
-public sealed class RemoveLvsServiceCommand : ServiceSelectionCommand
+public sealed class RemoveLvsServiceCommand : ServiceSelectionCommandBase
 {
     /// <summary>Write the removed services to the pipeline.</summary>
     [Parameter]

@@ -8,7 +8,7 @@ namespace LvsTools.Commands;
 /// <summary>Removes virtual IPs (addresses) from interfaces: `ifconfig eth0:1 down` / `ip addr del`.</summary>
 [Cmdlet(VerbsCommon.Remove, "LvsVirtualIp", SupportsShouldProcess = true, DefaultParameterSetName = "InputObject", ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(NetAlias))]
-public sealed class RemoveLvsVirtualIpCommand : LvsCmdlet
+public sealed class RemoveLvsVirtualIpCommand : LvsCommandBase
 {
     /// <summary>Aliases from Get-NetAlias or Add-LvsVirtualIp.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = "InputObject")]

@@ -10,7 +10,7 @@ namespace LvsTools.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Set, "IpForwarding", SupportsShouldProcess = true)]
 [OutputType(typeof(IpForwardingSetting))]
-public sealed class SetIpForwardingCommand : LvsCmdlet
+public sealed class SetIpForwardingCommand : SysctlWriteCommandBase
 {
     /// <summary>$true to forward, $false to stop.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -27,30 +27,20 @@ public sealed class SetIpForwardingCommand : LvsCmdlet
     [AllowNull]
     public string[]? InterfaceName { get; set; }
 
-    /// <summary>Also record the setting in a sysctl.d file so that it survives a reboot.</summary>
-    [Parameter]
-    public SwitchParameter Persist { get; set; }
-
-    /// <summary>The sysctl.d file -Persist writes. Default: /etc/sysctl.d/90-lvstools.conf.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? PersistPath { get; set; }
-
-    /// <summary>Write the resulting settings to the pipeline.</summary>
-    [Parameter]
-    public SwitchParameter PassThru { get; set; }
-
     protected override string ErrorSubject => "IpForwarding";
 
     protected override void ProcessRecord()
     {
-        if (Persist && !string.IsNullOrEmpty(NetNamespace))
+        try
         {
-            WriteLvsError(LvsException.Invalid("PersistInNetNamespace",
-                "-Persist writes a host-wide sysctl.d file; it cannot be combined with -NetNamespace.", NetNamespace), NetNamespace);
+            CheckPersistScope();
+        }
+        catch (LvsException e)
+        {
+            WriteLvsError(e, NetNamespace);
             return;
         }
-        if (PersistFile(PersistPath, Persist) is not { } path)
+        if (PersistFile() is not { } path)
             return;
         foreach (var family in AddressFamily.Families())
         foreach (var iface in InterfaceName ?? [null!])

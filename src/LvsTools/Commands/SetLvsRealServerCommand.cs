@@ -7,7 +7,7 @@ namespace LvsTools.Commands;
 /// <summary>Changes real servers (weight, forwarding, thresholds, tunnel): `ipvsadm -e`. Settings not given stay as they are.</summary>
 [Cmdlet(VerbsCommon.Set, "LvsRealServer", SupportsShouldProcess = true, DefaultParameterSetName = "InputObject")]
 [OutputType(typeof(LvsRealServer))]
-public sealed class SetLvsRealServerCommand : RealServerChangeBase
+public sealed class SetLvsRealServerCommand : RealServerChangeCommandBase
 {
     /// <summary>The new weight, 0 to 65535; 0 drains the server (no new connections). A server's other values stay as the kernel holds them.</summary>
     [Parameter]
@@ -65,11 +65,8 @@ public sealed class SetLvsRealServerCommand : RealServerChangeBase
             if (!tunnel && (TunnelType is not null || TunnelPort is not null || TunnelChecksum is not null))
                 throw LvsException.Invalid("InvalidTunnelOption",
                     $"Tunnel type, port and checksum apply only to tunnel forwarding; {server.Endpoint} uses {method}: add -ForwardingMethod Tunnel.", method);
-            var changed = new LvsRealServer
+            var changed = server with
             {
-                Service = service,
-                Address = server.Address,
-                Port = server.Port,
                 ForwardingMethod = method,
                 Weight = Weight is { } w ? IpvsValidation.Weight(w) : server.Weight,
                 UpperThreshold = UpperThreshold is { } u ? AddLvsRealServerCommand.Threshold(u, "-UpperThreshold") : server.UpperThreshold,
@@ -77,7 +74,6 @@ public sealed class SetLvsRealServerCommand : RealServerChangeBase
                 TunnelType = tunnel ? TunnelType ?? server.TunnelType : null,
                 TunnelPort = tunnel ? (TunnelPort is { } tp ? IpvsParameters.Port(tp, "InvalidTunnelPort") : server.TunnelPort) : null,
                 TunnelChecksum = tunnel ? TunnelChecksum ?? server.TunnelChecksum : null,
-                NetNamespace = server.NetNamespace,
             };
             // What the kernel holds is kept as it is (a keepalived or raw-netlink server may be outside ipvsadm's rules);
             // only what this call changes is held to them.

@@ -10,47 +10,26 @@ namespace LvsTools.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Set, "LvsService", SupportsShouldProcess = true, DefaultParameterSetName = "InputObject")]
 [OutputType(typeof(LvsService))]
-public sealed class SetLvsServiceCommand : ServiceSelectionCommand
+public sealed class SetLvsServiceCommand : ServiceSettingsCommandBase
 {
+    /// <summary>Services from Get-LvsService or New-LvsService.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = InputObjectSet)]
+    [ValidateNotNull]
+    public LvsService[] InputObject { get; set; } = [];
+
     /// <summary>The new scheduler.</summary>
     [Parameter]
     [ArgumentCompleter(typeof(IpvsParameters.SchedulerCompleter))]
     [ValidateNotNullOrEmpty]
     public string? Scheduler { get; set; }
 
-    /// <summary>The new scheduler flags (replace the current ones; an empty list clears them).</summary>
-    [Parameter]
-    [AllowEmptyCollection]
-    public string[]? SchedulerFlag { get; set; }
-
-    /// <summary>Turn persistence on (-Persistent) or off (-Persistent:$false).</summary>
-    [Parameter]
-    public SwitchParameter Persistent { get; set; }
-
-    /// <summary>The new persistence timeout; implies -Persistent.</summary>
-    [Parameter]
-    [SecondsTransformation]
-    public TimeSpan? PersistenceTimeout { get; set; }
-
-    /// <summary>The new persistence granularity: an IPv4 mask or a prefix length.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? PersistenceNetmask { get; set; }
-
-    /// <summary>The new persistence engine; an empty string removes it.</summary>
-    [Parameter]
-    [AllowEmptyString]
-    public string? PersistenceEngine { get; set; }
-
-    /// <summary>Turn one-packet scheduling on or off (-OnePacket:$false).</summary>
-    [Parameter]
-    public SwitchParameter OnePacket { get; set; }
-
     /// <summary>Write the service, as read back after the change, to the pipeline.</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    protected override void Process(ServiceKey key, LvsService? given)
+    protected override void ProcessRecord() => ForEachService(InputObject, Change);
+
+    private void Change(ServiceKey key, LvsService? given)
     {
         // Read, merge and write under the namespace's lock: a concurrent Set of other settings is not undone.
         IDisposable held;

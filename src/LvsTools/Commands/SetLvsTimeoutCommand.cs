@@ -10,7 +10,7 @@ namespace LvsTools.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Set, "LvsTimeout", SupportsShouldProcess = true)]
 [OutputType(typeof(LvsTimeouts))]
-public sealed class SetLvsTimeoutCommand : LvsCmdlet
+public sealed class SetLvsTimeoutCommand : LvsCommandBase
 {
     /// <summary>Idle timeout of established TCP connections (a number is seconds).</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]

@@ -8,7 +8,7 @@ namespace LvsTools.Commands;
 /// <summary>Writes a kernel parameter: `sysctl -w NAME=VALUE`, optionally kept across reboots in sysctl.d.</summary>
 [Cmdlet(VerbsCommon.Set, "Sysctl", SupportsShouldProcess = true)]
 [OutputType(typeof(SysctlEntry))]
-public sealed class SetSysctlCommand : LvsCmdlet
+public sealed class SetSysctlCommand : SysctlWriteCommandBase
 {
     /// <summary>The key, dotted or slashed (net.ipv4.ip_forward).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -21,25 +21,12 @@ public sealed class SetSysctlCommand : LvsCmdlet
     [AllowEmptyString]
     public string Value { get; set; } = "";
 
-    /// <summary>Also record the setting in a sysctl.d file so that it survives a reboot.</summary>
-    [Parameter]
-    public SwitchParameter Persist { get; set; }
-
-    /// <summary>The sysctl.d file -Persist writes. Default: /etc/sysctl.d/90-lvstools.conf.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? PersistPath { get; set; }
-
     /// <summary>
     /// With -NetNamespace: also write a host-wide key (kernel.*, vm.*, net.core.rmem_max ...), knowing that it
     /// changes the whole host and every namespace, not only the one named.
     /// </summary>
     [Parameter]
     public SwitchParameter HostWide { get; set; }
-
-    /// <summary>Write the entry, as read back after the change, to the pipeline.</summary>
-    [Parameter]
-    public SwitchParameter PassThru { get; set; }
 
     protected override string ErrorSubject => "Sysctl";
 
@@ -51,9 +38,7 @@ public sealed class SetSysctlCommand : LvsCmdlet
         try
         {
             name = SysctlName.Parse(Name);
-            if (Persist && !string.IsNullOrEmpty(NetNamespace))
-                throw LvsException.Invalid("PersistInNetNamespace",
-                    "-Persist writes a host-wide sysctl.d file; it cannot be combined with -NetNamespace.", NetNamespace);
+            CheckPersistScope();
             Sysctl.CheckScope(name); // SysctlNotNamespaced, also under -WhatIf
             if (!Sysctl.Exists(name))
                 Sysctl.Get(name); // throws SysctlNotFound naming the key
@@ -63,7 +48,7 @@ public sealed class SetSysctlCommand : LvsCmdlet
             WriteLvsError(e, Name);
             return;
         }
-        if (PersistFile(PersistPath, Persist) is not { } path)
+        if (PersistFile() is not { } path)
             return;
         var value = Value.Length <= 64 ? Value : SysctlStore.Shorten(Value);
         var action = $"sysctl -w {name.Dotted}={value}" + (Persist ? $" and record it in {path}" : "");

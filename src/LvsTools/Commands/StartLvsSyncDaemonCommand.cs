@@ -13,7 +13,7 @@ namespace LvsTools.Commands;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Start, "LvsSyncDaemon", SupportsShouldProcess = true)]
 [OutputType(typeof(LvsSyncDaemon))]
-public sealed class StartLvsSyncDaemonCommand : LvsCmdlet
+public sealed class StartLvsSyncDaemonCommand : LvsCommandBase
 {
     /// <summary>Master (sends the connection table) or Backup (receives it).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]

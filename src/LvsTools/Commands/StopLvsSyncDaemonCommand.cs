@@ -8,7 +8,7 @@ namespace LvsTools.Commands;
 /// <summary>Stops an IPVS connection synchronisation daemon: `ipvsadm --stop-daemon master|backup`.</summary>
 [Cmdlet(VerbsLifecycle.Stop, "LvsSyncDaemon", SupportsShouldProcess = true)]
 [OutputType(typeof(LvsSyncDaemon))]
-public sealed class StopLvsSyncDaemonCommand : LvsCmdlet
+public sealed class StopLvsSyncDaemonCommand : LvsCommandBase
 {
     /// <summary>The daemon to stop: Master or Backup. Binds the State of daemons from Get-LvsSyncDaemon.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]

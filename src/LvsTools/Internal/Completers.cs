@@ -7,7 +7,7 @@ using LvsTools.Core.Route;
 namespace LvsTools.Internal;
 
 /// <summary>Completes namespace names from /run/netns.</summary>
-public sealed class NetNamespaceCompleter : IArgumentCompleter
+internal sealed class NetNamespaceCompleter : IArgumentCompleter
 {
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
         CommandAst commandAst, IDictionary fakeBoundParameters)
@@ -25,7 +25,7 @@ public sealed class NetNamespaceCompleter : IArgumentCompleter
 }
 
 /// <summary>Completes interface names, in the namespace named by -NetNamespace when one is bound.</summary>
-public sealed class InterfaceNameCompleter : IArgumentCompleter
+internal sealed class InterfaceNameCompleter : IArgumentCompleter
 {
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
         CommandAst commandAst, IDictionary fakeBoundParameters)

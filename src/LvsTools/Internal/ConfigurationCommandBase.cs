@@ -9,7 +9,7 @@ namespace LvsTools.Internal;
 /// plans, asks ShouldProcess per step (so -WhatIf prints the plan, each step with its exact operation), applies the
 /// approved steps in bulk with progress, and reports every failed step as an error naming it.
 /// </summary>
-public abstract class ConfigurationCommandBase : LvsCmdlet
+public abstract class ConfigurationCommandBase : LvsCommandBase
 {
     /// <summary>The JSON document to apply.</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Path")]

@@ -8,7 +8,7 @@ namespace LvsTools.Internal;
 /// the context, a stable id; kernel errors (a bare errno) get an id from the cmdlet's context instead.
 /// Nothing else escapes: an unexpected exception becomes an ErrorRecord with its message, never a stack trace.
 /// </summary>
-public static class ErrorMapper
+internal static class ErrorMapper
 {
     public static ErrorCategory Category(LvsErrorKind kind) => kind switch
     {

@@ -5,7 +5,7 @@ using LvsTools.Core.Netlink;
 namespace LvsTools.Internal;
 
 /// <summary>Shared pieces of the IPVS cmdlets: service keys from parameters, and kernel errors named by what they concern.</summary>
-public static class IpvsParameters
+internal static class IpvsParameters
 {
     /// <summary>The scheduler names the argument completer offers.</summary>
     public sealed class SchedulerCompleter : IArgumentCompleter

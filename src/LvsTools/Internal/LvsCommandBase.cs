@@ -13,7 +13,7 @@ namespace LvsTools.Internal;
 /// An object given to a cmdlet (piped or by parameter) acts in the namespace it came from: a cmdlet calls
 /// <see cref="ActIn"/> with the object's NetNamespace before it touches the kernel for that object.
 /// </summary>
-public abstract class LvsCmdlet : PSCmdlet, IDisposable
+public abstract class LvsCommandBase : PSCmdlet, IDisposable
 {
     private readonly Dictionary<string, NetNamespace> _namespaces = new();
     private readonly Dictionary<string, RouteClient> _routes = new();
@@ -55,17 +55,7 @@ public abstract class LvsCmdlet : PSCmdlet, IDisposable
         }
     }
 
-    protected RouteClient Route
-    {
-        get
-        {
-            var ns = Namespace;
-            var key = ItemNamespace ?? "";
-            if (!_routes.TryGetValue(key, out var client))
-                _routes[key] = client = RouteClient.Open(ns);
-            return client;
-        }
-    }
+    protected RouteClient Route => ClientFor(_routes, RouteClient.Open);
 
     /// <summary>Whether -HostWide lets a sysctl store bound to a named namespace write host-wide keys.</summary>
     protected virtual bool HostWideSysctl => false;
@@ -114,16 +104,16 @@ public abstract class LvsCmdlet : PSCmdlet, IDisposable
         string.IsNullOrEmpty(ns) ? "the current network namespace" : $"network namespace '{ns}'";
 
     /// <summary>The IPVS table of the current item's namespace (GenericFamilyNotFoundException → NotInstalled when absent).</summary>
-    protected IpvsClient Ipvs
+    protected IpvsClient Ipvs => ClientFor(_ipvs, IpvsClient.Open);
+
+    /// <summary>The client of the current item's namespace, opened on first use and closed with the cmdlet.</summary>
+    private T ClientFor<T>(Dictionary<string, T> clients, Func<NetNamespace, T> open)
     {
-        get
-        {
-            var ns = Namespace;
-            var key = ItemNamespace ?? "";
-            if (!_ipvs.TryGetValue(key, out var client))
-                _ipvs[key] = client = IpvsClient.Open(ns);
-            return client;
-        }
+        var ns = Namespace;
+        var key = ItemNamespace ?? "";
+        if (!clients.TryGetValue(key, out var client))
+            clients[key] = client = open(ns);
+        return client;
     }
 
     /// <summary>
@@ -147,22 +137,14 @@ public abstract class LvsCmdlet : PSCmdlet, IDisposable
     protected void ThrowLvsError(Exception e, object? target = null, IReadOnlyDictionary<LvsErrorKind, string>? overrides = null) =>
         ThrowTerminatingError(ErrorMapper.ToRecord(e, ErrorSubject, target, overrides));
 
-    /// <summary>An InvalidArgument error for a value the cmdlet itself rejects.</summary>
-    protected void ThrowInvalid(string errorId, string message, object? target) =>
-        ThrowTerminatingError(new ErrorRecord(new ArgumentException(message), errorId, ErrorCategory.InvalidArgument, target));
-
     protected override void StopProcessing() => _stop.Cancel();
 
     public void Dispose()
     {
-        foreach (var c in _routes.Values)
+        foreach (var c in _routes.Values.Concat<IDisposable>(_ipvs.Values).Concat(_namespaces.Values))
             c.Dispose();
         _routes.Clear();
-        foreach (var c in _ipvs.Values)
-            c.Dispose();
         _ipvs.Clear();
-        foreach (var ns in _namespaces.Values)
-            ns.Dispose();
         _namespaces.Clear();
         DisposeClients();
         _stop.Dispose();
@@ -174,22 +156,4 @@ public abstract class LvsCmdlet : PSCmdlet, IDisposable
 
     /// <summary>" (netns X)" naming the namespace the current item acts in, for messages and -WhatIf; or "".</summary>
     protected string Where => string.IsNullOrEmpty(ItemNamespace) ? "" : $" (netns {ItemNamespace})";
-
-    /// <summary>
-    /// The sysctl.d file a -Persist writes: -PersistPath resolved as PowerShell resolves paths (relative to the current
-    /// location, ~, PSDrives; a link written through, a directory refused), or the default file. Null after an error.
-    /// </summary>
-    protected string? PersistFile(string? persistPath, bool persist)
-    {
-        try
-        {
-            var path = persistPath ?? SysctlPersistence.DefaultPath;
-            return persist ? FilePath.ResolveForWrite(this, path) : path;
-        }
-        catch (Exception e)
-        {
-            WriteLvsError(e, persistPath);
-            return null;
-        }
-    }
 }

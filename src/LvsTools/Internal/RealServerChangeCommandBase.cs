@@ -1,14 +1,13 @@
 using System.Management.Automation;
 using LvsTools.Core.Ipvs;
-using LvsTools.Internal;
 
-namespace LvsTools.Commands;
+namespace LvsTools.Internal;
 
 /// <summary>
 /// Base of Set- and Remove-LvsRealServer: a real server comes from the pipeline (-InputObject) or is named by its
 /// service and -Address (and -Port).
 /// </summary>
-public abstract class RealServerChangeBase : RealServerCommandBase
+public abstract class RealServerChangeCommandBase : RealServerCommandBase
 {
     /// <summary>Real servers from Get-LvsRealServer or Add-LvsRealServer.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = "InputObject")]

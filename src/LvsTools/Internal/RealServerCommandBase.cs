@@ -1,15 +1,15 @@
 using System.Management.Automation;
 using System.Net;
 using LvsTools.Core.Ipvs;
-using LvsTools.Internal;
 
-namespace LvsTools.Commands;
+namespace LvsTools.Internal;
 
 /// <summary>
 /// Base of the real-server cmdlets: the service comes as an LvsService from the pipeline (-Service) or is named by
-/// -VirtualAddress/-Protocol/-VirtualPort or -FirewallMark.
+/// -VirtualAddress/-Protocol/-VirtualPort (-Port is the real server's) or -FirewallMark/-AddressFamily
+/// (<see cref="ServiceKeyCommandBase"/>).
 /// </summary>
-public abstract class RealServerCommandBase : LvsCmdlet
+public abstract class RealServerCommandBase : ServiceKeyCommandBase
 {
     /// <summary>The virtual service, from Get-LvsService or New-LvsService.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = "Service")]
@@ -30,14 +30,6 @@ public abstract class RealServerCommandBase : LvsCmdlet
     [Parameter(Mandatory = true, ParameterSetName = "VirtualAddress")]
     public int VirtualPort { get; set; }
 
-    /// <summary>The firewall mark of an fwmark service.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = "FirewallMark")]
-    public long FirewallMark { get; set; }
-
-    /// <summary>The family of the fwmark service: IPv4 (default) or IPv6.</summary>
-    [Parameter(ParameterSetName = "FirewallMark")]
-    public IPFamily AddressFamily { get; set; } = IPFamily.IPv4;
-
     protected override string ErrorSubject => "LvsRealServer";
 
     /// <summary>
@@ -57,9 +49,7 @@ public abstract class RealServerCommandBase : LvsCmdlet
     protected ServiceKey SelectedService() => ParameterSetName switch
     {
         "Service" => Service!.Key,
-        "VirtualAddress" => IpvsParameters.Key(VirtualAddress, Protocol, VirtualPort, null, IPFamily.IPv4),
-        "FirewallMark" => IpvsParameters.Key(null, IpvsProtocol.Tcp, 0, FirewallMark, AddressFamily),
-        _ => throw new InvalidOperationException(ParameterSetName),
+        _ => KeyFromParameters(VirtualAddress, Protocol, VirtualPort),
     };
 
     /// <summary>
