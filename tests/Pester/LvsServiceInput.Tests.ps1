@@ -104,7 +104,7 @@ Describe 'The internal argument completers' {
 
     It 'keeps the helpers out of the public types' {
         $asm = [LvsTools.Commands.NewLvsServiceCommand].Assembly
-        foreach ($name in 'IpvsParameters', 'ServiceBuilder', 'ErrorMapper', 'NetNamespaceCompleter', 'InterfaceNameCompleter') {
+        foreach ($name in 'IpvsParameters', 'ErrorMapper', 'NetNamespaceCompleter', 'InterfaceNameCompleter') {
             $asm.GetType("LvsTools.Internal.$name", $true).IsPublic | Should -BeFalse -Because $name
         }
     }
