@@ -49,7 +49,7 @@ public abstract class RealServerChangeCommandBase : RealServerCommandBase
             current = Ipvs.GetRealServers(service).FirstOrDefault(r => r.Address.Equals(ip) && r.Port == p);
             if (current is null)
             {
-                WriteError(new ErrorRecord(new ItemNotFoundException($"Real server {ServiceKey.FormatEndpoint(ip, p)} is not in virtual service {service}{Where}."),
+                WriteError(new ErrorRecord(new ItemNotFoundException($"Real server {IpvsadmSyntax.FormatEndpoint(ip, p)} is not in virtual service {service}{Where}."),
                     "LvsRealServerNotFound", ErrorCategory.ObjectNotFound, Address));
                 return;
             }
