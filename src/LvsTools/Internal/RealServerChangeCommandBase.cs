@@ -28,6 +28,10 @@ public abstract class RealServerChangeCommandBase : RealServerCommandBase
     [Parameter(ParameterSetName = "FirewallMark")]
     public int? Port { get; set; }
 
+    /// <summary>Write each real server to the pipeline: as read back after a change (Set), or as it was before removal (Remove).</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
     protected override void ProcessRecord()
     {
         if (ParameterSetName == "InputObject")
