@@ -56,14 +56,6 @@ public sealed class LvsServiceEntry
         RealServers = realServers.Select(LvsRealServerEntry.From).ToList(),
     };
 
-    /// <summary>The scheduler flag bits for names as ipvsadm -b takes them (the document reads them as the cmdlets do).</summary>
-    /// <exception cref="LvsException">InvalidSchedulerFlag.</exception>
-    public static ServiceFlags ParseFlagNames(IEnumerable<string>? names) => IpvsadmSyntax.ParseSchedulerFlags(names);
-
-    /// <summary>A persistence netmask as a document (and an ipvsadm rule) gives it: a prefix length, or an IPv4 dotted mask, holes allowed.</summary>
-    /// <exception cref="LvsException">InvalidNetmask.</exception>
-    internal static uint ParseNetmask(IPFamily family, string text) => IpvsadmSyntax.ParseNetmask(family, text, LvsConfigurationValidator.DocumentLevel);
-
     /// <summary>
     /// The live service this entry describes. A document restores what some kernel held, so its netmask is read at the
     /// kernel's limits (<see cref="ValidationLevel.Kernel"/>: an IPv4 mask with holes is kept).

@@ -1,5 +1,4 @@
 using System.Net;
-using LvsTools.Core.Ipvs;
 using LvsTools.Core.Netlink;
 
 namespace LvsTools;
@@ -21,8 +20,6 @@ public sealed record LvsTimeouts
 
     /// <summary>The network namespace the values were read from (null: the current one).</summary>
     public string? NetNamespace { get; init; }
-
-    internal static uint Seconds(TimeSpan t) => IpvsadmSyntax.Seconds(t);
 
     /// <summary>As `ipvsadm -L --timeout` prints it.</summary>
     public override string ToString() => IpvsadmSyntax.FormatTimeouts(this);
@@ -61,12 +58,6 @@ public sealed record LvsSyncDaemon
 
     /// <summary>Attributes this version does not know.</summary>
     public IReadOnlyList<UnknownAttribute> UnknownAttributes { get; init; } = [];
-
-    /// <summary>The ipvsadm options after --start-daemon STATE (see <see cref="IpvsadmSyntax.DaemonOptions"/>).</summary>
-    internal string IpvsadmOptions() => IpvsadmSyntax.DaemonOptions(this);
-
-    /// <summary>The state as ipvsadm spells it: master or backup.</summary>
-    public static string StateName(SyncDaemonState state) => IpvsadmSyntax.DaemonStateName(state);
 
     /// <summary>As `ipvsadm -L --daemon` prints it.</summary>
     public override string ToString() => IpvsadmSyntax.FormatDaemon(this);

@@ -33,8 +33,8 @@ namespace LvsTools
         /// <summary>As `ipvsadm -Lnc` prints it: protocol, expiry (mm:ss), state, source, virtual, destination.</summary>
         public override string ToString() =>
             $"{Protocol,-3} {(int)Expires.TotalMinutes:00}:{Expires.Seconds:00}  {State,-11} " +
-            $"{ServiceKey.FormatEndpoint(ClientAddress, ClientPort),-18} {ServiceKey.FormatEndpoint(VirtualAddress, VirtualPort),-18} " +
-            ServiceKey.FormatEndpoint(DestinationAddress, DestinationPort);
+            $"{IpvsadmSyntax.FormatEndpoint(ClientAddress, ClientPort),-18} {IpvsadmSyntax.FormatEndpoint(VirtualAddress, VirtualPort),-18} " +
+            IpvsadmSyntax.FormatEndpoint(DestinationAddress, DestinationPort);
     }
 }
 

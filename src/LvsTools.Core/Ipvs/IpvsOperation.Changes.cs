@@ -18,7 +18,7 @@ public abstract partial record IpvsOperation
         /// <summary>The service's identity.</summary>
         public ServiceKey Key => Service.Key;
 
-        public override string Describe() => $"ipvsadm {Option} {Key.IpvsadmArgument}{Service.IpvsadmOptions()}";
+        public override string Describe() => "ipvsadm " + IpvsadmSyntax.ServiceRule(Option, Service);
         public override string Target => Key.ToString();
         public override void Validate() => IpvsValidation.Service(Service, Validation);
         private protected override void WriteAttributes(NetlinkWriter w) => IpvsCodec.WriteService(w, Service);
@@ -68,7 +68,7 @@ public abstract partial record IpvsOperation
         /// <summary>The service the real server belongs to.</summary>
         public ServiceKey Key => RealServer.Service;
 
-        public override string Describe() => $"ipvsadm {Option} {Key.IpvsadmArgument} -r {RealServer.Endpoint}{RealServer.IpvsadmOptions()}";
+        public override string Describe() => "ipvsadm " + IpvsadmSyntax.RealServerRule(Option, RealServer);
         public override string Target => $"{Key} -> {RealServer.Endpoint}";
         public override void Validate() => IpvsValidation.RealServer(RealServer, Validation);
 
@@ -89,9 +89,9 @@ public abstract partial record IpvsOperation
     public sealed record RealServerDelete(ServiceKey Key, IPAddress Address, ushort Port) : IpvsOperation(IpvsNetlink.IPVS_CMD_DEL_DEST)
     {
         /// <summary>"10.0.1.11:8080" or "[2001:db8::5]:80".</summary>
-        public string Endpoint => ServiceKey.FormatEndpoint(Address, Port);
+        public string Endpoint => IpvsadmSyntax.FormatEndpoint(Address, Port);
 
-        public override string Describe() => $"ipvsadm -d {Key.IpvsadmArgument} -r {Endpoint}";
+        public override string Describe() => $"ipvsadm -d {IpvsadmSyntax.ServiceArgument(Key)} -r {Endpoint}";
         public override string Target => $"{Key} -> {Endpoint}";
         public override void Validate() => IpvsValidation.Key(Key);
 

@@ -107,7 +107,7 @@ public abstract partial record IpvsOperation
     /// <summary>ipvsadm -D: deletes a service and its real servers.</summary>
     public sealed record ServiceDelete(ServiceKey Key) : IpvsOperation(IpvsNetlink.IPVS_CMD_DEL_SERVICE)
     {
-        public override string Describe() => $"ipvsadm -D {Key.IpvsadmArgument}";
+        public override string Describe() => $"ipvsadm -D {IpvsadmSyntax.ServiceArgument(Key)}";
         public override string Target => Key.ToString();
         public override void Validate() => IpvsValidation.Key(Key);
         private protected override void WriteAttributes(NetlinkWriter w) => IpvsCodec.WriteServiceKey(w, Key);
@@ -116,7 +116,7 @@ public abstract partial record IpvsOperation
     /// <summary>ipvsadm -Z: zeroes the counters of one service, or of all (<see cref="Key"/> null).</summary>
     public sealed record CountersZero(ServiceKey? Key) : IpvsOperation(IpvsNetlink.IPVS_CMD_ZERO)
     {
-        public override string Describe() => Key is null ? "ipvsadm -Z" : $"ipvsadm -Z {Key.IpvsadmArgument}";
+        public override string Describe() => Key is null ? "ipvsadm -Z" : $"ipvsadm -Z {IpvsadmSyntax.ServiceArgument(Key)}";
         public override string Target => Key?.ToString() ?? "IPVS table";
 
         public override void Validate()
@@ -150,8 +150,7 @@ public abstract partial record IpvsOperation
     /// <summary>ipvsadm --set: the connection timeouts (0 = unchanged).</summary>
     public sealed record TimeoutsSet(LvsTimeouts Timeouts) : IpvsOperation(IpvsNetlink.IPVS_CMD_SET_CONFIG)
     {
-        public override string Describe() =>
-            $"ipvsadm --set {LvsTimeouts.Seconds(Timeouts.Tcp)} {LvsTimeouts.Seconds(Timeouts.TcpFin)} {LvsTimeouts.Seconds(Timeouts.Udp)}";
+        public override string Describe() => "ipvsadm --set " + IpvsadmSyntax.TimeoutArguments(Timeouts);
         public override string Target => "IPVS timeouts";
         public override void Validate() => IpvsValidation.Timeouts(Timeouts, Validation);
         private protected override void WriteAttributes(NetlinkWriter w) => IpvsCodec.WriteTimeouts(w, Timeouts);
@@ -160,8 +159,8 @@ public abstract partial record IpvsOperation
     /// <summary>ipvsadm --start-daemon.</summary>
     public sealed record SyncDaemonStart(LvsSyncDaemon SyncDaemon) : IpvsOperation(IpvsNetlink.IPVS_CMD_NEW_DAEMON)
     {
-        public override string Describe() => $"ipvsadm --start-daemon {LvsSyncDaemon.StateName(SyncDaemon.State)}{SyncDaemon.IpvsadmOptions()}";
-        public override string Target => $"{LvsSyncDaemon.StateName(SyncDaemon.State)} sync daemon";
+        public override string Describe() => $"ipvsadm --start-daemon {IpvsadmSyntax.DaemonStateName(SyncDaemon.State)}{IpvsadmSyntax.DaemonOptions(SyncDaemon)}";
+        public override string Target => $"{IpvsadmSyntax.DaemonStateName(SyncDaemon.State)} sync daemon";
         public override void Validate() => IpvsValidation.SyncDaemon(SyncDaemon, Validation);
         private protected override void WriteAttributes(NetlinkWriter w) => IpvsCodec.WriteSyncDaemon(w, SyncDaemon);
     }
@@ -169,8 +168,8 @@ public abstract partial record IpvsOperation
     /// <summary>ipvsadm --stop-daemon.</summary>
     public sealed record SyncDaemonStop(SyncDaemonState DaemonState) : IpvsOperation(IpvsNetlink.IPVS_CMD_DEL_DAEMON)
     {
-        public override string Describe() => $"ipvsadm --stop-daemon {LvsSyncDaemon.StateName(DaemonState)}";
-        public override string Target => $"{LvsSyncDaemon.StateName(DaemonState)} sync daemon";
+        public override string Describe() => $"ipvsadm --stop-daemon {IpvsadmSyntax.DaemonStateName(DaemonState)}";
+        public override string Target => $"{IpvsadmSyntax.DaemonStateName(DaemonState)} sync daemon";
         public override void Validate() => IpvsValidation.DaemonState(DaemonState);
         private protected override void WriteAttributes(NetlinkWriter w) => IpvsCodec.WriteSyncDaemonState(w, DaemonState);
     }

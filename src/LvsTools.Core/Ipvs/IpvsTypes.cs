@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using LvsTools.Core.Ipvs;
 
 namespace LvsTools;
 
@@ -124,12 +123,6 @@ public sealed record ServiceKey(IPFamily Family, IpvsProtocol? Protocol, IPAddre
 
     /// <summary>The ipvsadm option that names the service: "-t 10.0.0.1:80", "--sctp-service [::1]:80", "-f 7 -6".</summary>
     public string IpvsadmArgument => IpvsadmSyntax.ServiceArgument(this);
-
-    /// <summary>"10.0.0.1:80" or "[2001:db8::1]:80", as ipvsadm prints addresses with -n (the format files call it).</summary>
-    public static string FormatEndpoint(IPAddress? address, ushort port) => IpvsadmSyntax.FormatEndpoint(address, port);
-
-    /// <summary>The protocol's name as ipvsadm prints it ("TCP", "UDP", "SCTP").</summary>
-    public static string ProtocolName(IpvsProtocol? protocol) => IpvsadmSyntax.ProtocolName(protocol);
 
     /// <summary>The service as the first column of `ipvsadm -Ln`.</summary>
     public override string ToString() => IpvsadmSyntax.FormatServiceKey(this);

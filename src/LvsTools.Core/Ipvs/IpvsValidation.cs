@@ -137,7 +137,7 @@ public static partial class IpvsValidation
             return;
         if (service.OnePacket && !key.IsFirewallMark && key.Protocol != IpvsProtocol.Udp)
             throw LvsException.Invalid("InvalidOnePacket",
-                $"One-packet scheduling is only for UDP (or firewall-mark) services; {key} is {ServiceKey.ProtocolName(key.Protocol)}.", key.ToString());
+                $"One-packet scheduling is only for UDP (or firewall-mark) services; {key} is {IpvsadmSyntax.ProtocolName(key.Protocol)}.", key.ToString());
     }
 
     /// <summary>
@@ -202,6 +202,6 @@ public static partial class IpvsValidation
                 $"Port 0 of {key} means 'any port', which IPVS allows only for a persistent service: it cannot stop being persistent.", key.Port);
         if (changed.OnePacket && !current.OnePacket && !key.IsFirewallMark && key.Protocol != IpvsProtocol.Udp)
             throw LvsException.Invalid("InvalidOnePacket",
-                $"One-packet scheduling is only for UDP (or firewall-mark) services; {key} is {ServiceKey.ProtocolName(key.Protocol)}.", key.ToString());
+                $"One-packet scheduling is only for UDP (or firewall-mark) services; {key} is {IpvsadmSyntax.ProtocolName(key.Protocol)}.", key.ToString());
     }
 }

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace LvsTools.Core.Ipvs;
+namespace LvsTools;
 
 public static partial class IpvsadmSyntax
 {

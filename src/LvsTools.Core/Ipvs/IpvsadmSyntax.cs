@@ -2,8 +2,9 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using LvsTools.Core.Ipvs;
 
-namespace LvsTools.Core.Ipvs;
+namespace LvsTools;
 
 /// <summary>
 /// ipvsadm's text, one parser and one formatter per concept: endpoints, persistence netmasks, scheduler-flag names

@@ -1,5 +1,4 @@
 using System.Net;
-using LvsTools.Core.Ipvs;
 using LvsTools.Core.Netlink;
 
 namespace LvsTools;
@@ -78,9 +77,6 @@ public sealed record LvsRealServer
 
     /// <summary>"10.0.1.11:8080" or "[2001:db8::5]:80".</summary>
     public string Endpoint => IpvsadmSyntax.FormatEndpoint(Address, Port);
-
-    /// <summary>The ipvsadm options after -r, as `ipvsadm -S` writes them (see <see cref="IpvsadmSyntax.RealServerOptions"/>).</summary>
-    internal string IpvsadmOptions() => IpvsadmSyntax.RealServerOptions(this);
 
     /// <summary>The real server as a line of `ipvsadm -Ln`.</summary>
     public override string ToString() => IpvsadmSyntax.FormatRealServer(this);

@@ -1,6 +1,4 @@
-using System.Buffers.Binary;
 using System.Net;
-using LvsTools.Core.Ipvs;
 using LvsTools.Core.Netlink;
 
 namespace LvsTools;
@@ -127,21 +125,7 @@ public sealed record LvsService
         ? new ServiceKey(AddressFamily, null, null, 0, m)
         : new ServiceKey(AddressFamily, Protocol, Address, Port, 0);
 
-    internal uint TimeoutSeconds => (uint)Math.Clamp(PersistenceTimeout.TotalSeconds, 0, uint.MaxValue);
-
-    /// <summary>The default persistence granularity: 0xFFFFFFFF (one client) for IPv4, 128 for IPv6.</summary>
-    public static uint DefaultNetmask(IPFamily family) => IpvsadmSyntax.DefaultNetmask(family);
-
-    /// <summary>The <see cref="PersistenceNetmask"/> value of a prefix length.</summary>
-    public static uint NetmaskFromPrefix(IPFamily family, int prefix) => IpvsadmSyntax.NetmaskFromPrefix(family, prefix);
-
-    /// <summary>An IPv4 <see cref="PersistenceNetmask"/> as a dotted mask.</summary>
-    public static IPAddress MaskAddress(uint mask) => IpvsadmSyntax.MaskAddress(mask);
-
     private static ServiceFlags Set(ServiceFlags flags, ServiceFlags bit, bool on) => on ? flags | bit : flags & ~bit;
-
-    /// <summary>The ipvsadm options after the service, as `ipvsadm -S` writes them (see <see cref="IpvsadmSyntax.ServiceOptions"/>).</summary>
-    internal string IpvsadmOptions() => IpvsadmSyntax.ServiceOptions(this);
 
     /// <summary>The service as a line of `ipvsadm -Ln`.</summary>
     public override string ToString() => IpvsadmSyntax.FormatService(this);

@@ -1,4 +1,6 @@
-namespace LvsTools.Core.Ipvs;
+using LvsTools.Core.Ipvs;
+
+namespace LvsTools;
 
 /// <summary>
 /// A service from the settings ipvsadm -A / -E, New-LvsService, Set-LvsService and a document's entry give (scheduler,

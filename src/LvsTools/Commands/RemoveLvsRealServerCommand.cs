@@ -9,10 +9,6 @@ namespace LvsTools.Commands;
 [OutputType(typeof(LvsRealServer))]
 public sealed class RemoveLvsRealServerCommand : RealServerChangeCommandBase
 {
-    /// <summary>Write the removed real servers to the pipeline.</summary>
-    [Parameter]
-    public SwitchParameter PassThru { get; set; }
-
     protected override void Process(ServiceKey service, LvsRealServer server)
     {
         try

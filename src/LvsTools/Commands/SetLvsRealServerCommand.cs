@@ -38,10 +38,6 @@ public sealed class SetLvsRealServerCommand : RealServerChangeCommandBase
     [Parameter]
     public TunnelChecksum? TunnelChecksum { get; set; }
 
-    /// <summary>Write the real server, as read back after the change, to the pipeline.</summary>
-    [Parameter]
-    public SwitchParameter PassThru { get; set; }
-
     protected override void Process(ServiceKey service, LvsRealServer piped)
     {
         // Read, merge and write under the namespace's lock: a concurrent Set of other settings is not undone.

@@ -55,7 +55,7 @@ public sealed class StartLvsSyncDaemonCommand : LvsCommandBase
 
     protected override void ProcessRecord()
     {
-        string target = $"{LvsSyncDaemon.StateName(State)} sync daemon";
+        string target = $"{IpvsadmSyntax.DaemonStateName(State)} sync daemon";
         try
         {
             var daemon = new LvsSyncDaemon

@@ -24,7 +24,7 @@ public sealed class StopLvsSyncDaemonCommand : LvsCommandBase
 
     protected override void ProcessRecord()
     {
-        string target = $"{LvsSyncDaemon.StateName(State)} sync daemon";
+        string target = $"{IpvsadmSyntax.DaemonStateName(State)} sync daemon";
         try
         {
             var op = IpvsOperation.StopSyncDaemon(State);

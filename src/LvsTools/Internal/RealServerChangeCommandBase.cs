@@ -28,6 +28,10 @@ public abstract class RealServerChangeCommandBase : RealServerCommandBase
     [Parameter(ParameterSetName = "FirewallMark")]
     public int? Port { get; set; }
 
+    /// <summary>Write each real server to the pipeline: as read back after a change (Set), or as it was before removal (Remove).</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
     protected override void ProcessRecord()
     {
         if (ParameterSetName == "InputObject")
@@ -49,7 +53,7 @@ public abstract class RealServerChangeCommandBase : RealServerCommandBase
             current = Ipvs.GetRealServers(service).FirstOrDefault(r => r.Address.Equals(ip) && r.Port == p);
             if (current is null)
             {
-                WriteError(new ErrorRecord(new ItemNotFoundException($"Real server {ServiceKey.FormatEndpoint(ip, p)} is not in virtual service {service}{Where}."),
+                WriteError(new ErrorRecord(new ItemNotFoundException($"Real server {IpvsadmSyntax.FormatEndpoint(ip, p)} is not in virtual service {service}{Where}."),
                     "LvsRealServerNotFound", ErrorCategory.ObjectNotFound, Address));
                 return;
             }

@@ -9,10 +9,10 @@ namespace LvsTools.Internal;
 public static class ServiceColumns
 {
     /// <summary>"TCP", "UDP", "SCTP", or "FWM" for a firewall-mark service.</summary>
-    public static string Protocol(ServiceKey key) => ServiceKey.ProtocolName(key.IsFirewallMark ? null : key.Protocol);
+    public static string Protocol(ServiceKey key) => IpvsadmSyntax.ProtocolName(key.IsFirewallMark ? null : key.Protocol);
 
     /// <summary>The virtual address and port, or the mark with " IPv6" for an IPv6 firewall-mark service (as ipvsadm -Ln).</summary>
     public static string Address(ServiceKey key) => key.IsFirewallMark
         ? key.FirewallMark + (key.Family == IPFamily.IPv6 ? " IPv6" : "")
-        : ServiceKey.FormatEndpoint(key.Address, key.Port);
+        : IpvsadmSyntax.FormatEndpoint(key.Address, key.Port);
 }

@@ -73,12 +73,6 @@ public static class TextFormat
         return u == 0 ? $"{b}.0 B" : $"{v:0.0} {units[u]}";
     }
 
-    /// <summary>What `ipvsadm -Ln` prints after a service's scheduler: "(sh-fallback) persistent 300 mask 255.255.255.0 pe sip ops".</summary>
-    public static string ServiceOptions(LvsService s) => IpvsadmSyntax.ListingFlags(s);
-
-    /// <summary>The Forward column of `ipvsadm -Ln`.</summary>
-    public static string Forward(ForwardingMethod m) => IpvsadmSyntax.ForwardingName(m);
-
     /// <summary>Counts as ipvsadm --stats prints them: 1234, 56K, 7M.</summary>
     public static string Count(ulong n) => n switch
     {

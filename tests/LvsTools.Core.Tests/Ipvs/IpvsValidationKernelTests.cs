@@ -242,7 +242,7 @@ internal sealed class LvsServiceBuilder
         return new LvsService
         {
             AddressFamily = family, Protocol = IpvsProtocol.Tcp, Address = Address, Port = Port, Scheduler = Scheduler, Flags = Flags,
-            PersistenceTimeout = Timeout, PersistenceNetmask = Netmask ?? LvsService.DefaultNetmask(family),
+            PersistenceTimeout = Timeout, PersistenceNetmask = Netmask ?? IpvsadmSyntax.DefaultNetmask(family),
         };
     }
 }

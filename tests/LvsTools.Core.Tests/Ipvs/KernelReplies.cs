@@ -24,7 +24,7 @@ internal static class KernelReplies
         if (!string.IsNullOrEmpty(s.PersistenceEngine))
             w.String(IPVS_SVC_ATTR_PE_NAME, s.PersistenceEngine);
         IpvsCodec.WriteServiceFlags(w, (uint)s.Flags);
-        w.U32(IPVS_SVC_ATTR_TIMEOUT, s.TimeoutSeconds);
+        w.U32(IPVS_SVC_ATTR_TIMEOUT, IpvsadmSyntax.Seconds(s.PersistenceTimeout));
         IpvsCodec.WriteNetmask(w, s.AddressFamily, s.PersistenceNetmask);
         s.Statistics.WriteKernelForm(w, IPVS_SVC_ATTR_STATS, IPVS_SVC_ATTR_STATS64, align64);
         WriteUnknown(w, s.UnknownAttributes);

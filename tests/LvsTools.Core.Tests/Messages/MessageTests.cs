@@ -39,7 +39,7 @@ public class MessageTests
         { "sysctl name", v => SysctlName.Parse(v) },
         { "namespace name", v => NetNamespace.Resolve(v) },
         { "address", v => IPNetworkMath.ParseAddress(v) },
-        { "scheduler flag", v => LvsServiceEntry.ParseFlagNames([v]) },
+        { "scheduler flag", v => IpvsadmSyntax.ParseSchedulerFlags([v]) },
         { "ipvsadm rule", v => IpvsadmRules.Parse([$"-A -t 10.0.0.1:80 -s {v}"]) },
         { "ipvsadm rule line", v => IpvsadmRules.Parse([$"-A -t {v}"]) },
         { "JSON document", v => LvsConfigurationDocument.FromJson($"{{\"schemaVersion\":1,\"services\":[{{\"protocol\":\"{v}\",\"address\":\"10.0.0.1\",\"port\":80}}]}}").Services![0].ToService() },

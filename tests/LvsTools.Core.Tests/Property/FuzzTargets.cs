@@ -54,9 +54,9 @@ public static class FuzzTargets
         Try(() => IPNetworkMath.ParseAddress(text));
         Try(() => VirtualIpPlanner.ParseAddress(new VirtualIpSpec { InterfaceName = "eth0", Address = text }));
         Try(() => VirtualIpPlanner.ParseAddress(new VirtualIpSpec { InterfaceName = "eth0", Address = "10.0.0.1", SubnetMask = text }));
-        Try(() => LvsServiceEntry.ParseNetmask(IPFamily.IPv4, text));
-        Try(() => LvsServiceEntry.ParseNetmask(IPFamily.IPv6, text));
-        Try(() => LvsServiceEntry.ParseFlagNames(text.Split(',')));
+        Try(() => IpvsadmSyntax.ParseNetmask(IPFamily.IPv4, text, LvsConfigurationValidator.DocumentLevel));
+        Try(() => IpvsadmSyntax.ParseNetmask(IPFamily.IPv6, text, LvsConfigurationValidator.DocumentLevel));
+        Try(() => IpvsadmSyntax.ParseSchedulerFlags(text.Split(',')));
         Try(() => IpvsadmRules.Parse(["-A -t " + text, "-a -t " + text + " -r " + text]));
     }
 

@@ -126,7 +126,7 @@ public class RoundTripTests
         TunnelType? Tunnel, ushort TunnelPort, TunnelChecksum? Checksum);
 
     internal static ServiceView View(LvsService s) =>
-        new(s.Key, s.Scheduler, s.Flags & ~ServiceFlags.Hashed, s.TimeoutSeconds, s.PersistenceNetmask, s.PersistenceEngine);
+        new(s.Key, s.Scheduler, s.Flags & ~ServiceFlags.Hashed, IpvsadmSyntax.Seconds(s.PersistenceTimeout), s.PersistenceNetmask, s.PersistenceEngine);
 
     internal static RealServerView View(LvsRealServer r)
     {

@@ -14,9 +14,9 @@ internal static partial class IpvsCodec
     /// <summary>Writes the three IPVS_CMD_ATTR_TIMEOUT_* attributes (all three, as ipvsadm does; 0 = unchanged).</summary>
     internal static void WriteTimeouts(NetlinkWriter w, LvsTimeouts timeouts)
     {
-        w.U32(IPVS_CMD_ATTR_TIMEOUT_TCP, LvsTimeouts.Seconds(timeouts.Tcp));
-        w.U32(IPVS_CMD_ATTR_TIMEOUT_TCP_FIN, LvsTimeouts.Seconds(timeouts.TcpFin));
-        w.U32(IPVS_CMD_ATTR_TIMEOUT_UDP, LvsTimeouts.Seconds(timeouts.Udp));
+        w.U32(IPVS_CMD_ATTR_TIMEOUT_TCP, IpvsadmSyntax.Seconds(timeouts.Tcp));
+        w.U32(IPVS_CMD_ATTR_TIMEOUT_TCP_FIN, IpvsadmSyntax.Seconds(timeouts.TcpFin));
+        w.U32(IPVS_CMD_ATTR_TIMEOUT_UDP, IpvsadmSyntax.Seconds(timeouts.Udp));
     }
 
     /// <summary>Parses the top-level attributes of an IPVS_CMD_SET_CONFIG reply (after the genlmsghdr).</summary>

@@ -56,7 +56,7 @@ internal static partial class IpvsCodec
             PersistenceEngine = string.IsNullOrEmpty(pe) ? null : pe,
             Flags = (ServiceFlags)flags,
             PersistenceTimeout = TimeSpan.FromSeconds(timeout),
-            PersistenceNetmask = !hasNetmask ? LvsService.DefaultNetmask(key.Family)
+            PersistenceNetmask = !hasNetmask ? IpvsadmSyntax.DefaultNetmask(key.Family)
                 : key.Family == IPFamily.IPv6 ? NativeEndian.U32(netmask) : BinaryPrimitives.ReadUInt32BigEndian(netmask),
             Statistics = ChooseStatistics(stats32, has32, stats64, has64),
             HasStatistics64 = has64,
@@ -96,7 +96,7 @@ internal static partial class IpvsCodec
         if (!string.IsNullOrEmpty(service.PersistenceEngine))
             w.String(IPVS_SVC_ATTR_PE_NAME, service.PersistenceEngine);
         WriteServiceFlags(w, (uint)(service.Flags & ~ServiceFlags.Hashed));
-        w.U32(IPVS_SVC_ATTR_TIMEOUT, service.TimeoutSeconds);
+        w.U32(IPVS_SVC_ATTR_TIMEOUT, IpvsadmSyntax.Seconds(service.PersistenceTimeout));
         WriteNetmask(w, service.AddressFamily, service.PersistenceNetmask);
     }
 
