@@ -57,12 +57,30 @@ public static class BoundedInput
         {
             if (fs.CanSeek && fs.Length > limit)
                 throw TooLarge($"'{path}'", shownAs, limit);
+            if (fs.CanSeek && ReadExactly(fs) is { } whole)
+                return whole;
             return ReadAllBytes(fs, $"'{path}'", shownAs, limit);
         }
         catch (IOException e)
         {
             throw new LvsException(LvsErrorKind.OperationFailed, "FileReadFailed", $"Cannot read '{path}': {e.Message}", shownAs, e);
         }
+    }
+
+    /// <summary>
+    /// A regular file read into one array of its length (no growing buffer, no second copy), or null with the stream back
+    /// at its start when the file is not as long as it said (a /proc file says 0, a file written meanwhile changes).
+    /// </summary>
+    private static byte[]? ReadExactly(FileStream fs)
+    {
+        var bytes = new byte[fs.Length];
+        int got = 0, n;
+        while (got < bytes.Length && (n = fs.Read(bytes, got, bytes.Length - got)) > 0)
+            got += n;
+        if (got == bytes.Length && fs.ReadByte() < 0)
+            return bytes;
+        fs.Position = 0;
+        return null;
     }
 
     /// <summary>Reads a stream to its end, or fails with InputTooLarge after <paramref name="limit"/> bytes.</summary>

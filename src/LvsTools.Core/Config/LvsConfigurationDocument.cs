@@ -144,9 +144,12 @@ public sealed class LvsConfigurationDocument
         if (doc.SchemaVersion != CurrentSchemaVersion)
             throw LvsException.Invalid("UnsupportedConfigurationVersion",
                 $"The document has schemaVersion {doc.SchemaVersion}; this LvsTools reads version {CurrentSchemaVersion}.", doc.SchemaVersion);
-        if (FirstMissingValue(doc, "$") is { } nullAt)
+        if (FirstMissingValue(doc) is { } missing)
+        {
+            string nullAt = "$" + missing;
             throw LvsException.Invalid("InvalidConfigurationDocument",
                 $"{nullAt}: the configuration document has null here, where a value is required: give the value or leave the member out.", nullAt);
+        }
         LvsConfigurationValidator.Validate(doc);
         return doc;
     }
@@ -156,7 +159,9 @@ public sealed class LvsConfigurationDocument
     /// non-nullable string (`"address": null`). System.Text.Json on net8.0 lets both through, and every later step assumes
     /// neither. A whole list that is null is left to the caller (it may mean "not managed").
     /// </summary>
-    private static string? FirstMissingValue(object node, string path)
+    /// <remarks>The path is built only for a null found (from the inside out, as the walk returns): a valid document costs no
+    /// string per entry.</remarks>
+    private static string? FirstMissingValue(object node)
     {
         foreach (var m in Members(node.GetType()))
         {
@@ -164,7 +169,7 @@ public sealed class LvsConfigurationDocument
             if (value is null)
             {
                 if (m.RequiresValue)
-                    return path + "." + m.JsonName;
+                    return "." + m.JsonName;
                 continue;
             }
             if (value is System.Collections.IList list)
@@ -172,14 +177,14 @@ public sealed class LvsConfigurationDocument
                 for (int i = 0; i < list.Count; i++)
                 {
                     if (list[i] is null)
-                        return $"{path}.{m.JsonName}[{i}]";
-                    if (list[i] is not string && FirstMissingValue(list[i]!, $"{path}.{m.JsonName}[{i}]") is { } inner)
-                        return inner;
+                        return $".{m.JsonName}[{i}]";
+                    if (list[i] is not string && FirstMissingValue(list[i]!) is { } inner)
+                        return $".{m.JsonName}[{i}]{inner}";
                 }
             }
-            else if (m.IsEntry && FirstMissingValue(value, path + "." + m.JsonName) is { } inner)
+            else if (m.IsEntry && FirstMissingValue(value) is { } inner)
             {
-                return inner;
+                return "." + m.JsonName + inner;
             }
         }
         return null;
@@ -196,9 +201,13 @@ public sealed class LvsConfigurationDocument
         var nullability = new System.Reflection.NullabilityInfoContext();
         return t.GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance)
             .Where(p => p.CanWrite && p.GetIndexParameters().Length == 0 && !p.IsDefined(typeof(JsonIgnoreAttribute), true))
+            // A value type is never null: not read at all (reading it would box every number of every entry).
+            .Where(p => !p.PropertyType.IsValueType)
             .Select(p => new Member(p, JsonNamingPolicy.CamelCase.ConvertName(p.Name),
                 p.PropertyType == typeof(string) && nullability.Create(p).WriteState == System.Reflection.NullabilityState.NotNull,
                 p.PropertyType.IsClass && p.PropertyType != typeof(string) && p.PropertyType.Assembly == typeof(LvsConfigurationDocument).Assembly))
+            // Only what can hold a missing value: a required string, a list, an entry (a nullable string may be null).
+            .Where(m => m.RequiresValue || m.IsEntry || typeof(System.Collections.IList).IsAssignableFrom(m.Property.PropertyType))
             .ToArray();
     });
 

@@ -5,32 +5,32 @@ public static partial class LvsConfigurationSync
     /// <summary>What differs between two services' settings, or null when nothing does.</summary>
     public static string? ServiceChanges(LvsService cur, LvsService want)
     {
-        var c = new List<string>();
-        if (cur.Scheduler != want.Scheduler) c.Add($"scheduler {cur.Scheduler} -> {want.Scheduler}");
+        List<string>? c = null; // made only when something differs (a no-op sync compares 50,000 entries)
+        if (cur.Scheduler != want.Scheduler) (c ??= []).Add($"scheduler {cur.Scheduler} -> {want.Scheduler}");
         var mask = ~ServiceFlags.Hashed;
-        if ((cur.Flags & mask) != (want.Flags & mask)) c.Add($"flags {cur.Flags & mask} -> {want.Flags & mask}");
+        if ((cur.Flags & mask) != (want.Flags & mask)) (c ??= []).Add($"flags {cur.Flags & mask} -> {want.Flags & mask}");
         if (want.Persistent && cur.PersistenceTimeout != want.PersistenceTimeout)
-            c.Add($"persistence timeout {cur.PersistenceTimeout.TotalSeconds} -> {want.PersistenceTimeout.TotalSeconds}");
-        if (cur.PersistenceNetmask != want.PersistenceNetmask) c.Add($"netmask {cur.PersistenceNetmask:x} -> {want.PersistenceNetmask:x}");
-        if ((cur.PersistenceEngine ?? "") != (want.PersistenceEngine ?? "")) c.Add($"pe {cur.PersistenceEngine} -> {want.PersistenceEngine}");
-        return c.Count == 0 ? null : string.Join("; ", c);
+            (c ??= []).Add($"persistence timeout {cur.PersistenceTimeout.TotalSeconds} -> {want.PersistenceTimeout.TotalSeconds}");
+        if (cur.PersistenceNetmask != want.PersistenceNetmask) (c ??= []).Add($"netmask {cur.PersistenceNetmask:x} -> {want.PersistenceNetmask:x}");
+        if ((cur.PersistenceEngine ?? "") != (want.PersistenceEngine ?? "")) (c ??= []).Add($"pe {cur.PersistenceEngine} -> {want.PersistenceEngine}");
+        return c is null ? null : string.Join("; ", c);
     }
 
     /// <summary>What differs between two real servers' settings, or null when nothing does.</summary>
     public static string? RealServerChanges(LvsRealServer cur, LvsRealServer want)
     {
-        var c = new List<string>();
-        if (cur.ForwardingMethod != want.ForwardingMethod) c.Add($"forwarding {cur.ForwardingMethod} -> {want.ForwardingMethod}");
-        if (cur.Weight != want.Weight) c.Add($"weight {cur.Weight} -> {want.Weight}");
-        if (cur.UpperThreshold != want.UpperThreshold) c.Add($"upper threshold {cur.UpperThreshold} -> {want.UpperThreshold}");
-        if (cur.LowerThreshold != want.LowerThreshold) c.Add($"lower threshold {cur.LowerThreshold} -> {want.LowerThreshold}");
+        List<string>? c = null; // made only when something differs (a no-op sync compares 50,000 entries)
+        if (cur.ForwardingMethod != want.ForwardingMethod) (c ??= []).Add($"forwarding {cur.ForwardingMethod} -> {want.ForwardingMethod}");
+        if (cur.Weight != want.Weight) (c ??= []).Add($"weight {cur.Weight} -> {want.Weight}");
+        if (cur.UpperThreshold != want.UpperThreshold) (c ??= []).Add($"upper threshold {cur.UpperThreshold} -> {want.UpperThreshold}");
+        if (cur.LowerThreshold != want.LowerThreshold) (c ??= []).Add($"lower threshold {cur.LowerThreshold} -> {want.LowerThreshold}");
         if (want.ForwardingMethod == ForwardingMethod.Tunnel)
         {
-            if ((cur.TunnelType ?? TunnelType.IpIp) != (want.TunnelType ?? TunnelType.IpIp)) c.Add($"tunnel {cur.TunnelType} -> {want.TunnelType}");
-            if ((cur.TunnelPort ?? 0) != (want.TunnelPort ?? 0)) c.Add($"tunnel port {cur.TunnelPort} -> {want.TunnelPort}");
-            if ((cur.TunnelChecksum ?? TunnelChecksum.None) != (want.TunnelChecksum ?? TunnelChecksum.None)) c.Add($"tunnel checksum {cur.TunnelChecksum} -> {want.TunnelChecksum}");
+            if ((cur.TunnelType ?? TunnelType.IpIp) != (want.TunnelType ?? TunnelType.IpIp)) (c ??= []).Add($"tunnel {cur.TunnelType} -> {want.TunnelType}");
+            if ((cur.TunnelPort ?? 0) != (want.TunnelPort ?? 0)) (c ??= []).Add($"tunnel port {cur.TunnelPort} -> {want.TunnelPort}");
+            if ((cur.TunnelChecksum ?? TunnelChecksum.None) != (want.TunnelChecksum ?? TunnelChecksum.None)) (c ??= []).Add($"tunnel checksum {cur.TunnelChecksum} -> {want.TunnelChecksum}");
         }
-        return c.Count == 0 ? null : string.Join("; ", c);
+        return c is null ? null : string.Join("; ", c);
     }
 
     /// <summary>Whether a running daemon already is the wanted one (what the document leaves out, null, is any value).</summary>

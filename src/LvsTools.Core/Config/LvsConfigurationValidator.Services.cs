@@ -11,7 +11,7 @@ public static partial class LvsConfigurationValidator
         var seen = new Dictionary<ServiceKey, int>();
         for (int i = 0; i < services.Count && !c.Full; i++)
         {
-            string p = $"$.services[{i}]";
+            var p = DocPath.Service(i);
             var entry = services[i];
             if (entry is null)
             {
@@ -30,7 +30,7 @@ public static partial class LvsConfigurationValidator
         }
     }
 
-    private static LvsService? CheckService(Collector c, string p, LvsServiceEntry e)
+    private static LvsService? CheckService(Collector c, DocPath p, LvsServiceEntry e)
     {
         int before = c.Errors.Count;
         IPFamily? family = (e.Family ?? "ipv4").ToLowerInvariant() switch
@@ -57,8 +57,8 @@ public static partial class LvsConfigurationValidator
         {
             if (e.Address is null)
                 Fail(c, "InvalidServiceAddress", p + ".address", "is missing: a service needs an address (with protocol and port) or a firewallMark", null);
-            else if (c.Try(p + ".address", () => IPNetworkMath.ParseAddress(e.Address)) && family is { } f
-                     && IpvsNetlink.FamilyOf(IPNetworkMath.ParseAddress(e.Address)) != f)
+            else if (c.TryGet(p + ".address", e.Address, static a => IPNetworkMath.ParseAddress(a), out var address) && family is { } f
+                     && IpvsNetlink.FamilyOf(address!) != f)
                 Fail(c, "InvalidAddressFamily", p + ".family", $"does not match address {e.Address}", e.Family);
             if ((e.Protocol ?? "").ToLowerInvariant() is not ("tcp" or "udp" or "sctp"))
                 Fail(c, "InvalidProtocol", p + ".protocol", "is not a protocol: tcp, udp or sctp", e.Protocol);
@@ -67,13 +67,13 @@ public static partial class LvsConfigurationValidator
         }
         // A scheduler or engine the kernel has no module for would be refused half-way through the apply (ENOENT): the
         // names are those of the mainline kernel, which is all any kernel can hold.
-        c.Try(p + ".scheduler", () => IpvsValidation.Scheduler(e.Scheduler, ValidationLevel.Create));
-        c.Try(p + ".persistenceEngine", () => IpvsValidation.PersistenceEngine(e.PersistenceEngine, ValidationLevel.Create));
+        c.Try(p + ".scheduler", e.Scheduler, static s => IpvsValidation.Scheduler(s, ValidationLevel.Create));
+        c.Try(p + ".persistenceEngine", e.PersistenceEngine, static s => IpvsValidation.PersistenceEngine(s, ValidationLevel.Create));
         for (int k = 0; k < (e.SchedulerFlags?.Count ?? 0); k++)
         {
             string name = e.SchedulerFlags![k];
-            string fp = $"{p}.schedulerFlags[{k}]";
-            if (name is null || !c.Try(fp, () => IpvsadmSyntax.ParseSchedulerFlags([name])))
+            var fp = p + $".schedulerFlags[{k}]";
+            if (name is null || !c.Try(fp, name, static n => IpvsadmSyntax.ParseSchedulerFlags([n])))
             {
                 if (name is null)
                     Fail(c, "InvalidSchedulerFlag", fp, "is not a scheduler flag", null);
@@ -97,22 +97,21 @@ public static partial class LvsConfigurationValidator
         }
         if (c.Errors.Count > before)
             return null;
-        LvsService? svc = null;
-        if (!c.Try(p, () => svc = e.ToService(), id => p + ServiceField(id)))
+        if (!c.TryGet(p, e, static e => e.ToService(), out var svc, ServiceField))
             return null;
-        c.Try(p, () => Op(IpvsOperation.AddService(svc!)), id => p + ServiceField(id));
+        c.Try(p, svc!, static s => Op(IpvsOperation.AddService(s)), ServiceField);
         return svc;
     }
 
-    private static void CheckNetmask(Collector c, string path, IPFamily family, string text) =>
-        c.Try(path, () => IpvsadmSyntax.ParseNetmask(family, text, DocumentLevel));
+    private static void CheckNetmask(Collector c, DocPath path, IPFamily family, string text) =>
+        c.Try(path, (family, text), static x => IpvsadmSyntax.ParseNetmask(x.family, x.text, DocumentLevel));
 
-    private static void CheckRealServers(Collector c, string sp, ServiceKey key, List<LvsRealServerEntry> reals)
+    private static void CheckRealServers(Collector c, DocPath sp, ServiceKey key, List<LvsRealServerEntry> reals)
     {
         var seen = new Dictionary<(IPAddress, ushort), int>();
         for (int j = 0; j < reals.Count && !c.Full; j++)
         {
-            string p = $"{sp}.realServers[{j}]";
+            var p = sp.RealServer(j);
             var e = reals[j];
             if (e is null)
             {
@@ -123,7 +122,7 @@ public static partial class LvsConfigurationValidator
             if (e.Address is null)
                 Fail(c, "InvalidRealServerAddress", p + ".address", "is missing", null);
             else
-                c.Try(p + ".address", () => IPNetworkMath.ParseAddress(e.Address));
+                c.Try(p + ".address", e.Address, static a => IPNetworkMath.ParseAddress(a));
             if (e.Port is < 0 or > ushort.MaxValue)
                 Fail(c, "InvalidPort", p + ".port", "is out of range: 0 to 65535", e.Port);
             var method = ParseForwarding(e.Forwarding);
@@ -142,10 +141,9 @@ public static partial class LvsConfigurationValidator
             }
             if (c.Errors.Count > before)
                 continue;
-            LvsRealServer? rs = null;
-            if (!c.Try(p, () => rs = e.ToRealServer(key), id => p + RealServerField(id)))
+            if (!c.TryGet(p, (e, key), static x => x.e.ToRealServer(x.key), out var rs, RealServerField))
                 continue;
-            if (!c.Try(p, () => Op(IpvsOperation.AddRealServer(rs!)), id => p + RealServerField(id)))
+            if (!c.Try(p, rs!, static r => Op(IpvsOperation.AddRealServer(r)), RealServerField))
                 continue;
             if (seen.TryGetValue((rs!.Address, rs.Port), out int first))
                 c.Add("DuplicateRealServer", p, $"is real server {rs.Endpoint} of {key}, already listed as {sp}.realServers[{first}]", $"{e.Address} port {e.Port}");

@@ -76,26 +76,68 @@ public static partial class LvsConfigurationValidator
 
         public bool Full => Errors.Count > MaxReported;
 
-        public void Add(string id, string path, string why, object? value) =>
-            Errors.Add(LvsException.Invalid(id, $"{path}: {Show(value)} {why}.", path));
+        public void Add(string id, DocPath path, string why, object? value)
+        {
+            string at = path.ToString();
+            Errors.Add(LvsException.Invalid(id, $"{at}: {Show(value)} {why}.", at));
+        }
+
+        /// <summary>Runs a check that throws LvsException; records it under <paramref name="path"/> (and the member
+        /// <paramref name="memberById"/> names for the error's id). The state is passed in, so a static check allocates nothing.</summary>
+        public bool Try<T>(DocPath path, T state, Action<T> check, Func<string, string>? memberById = null) =>
+            TryGet(path, (state, check), static x => { x.check(x.state); return true; }, out _, memberById);
 
         /// <summary>Runs a check that throws LvsException; records it under <paramref name="path"/> (or a path per id).</summary>
-        public bool Try(string path, Action check, Func<string, string>? pathById = null)
+        public bool Try(DocPath path, Action check, Func<string, string>? memberById = null) =>
+            TryGet(path, check, static a => { a(); return true; }, out _, memberById);
+
+        /// <summary>As <see cref="Try{T}"/>, keeping what the check returns.</summary>
+        public bool TryGet<T, TResult>(DocPath path, T state, Func<T, TResult> get, out TResult? result, Func<string, string>? memberById = null)
         {
             try
             {
-                check();
+                result = get(state);
                 return true;
             }
             catch (LvsException e) when (e.Kind == LvsErrorKind.InvalidArgument)
             {
-                string at = pathById?.Invoke(e.ErrorId) ?? path;
+                string at = (memberById is null ? path : path + memberById(e.ErrorId)).ToString();
                 Errors.Add(new LvsException(e.Kind, e.ErrorId, $"{at}: {Cut(e.Message)}", at, e));
+                result = default;
                 return false;
             }
         }
 
         private static string Cut(string message) => message.Length <= 400 ? message : message[..400] + "…";
+    }
+
+    /// <summary>
+    /// A JSON path formatted only when an error names it: a text ("$.timeouts.tcp"), or a service
+    /// ("$.services[3]") or one of its real servers ("$.services[3].realServers[1]"), then a member (".port").
+    /// A valid document of 50,000 entries formats none.
+    /// </summary>
+    private readonly struct DocPath
+    {
+        private readonly string? _text;
+        private readonly int _service, _realServer;
+        private readonly string _member;
+
+        private DocPath(string? text, int service, int realServer, string member) =>
+            (_text, _service, _realServer, _member) = (text, service, realServer, member);
+
+        public static implicit operator DocPath(string text) => new(text, -1, -1, "");
+
+        public static DocPath Service(int index) => new(null, index, -1, "");
+
+        public DocPath RealServer(int index) => new(null, _service, index, "");
+
+        public static DocPath operator +(DocPath path, string member) =>
+            new(path._text, path._service, path._realServer, path._member + member);
+
+        public override string ToString() =>
+            _text is not null ? _text + _member
+            : _realServer < 0 ? $"$.services[{_service}]{_member}"
+            : $"$.services[{_service}].realServers[{_realServer}]{_member}";
     }
 
     private static void CheckTimeouts(Collector c, LvsTimeoutsEntry t)
@@ -140,9 +182,9 @@ public static partial class LvsConfigurationValidator
             if (!ok)
                 continue;
             LvsSyncDaemon? daemon = null;
-            if (!c.Try(p, () => daemon = d.ToSyncDaemon(), id => id == "InvalidSyncDaemonState" ? p + ".state" : p))
+            if (!c.Try(p, () => daemon = d.ToSyncDaemon(), id => id == "InvalidSyncDaemonState" ? ".state" : ""))
                 continue;
-            c.Try(p, () => Op(IpvsOperation.StartSyncDaemon(daemon!)), _ => p);
+            c.Try(p, () => Op(IpvsOperation.StartSyncDaemon(daemon!)));
             if (seen.TryGetValue(daemon!.State, out int first))
                 c.Add("DuplicateSyncDaemon", p + ".state", $"is listed twice (also $.syncDaemons[{first}]); one daemon per state", d.State);
             else
@@ -152,7 +194,7 @@ public static partial class LvsConfigurationValidator
 
     private static void Op(IpvsOperation op) => (op with { Validation = DocumentLevel }).Validate();
 
-    private static bool Fail(Collector c, string id, string path, string why, object? value)
+    private static bool Fail(Collector c, string id, DocPath path, string why, object? value)
     {
         c.Add(id, path, why, value);
         return false;

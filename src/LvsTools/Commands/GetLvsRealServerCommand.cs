@@ -57,9 +57,7 @@ public sealed class GetLvsRealServerCommand : RealServerCommandBase
         }
         // Within a service, by address and port (the kernel lists newest first; ipvsadm -Ln sorts).
         IEnumerable<LvsRealServer> result = servers
-            .OrderBy(r => IpvsParameters.Order(r.Service), StringComparer.Ordinal)
-            .ThenBy(r => Convert.ToHexString(r.Address.GetAddressBytes()), StringComparer.Ordinal)
-            .ThenBy(r => r.Port);
+            .Order(IpvsParameters.RealServerOrder);
         if (wanted.Count > 0)
             result = result.Where(r => wanted.Any(w => w.Address.Equals(r.Address) && (w.Port is null || w.Port == r.Port)));
         if (Port is { } p)

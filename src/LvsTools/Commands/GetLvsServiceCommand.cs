@@ -54,7 +54,7 @@ public sealed class GetLvsServiceCommand : LvsCommandBase
             ThrowLvsError(e, NetNamespace);
             return;
         }
-        IEnumerable<LvsService> result = services.OrderBy(s => IpvsParameters.Order(s.Key), StringComparer.Ordinal);
+        IEnumerable<LvsService> result = services.OrderBy(s => s.Key, IpvsParameters.ServiceOrder);
         if (ParameterSetName == "FirewallMark")
             result = result.Where(s => s.FirewallMark is { } m && FirewallMark.Contains(m));
         if (addresses.Count > 0)

@@ -25,9 +25,54 @@ internal static class IpvsParameters
         _ => s,
     };
 
-    /// <summary>A sort key that orders services as ipvsadm -Ln does: by protocol, address and port numerically, marks last.</summary>
-    public static string Order(ServiceKey k) =>
-        $"{(k.IsFirewallMark ? 1 : 0)}{(int)k.Family:D2}{(int)(k.Protocol ?? 0):D3}{(k.Address is null ? "" : Convert.ToHexString(k.Address.GetAddressBytes())),32}{k.Port:D5}{k.FirewallMark:D10}";
+    /// <summary>
+    /// Orders services as ipvsadm -Ln does: address services before marks, then by family, protocol, address (numerically,
+    /// shorter first), port and mark. Compares the fields themselves (no key string is built per service).
+    /// </summary>
+    public static readonly IComparer<ServiceKey> ServiceOrder = Comparer<ServiceKey>.Create(CompareServices);
+
+    /// <summary>Orders real servers as ipvsadm -Ln does: by service (<see cref="ServiceOrder"/>), then address and port.</summary>
+    public static readonly IComparer<LvsRealServer> RealServerOrder = Comparer<LvsRealServer>.Create((a, b) =>
+    {
+        int c = CompareServices(a.Service, b.Service);
+        if (c == 0)
+            c = CompareAddresses(a.Address, b.Address, lengthFirst: false);
+        return c != 0 ? c : a.Port.CompareTo(b.Port);
+    });
+
+    private static int CompareServices(ServiceKey? a, ServiceKey? b)
+    {
+        if (ReferenceEquals(a, b))
+            return 0;
+        if (a is null || b is null)
+            return a is null ? -1 : 1;
+        int c = a.IsFirewallMark.CompareTo(b.IsFirewallMark);
+        if (c == 0)
+            c = ((int)a.Family).CompareTo((int)b.Family);
+        if (c == 0)
+            c = ((int)(a.Protocol ?? 0)).CompareTo((int)(b.Protocol ?? 0));
+        if (c == 0)
+            c = CompareAddresses(a.Address, b.Address, lengthFirst: true);
+        if (c == 0)
+            c = a.Port.CompareTo(b.Port);
+        return c != 0 ? c : a.FirewallMark.CompareTo(b.FirewallMark);
+    }
+
+    /// <summary>
+    /// Addresses by their bytes (as their hex text compares): with <paramref name="lengthFirst"/> a shorter address first
+    /// (the right-aligned text of a service key), else byte by byte with a prefix first. No address is copied to the heap.
+    /// </summary>
+    private static int CompareAddresses(System.Net.IPAddress? a, System.Net.IPAddress? b, bool lengthFirst)
+    {
+        if (a is null || b is null)
+            return a is null ? (b is null ? 0 : -1) : 1;
+        Span<byte> x = stackalloc byte[16], y = stackalloc byte[16];
+        a.TryWriteBytes(x, out int nx);
+        b.TryWriteBytes(y, out int ny);
+        if (lengthFirst && nx != ny)
+            return nx.CompareTo(ny);
+        return x[..nx].SequenceCompareTo(y[..ny]);
+    }
 
     /// <summary>A service key from -VirtualAddress/-Protocol/-Port or -FirewallMark/-AddressFamily.</summary>
     public static ServiceKey Key(string? virtualAddress, IpvsProtocol protocol, int port, long? firewallMark, IPFamily family)

@@ -19,6 +19,10 @@ public class DocumentValidationTests
         { "{\"schemaVersion\": 1, \"schemaVersion\": 1}", "DuplicateJsonProperty", "$.schemaVersion", "twice" },
         { Doc($"{{{Svc}, \"port\": 81}}"), "DuplicateJsonProperty", "$.services[0].port", "twice" },
         { Doc($"{{{Svc}, \"realServers\": [{{\"address\": \"10.0.1.1\", \"weight\": 1, \"weight\": 2}}]}}"), "DuplicateJsonProperty", "$.services[0].realServers[0].weight", "twice" },
+        // The prepass compares names as their unescaped bytes, per object: an escaped twin is a duplicate, the same name in
+        // a sibling or a nested object is not, and the path names the enclosing entries.
+        { Doc($"{{{Svc}, \"\\u0070ort\": 81}}"), "DuplicateJsonProperty", "$.services[0].port", "'port'" },
+        { Doc($"{{{Svc}, \"realServers\": [{{\"address\": \"10.0.1.1\", \"port\": 1}}]}}, {{{Svc}, \"persistence\": {{\"timeout\": 60}}, \"realServers\": [{{\"address\": \"10.0.1.1\"}}, {{\"port\": 2, \"address\": \"10.0.1.2\", \"port\": 3}}]}}"), "DuplicateJsonProperty", "$.services[1].realServers[1].port", "twice" },
         { Doc($"{{{Svc}}}, {{\"protocol\": \"TCP\", \"address\": \"10.0.0.1\", \"port\": 80}}"), "DuplicateService", "$.services[1]", "$.services[0]" },
         { Doc("{\"protocol\": \"tcp\", \"address\": \"2001:DB8::1\", \"port\": 80, \"family\": \"ipv6\"}, {\"protocol\": \"tcp\", \"address\": \"2001:db8:0::1\", \"port\": 80, \"family\": \"ipv6\"}"), "DuplicateService", "$.services[1]", "already listed" },
         { Doc("{\"firewallMark\": 7}, {\"firewallMark\": 7, \"scheduler\": \"rr\"}"), "DuplicateService", "$.services[1]", "FWM  7" },
