@@ -18,31 +18,20 @@ public enum InterfaceFlags : uint
     PortSel = 0x2000, AutoMedia = 0x4000, Dynamic = 0x8000, LowerUp = 0x10000, Dormant = 0x20000, Echo = 0x40000,
 }
 
-/// <summary>64-bit interface counters (IFLA_STATS64; IFLA_STATS on kernels without it).</summary>
-public sealed class InterfaceStatistics
+/// <summary>64-bit interface counters (IFLA_STATS64; IFLA_STATS on kernels without it), in the kernel's field order.</summary>
+public sealed record InterfaceStatistics(ulong RxPackets, ulong TxPackets, ulong RxBytes, ulong TxBytes, ulong RxErrors,
+    ulong TxErrors, ulong RxDropped, ulong TxDropped, ulong Multicast, ulong Collisions)
 {
-    public ulong RxPackets { get; init; }
-    public ulong TxPackets { get; init; }
-    public ulong RxBytes { get; init; }
-    public ulong TxBytes { get; init; }
-    public ulong RxErrors { get; init; }
-    public ulong TxErrors { get; init; }
-    public ulong RxDropped { get; init; }
-    public ulong TxDropped { get; init; }
-    public ulong Multicast { get; init; }
-    public ulong Collisions { get; init; }
+    /// <summary>All zero (a link the kernel sent no counters for).</summary>
+    public static readonly InterfaceStatistics Zero = new(0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
+    /// <summary>Reads the first ten counters of struct rtnl_link_stats64 (<paramref name="width"/> 8) or rtnl_link_stats (4).</summary>
     internal static InterfaceStatistics Parse(ReadOnlySpan<byte> v, int width)
     {
-        var f = new ulong[10];
+        Span<ulong> f = stackalloc ulong[10];
         for (int i = 0; i < f.Length && v.Length >= (i + 1) * width; i++)
             f[i] = width == 8 ? NativeEndian.U64(v[(i * 8)..]) : NativeEndian.U32(v[(i * 4)..]);
-        ulong F(int i) => f[i];
-        return new InterfaceStatistics
-        {
-            RxPackets = F(0), TxPackets = F(1), RxBytes = F(2), TxBytes = F(3), RxErrors = F(4), TxErrors = F(5),
-            RxDropped = F(6), TxDropped = F(7), Multicast = F(8), Collisions = F(9),
-        };
+        return new InterfaceStatistics(f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9]);
     }
 }
 
@@ -74,7 +63,7 @@ public sealed class NetInterface
     /// <summary>The interface alias text (IFLA_IFALIAS, `ip link set dev X alias TEXT`), not an address alias.</summary>
     public string? Description { get; init; }
     public int? MasterIndex { get; init; }
-    public InterfaceStatistics Statistics { get; init; } = new();
+    public InterfaceStatistics Statistics { get; init; } = InterfaceStatistics.Zero;
     /// <summary>The interface's addresses (filled in by Get-NetInterface; empty when not read).</summary>
     public IReadOnlyList<NetAlias> Addresses { get; set; } = [];
     /// <summary>The network namespace the interface was read from (null: the current one).</summary>
@@ -128,7 +117,7 @@ public sealed class NetInterface
             Index = index, Name = name, Kind = kind, HardwareType = type, Flags = (InterfaceFlags)flags,
             OperationalState = (OperationalState)oper, Mtu = mtu, MacAddress = mac, LinkBroadcast = brd,
             TxQueueLength = txq, Qdisc = qdisc, Description = alias, MasterIndex = master,
-            Statistics = stats ?? stats32 ?? new InterfaceStatistics(), UnknownAttributes = unknown,
+            Statistics = stats ?? stats32 ?? InterfaceStatistics.Zero, UnknownAttributes = unknown,
         };
     }
 
