@@ -425,6 +425,21 @@ Describe 'Virtual IPs and sysctls in the document' -Tag Kernel -Skip:$skipKernel
         # A second import has nothing left to do.
         (Import-LvsConfiguration -NetNamespace $target -Path $file).Steps | Should -HaveCount 0
     }
+
+    It 'does not add a virtual IP the host already holds for a service the same document creates' {
+        ip netns exec $target ip addr add 10.0.7.1/32 dev lo
+        $file = Join-Path $TestDrive 'new-service.json'
+        Set-Content -Path $file -Value (@{
+            schemaVersion = 1
+            services      = @(@{ protocol = 'tcp'; address = '10.0.7.1'; port = 80; scheduler = 'rr'; realServers = @() })
+            virtualIps    = @(@{ interfaceName = 'lo'; address = '10.0.7.1/32' })
+        } | ConvertTo-Json -Depth 5)
+        $result = Import-LvsConfiguration -NetNamespace $target -Path $file
+        $result.Failed | Should -Be 0
+        $result.Steps | Where-Object Object -EQ 'VirtualIp' | Should -BeNullOrEmpty
+        ($result.Steps | Where-Object Object -EQ 'Service').Status | Should -Be 'Applied'
+        (Get-AddressSnapshot $target) -like '* 10.0.7.1/32*' | Should -HaveCount 1
+    }
 }
 
 Describe 'Bad input' {

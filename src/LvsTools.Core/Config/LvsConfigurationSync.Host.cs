@@ -33,6 +33,10 @@ public static partial class LvsConfigurationSync
             {
                 InterfaceName = v.InterfaceName, Address = v.Address, Label = v.Label, Broadcast = v.Broadcast,
             });
+            // The state read lists only the addresses of services it found; one the host holds for a service this
+            // document creates is there already, and adding it again would fail with EEXIST.
+            if (labels.Holds(request))
+                continue;
             p.Others.Add(new LvsPlanStep
             {
                 Action = LvsPlanAction.Create, Object = LvsPlanObject.VirtualIp, Target = $"{v.Address} on {v.InterfaceName}",

@@ -197,6 +197,18 @@ public sealed class VirtualIpPlanContext
         return _labels.TryGetValue(index, out var set) ? set : [];
     }
 
+    /// <summary>
+    /// True when the interface already holds the address with that prefix length (what RTM_NEWADDR would refuse with
+    /// EEXIST), whoever added it: asked of the kernel once (one dump of all addresses), then answered from memory.
+    /// </summary>
+    public bool Holds(AddressRequest request)
+    {
+        _held ??= _route.GetAddresses().Select(a => (a.InterfaceIndex, a.IPAddress, (int)a.PrefixLength)).ToHashSet();
+        return _held.Contains((request.InterfaceIndex, request.Address, request.PrefixLength));
+    }
+
+    private HashSet<(int, IPAddress, int)>? _held;
+
     /// <summary>Marks a label as taken by a planned alias.</summary>
     public void Reserve(int index, string label)
     {
