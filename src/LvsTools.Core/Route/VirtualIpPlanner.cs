@@ -190,8 +190,8 @@ public sealed class VirtualIpPlanContext
     /// <summary>Labels in use on an interface: the kernel's (one dump for all interfaces) plus those planned here.</summary>
     public IEnumerable<string> LabelsOn(int index)
     {
-        _labels ??= _route.GetAddresses(IPFamily.IPv4)
-            .Where(a => a.Label is not null)
+        _labels ??= Addresses()
+            .Where(a => a.AddressFamily == IPFamily.IPv4 && a.Label is not null)
             .GroupBy(a => a.InterfaceIndex)
             .ToDictionary(g => g.Key, g => g.Select(a => a.Label!).ToHashSet(StringComparer.Ordinal));
         return _labels.TryGetValue(index, out var set) ? set : [];
@@ -203,11 +203,16 @@ public sealed class VirtualIpPlanContext
     /// </summary>
     public bool Holds(AddressRequest request)
     {
-        _held ??= _route.GetAddresses().Select(a => (a.InterfaceIndex, a.IPAddress, (int)a.PrefixLength)).ToHashSet();
+        _held ??= Addresses().Select(a => (a.InterfaceIndex, a.IPAddress, (int)a.PrefixLength)).ToHashSet();
         return _held.Contains((request.InterfaceIndex, request.Address, request.PrefixLength));
     }
 
     private HashSet<(int, IPAddress, int)>? _held;
+
+    /// <summary>The kernel's addresses, all families, dumped once for the labels and <see cref="Holds"/> alike.</summary>
+    private List<NetAlias> Addresses() => _addresses ??= _route.GetAddresses();
+
+    private List<NetAlias>? _addresses;
 
     /// <summary>Marks a label as taken by a planned alias.</summary>
     public void Reserve(int index, string label)
