@@ -53,8 +53,8 @@ public static partial class LvsConfigurationValidator
         else if (e.Hysteresis is { } h2 && e.Quorum is not < 0 && h2 > e.EffectiveQuorum)
             c.Add("InvalidHysteresis", p + ".hysteresis",
                 $"is above the quorum ({e.EffectiveQuorum}{(e.Quorum is null ? ", the default" : "")}): the hysteresis may be at most the quorum", h2);
-        if (e.DrainTimeoutSeconds is { } d && d is not (> 0 and <= MaxDrainTimeoutSeconds))
-            c.Add("InvalidDrainTimeout", p + ".drainTimeout", $"is out of range: more than 0, at most {MaxDrainTimeoutSeconds} seconds (31 days)", d);
+        if (e.DrainTimeoutSeconds is { } d && d is not (>= LvsHealthCheckEntry.MinSeconds and <= MaxDrainTimeoutSeconds))
+            c.Add("InvalidDrainTimeout", p + ".drainTimeout", $"is out of range: {LvsHealthCheckEntry.MinSeconds} to {MaxDrainTimeoutSeconds} seconds (31 days)", d);
         if (e.SorryServer is { } sorry)
             CheckSorryServer(c, p, sorry, key, reals);
     }
@@ -126,10 +126,11 @@ public static partial class LvsConfigurationValidator
             c.Add(Id, p + ".command[0]", "is not a program", h.Command[0]);
 
         bool timeoutOk = true;
-        if (h.Timeout is { } t && t is not (> 0 and <= LvsHealthCheckEntry.MaxSeconds))
-            timeoutOk = Fail(c, Id, p + ".timeout", $"is out of range: more than 0, at most {LvsHealthCheckEntry.MaxSeconds} seconds", t);
-        if (h.Interval is { } i && i is not (> 0 and <= LvsHealthCheckEntry.MaxSeconds))
-            Fail(c, Id, p + ".interval", $"is out of range: more than 0, at most {LvsHealthCheckEntry.MaxSeconds} seconds", i);
+        const double Min = LvsHealthCheckEntry.MinSeconds, Max = LvsHealthCheckEntry.MaxSeconds;
+        if (h.Timeout is { } t && t is not (>= Min and <= Max))
+            timeoutOk = Fail(c, Id, p + ".timeout", $"is out of range: {Min} to {Max} seconds", t);
+        if (h.Interval is { } i && i is not (>= Min and <= Max))
+            Fail(c, Id, p + ".interval", $"is out of range: {Min} to {Max} seconds", i);
         else if (timeoutOk)
         {
             double timeout = h.Timeout ?? HealthCheck.DefaultTimeout.TotalSeconds, interval = h.Interval ?? HealthCheck.DefaultInterval.TotalSeconds;
