@@ -63,12 +63,7 @@ public static partial class LvsConfigurationValidator
     {
         var p = sp + ".sorryServer";
         int before = c.Errors.Count;
-        if (s.Address is null)
-            Fail(c, "InvalidSorryServer", p + ".address", "is missing: a sorry server needs an address", null);
-        else
-            c.Try(p + ".address", s.Address, static a => IPNetworkMath.ParseAddress(a));
-        if (s.Port is < 0 or > ushort.MaxValue)
-            Fail(c, "InvalidPort", p + ".port", "is out of range: 0 to 65535", s.Port);
+        CheckEndpoint(c, p, s.Address, s.Port, "InvalidSorryServer", "is missing: a sorry server needs an address");
         if (ParseForwarding(s.Forwarding) is not { } m || !LvsSorryServerEntry.IsAllowedForwarding(m))
             Fail(c, "InvalidForwardingMethod", p + ".forwarding", "is not a forwarding method for a sorry server: route, masquerade or tunnel", s.Forwarding);
         if (c.Errors.Count > before || key is not { } k)
