@@ -81,7 +81,7 @@ public static partial class LvsConfigurationValidator
         var type = LvsHealthCheckEntry.ParseType(h.Type);
         if (type is null)
             c.Add(Id, p + ".type", "is not a check type: tcp, http, https, dns, command or none", h.Type);
-        string kind = type is null ? "" : $"a {h.Type!.ToLowerInvariant()} check";
+        string kind = type is null ? "" : $"a check of type {h.Type!.ToLowerInvariant()}";
         // A member of one kind of check given to another would be silently ignored: an error, as a misspelt member is.
         void Only(string member, object? value, bool applies, string where)
         {
