@@ -38,10 +38,10 @@ public sealed class TestLvsRealServerCommand : LvsCommandBase
     [ValidateNotNull]
     public LvsRealServer? InputObject { get; set; }
 
-    /// <summary>The address to probe ("10.0.1.11", "10.0.1.11:8080", "[2001:db8::5]:80").</summary>
+    /// <summary>The addresses to probe ("10.0.1.11", "10.0.1.11:8080", "[2001:db8::5]:80").</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = "Address")]
     [ValidateNotNullOrEmpty]
-    public string Address { get; set; } = "";
+    public string[] Address { get; set; } = [];
 
     /// <summary>
     /// The port probed. Given on the command line it overrides the real server's port; bound from a piped object's Port
@@ -144,41 +144,43 @@ public sealed class TestLvsRealServerCommand : LvsCommandBase
 
     protected override void ProcessRecord()
     {
-        object target = (object?)InputObject ?? Address;
-        IPAddress address;
-        ushort port;
-        HealthCheck check = _check;
+        if (InputObject is { } server)
+        {
+            if (ActIn(server.NetNamespace, server, $"Real server {server.Endpoint}"))
+                Start(server, () => (server.Address, server.Port));
+        }
+        else
+        {
+            ActInParameterNamespace();
+            foreach (var text in Address)
+                Start(text, () => Endpoint(text));
+        }
+        Write(_probes!.Take(keep: ThrottleLimit * 4));
+    }
+
+    // "10.0.1.11:80", or "10.0.1.11" with the port bound from a piped object's Port or given by -Port.
+    private (IPAddress, ushort) Endpoint(string text)
+    {
+        var (ip, fromAddress) = IpvsadmSyntax.ParseEndpoint(text);
+        ushort? own = fromAddress ?? (_probePort is null && Port is { } p ? ProbePort(p) : null);
+        return (ip, own ?? _probePort ?? throw LvsException.Invalid("MissingPort",
+            $"No port to probe for {text}: give it in the address (10.0.1.11:80) or with -Port.", text));
+    }
+
+    // Starts one probe; a port given on the command line is the port probed, the server's own port stays its identity.
+    private void Start(object target, Func<(IPAddress Address, ushort Port)> server)
+    {
         try
         {
-            if (InputObject is { } server)
-            {
-                if (!ActIn(server.NetNamespace, server, $"Real server {server.Endpoint}"))
-                    return;
-                (address, port) = (server.Address, server.Port);
-                if (_probePort is { } over && over != port)
-                    check = check with { Port = over };
-            }
-            else
-            {
-                ActInParameterNamespace();
-                var (ip, fromAddress) = IpvsadmSyntax.ParseEndpoint(Address);
-                // A port on the command line overrides; one bound from a piped object is that server's own port.
-                ushort? own = fromAddress ?? (_probePort is null && Port is { } p ? ProbePort(p) : null);
-                port = own ?? _probePort ?? throw LvsException.Invalid("MissingPort",
-                    $"No port to probe for {Address}: give it in the address (10.0.1.11:80) or with -Port.", Address);
-                address = ip;
-                if (_probePort is { } over && over != port)
-                    check = check with { Port = over };
-            }
+            var (address, port) = server();
+            var check = _probePort is { } over && over != port ? _check with { Port = over } : _check;
             var ns = Namespace;
             _probes!.Start(target, token => HealthProber.ProbeAsync(check, address, port, ns, token));
         }
         catch (Exception e)
         {
             WriteLvsError(e, target);
-            return;
         }
-        Write(_probes.Take(keep: ThrottleLimit * 4));
     }
 
     protected override void EndProcessing()
