@@ -14,7 +14,7 @@ internal static class DnsProbe
         var check = probe.Check;
         ushort id = (ushort)Random.Shared.Next(0, 65536);
         var query = DnsMessage.EncodeQuery(id, check.Query ?? ".", DnsMessage.TypeCode(check.QueryType ?? "A"));
-        using var socket = ProbeSockets.Open(probe.Namespace, probe.Address, ProtocolType.Udp);
+        using var socket = await ProbeSockets.OpenAsync(probe.Namespace, probe.Address, ProtocolType.Udp).ConfigureAwait(false);
         // A connected UDP socket takes datagrams from that peer only, and reports its ICMP port unreachable as ECONNREFUSED.
         await socket.ConnectAsync(probe.EndPoint, cancellationToken).ConfigureAwait(false);
         await socket.SendAsync(query, SocketFlags.None, cancellationToken).ConfigureAwait(false);

@@ -22,7 +22,7 @@ internal static class HttpProbe
         var check = probe.Check;
         var body = check.ExpectBody is { } pattern ? HealthCheckRules.ExpectBody(pattern) : null;
         // The socket is made here, not in the callback, so a namespace that is gone is an LvsException, not a failed request.
-        Socket? socket = ProbeSockets.Open(probe.Namespace, probe.Address, ProtocolType.Tcp);
+        Socket? socket = await ProbeSockets.OpenAsync(probe.Namespace, probe.Address, ProtocolType.Tcp).ConfigureAwait(false);
         using var handler = new SocketsHttpHandler
         {
             UseProxy = false,
@@ -33,7 +33,8 @@ internal static class HttpProbe
             PooledConnectionLifetime = TimeSpan.Zero,
             ConnectCallback = async (_, token) =>
             {
-                var s = Interlocked.Exchange(ref socket, null) ?? ProbeSockets.Open(probe.Namespace, probe.Address, ProtocolType.Tcp);
+                var s = Interlocked.Exchange(ref socket, null)
+                    ?? await ProbeSockets.OpenAsync(probe.Namespace, probe.Address, ProtocolType.Tcp).ConfigureAwait(false);
                 try
                 {
                     s.NoDelay = true;
