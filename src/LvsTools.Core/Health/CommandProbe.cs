@@ -34,8 +34,7 @@ internal static class CommandProbe
             return probe.Unhealthy(e.Message); // removed since the check was validated: a failed check, not a broken controller
         }
         using var process = new Process { StartInfo = StartInfo(program, probe) };
-        probe.Namespace.Verify();
-        probe.Namespace.Run(() => process.Start());
+        probe.Namespace.Run(() => process.Start()); // checks the namespace's identity before it enters
         process.StandardInput.Close();
         var stderr = ReadHeadAsync(process.StandardError);
         var stdout = process.StandardOutput.BaseStream.CopyToAsync(Stream.Null, CancellationToken.None);

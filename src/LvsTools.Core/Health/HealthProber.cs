@@ -50,6 +50,12 @@ public static class HealthProber
                 _ => throw new ArgumentOutOfRangeException(nameof(check), check.Type, "Unknown health check type."),
             };
         }
+        catch (HttpRequestException e) when (e.InnerException is LvsException)
+        {
+            // the namespace vanished between two connections of one request: as for any probe, an error, not a result
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException);
+            throw;
+        }
         catch (Exception e) when (e is not LvsException && !cancellationToken.IsCancellationRequested
             && (timeout.IsCancellationRequested || Failure(e) is not null))
         {
@@ -85,7 +91,9 @@ public static class HealthProber
                     return "TLS handshake failed: " + a.Message;
             }
         }
-        return e is IOException or HttpRequestException or System.ComponentModel.Win32Exception ? e.Message : null;
+        // What a server or the network can cause is a failed probe, whatever the type; a bug of ours is not hidden in a result.
+        return e is ArgumentException or NullReferenceException or InvalidCastException or IndexOutOfRangeException
+            or NotImplementedException or OperationCanceledException ? null : e.Message;
     }
 
     internal static string Describe(SocketError error, string message) => error switch
