@@ -158,13 +158,13 @@ Describe 'Test-LvsRealServer' -Skip:$skip {
     Context 'concurrency and order' {
         It 'runs at most -ThrottleLimit probes at once and writes results in input order' {
             $targets = 1..8 | ForEach-Object { [pscustomobject]@{ Address = $addr; Port = 9000 + $_; NetNamespace = $ns } }
-            $slow = @{ Check = 'Command'; Command = 'sh', '-c', 'sleep 0.3' }
+            $slow = @{ Check = 'Command'; Command = 'sh', '-c', 'sleep 0.5' }
             $t = Measure-Command { $two = @($targets | Test-LvsRealServer @slow -ThrottleLimit 2) }
-            $t.TotalSeconds | Should -BeGreaterOrEqual 1.2 -Because '8 probes of 0.3 s, 2 at a time'
+            $t.TotalSeconds | Should -BeGreaterOrEqual 2.0 -Because '8 probes of 0.5 s, 2 at a time'
             $two.Port | Should -Be (9001..9008)
             $two.Healthy | Should -Not -Contain $false
             $t = Measure-Command { $eight = @($targets | Test-LvsRealServer @slow -ThrottleLimit 8) }
-            $t.TotalSeconds | Should -BeLessThan 1.2 -Because '8 at a time take about one delay'
+            $t.TotalSeconds | Should -BeLessThan 2.0 -Because '8 at a time take about one delay, not four'
             $eight.Port | Should -Be (9001..9008)
         }
         It 'stops promptly on Ctrl+C and kills the running programs' {
