@@ -82,23 +82,31 @@ $realServers = $Services * $RealServersPerService
 Write-Host "  $lines rule lines; document $([math]::Round((Get-Item $docFile).Length / 1MB, 1)) MB"
 
 $results = [ordered]@{}
-$ns = New-BenchNamespace
+# Every writer starts from a namespace of its own that never held a table. A flushed table is not an empty one: the
+# kernel keeps deleted real servers in a per-namespace trash list for about two minutes, and every NEW_DEST scans that
+# list first (ip_vs_trash_get_dest), so a writer that follows `ipvsadm -C` of 40,000 real servers pays a linear scan per
+# request that the writer before it did not. The namespaces are deleted at the end, not in between (their teardown
+# would run in the background of the next measurement).
+$spent = [System.Collections.Generic.List[string]]::new()
+function New-WriterNamespace { $n = New-BenchNamespace; $spent.Add($n); $n }
+$ns = $null
 try {
     # --- import vs ipvsadm -R and vs the raw batched writer ---------------------------------------------
     $ipvsadmR = @(); $import = @(); $rawWrite = @(); $rawWriteWall = @()
     for ($run = 1; $run -le $Runs; $run++) {
         if ($run -le $RestoreRuns) {
-            ip netns exec $ns ipvsadm -C
-            $ipvsadmR += Measure-Seconds { bash -c "ip netns exec $ns ipvsadm -R < '$rulesFile'" }
-            $n = Get-RuleCount $ns
+            $nsR = New-WriterNamespace
+            $ipvsadmR += Measure-Seconds { bash -c "ip netns exec $nsR ipvsadm -R < '$rulesFile'" }
+            $n = Get-RuleCount $nsR
             if ($n -ne $lines) { throw "ipvsadm -R loaded $n of $lines rules" }
         }
-        ip netns exec $ns ipvsadm -C
-        $w = Invoke-Raw $ns @('write', $rulesFile, '256')
+        $nsW = New-WriterNamespace
+        $w = Invoke-Raw $nsW @('write', $rulesFile, '256')
         if ($w.failed -or $w.requests -ne $lines) { throw "RawIpvs write: $($w.requests) requests, $($w.failed) failed" }
-        if ($run -eq 1) { $n = Get-RuleCount $ns; if ($n -ne $lines) { throw "RawIpvs write loaded $n of $lines rules" } }
+        if ($run -eq 1) { $n = Get-RuleCount $nsW; if ($n -ne $lines) { throw "RawIpvs write loaded $n of $lines rules" } }
         $rawWrite += $w.seconds; $rawWriteWall += $w.wall
-        ip netns exec $ns ipvsadm -C
+        # The last import's namespace holds the table the read and sync rows measure.
+        $ns = New-WriterNamespace
         $import += Measure-Seconds { $script:lastImport = Import-LvsConfiguration -NetNamespace $ns -Path $docFile }
         if ($lastImport.Failed -or $lastImport.Applied -ne $lines) { throw "Import applied $($lastImport.Applied) of $lines ($($lastImport.Failed) failed)" }
         $n = Get-RuleCount $ns
@@ -164,7 +172,7 @@ try {
         writes = ($writes | Measure-Object -Maximum).Maximum; requests = $lastSync.RequestsSent }
 
     # --- peak memory: a fresh pwsh runs import + read (objects kept) + sync, then reads its own VmHWM ----------
-    ip netns exec $ns ipvsadm -C
+    $ns = New-WriterNamespace
     $memScript = @"
 `$ErrorActionPreference = 'Stop'
 Import-Module '$ModulePath'
@@ -184,10 +192,9 @@ Import-Module '$ModulePath'
     Write-Host ("  fresh pwsh, import + read + sync: VmHWM {0} MB, VmRSS at the end {1} MB, managed heap {2} MB" -f $peakMb,
         [math]::Round($mem.vmRssKb / 1024), $mem.managedHeapMb)
     $results.memory = [ordered]@{ ours = $peakMb; theirs = $null; target = 150; vmRssMb = [math]::Round($mem.vmRssKb / 1024); managedHeapMb = $mem.managedHeapMb }
-    ip netns exec $ns ipvsadm -C
 }
 finally {
-    ip netns del $ns
+    foreach ($n in $spent) { ip netns del $n }
 }
 
 # --- 1,000 VIP aliases: pipeline vs ip -batch ------------------------------------------------------------

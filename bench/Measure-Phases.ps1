@@ -41,6 +41,7 @@ $table = New-BenchTable -Directory $work -Services $Services -RealServersPerServ
 $docFile = $table.DocumentFile
 $ns = New-BenchNamespace
 $ipvs = $null
+$first = $null
 
 # Runs one phase; its block stores what it produces in $script: variables (kept alive for the "kept" column).
 function Measure-Phase([string] $Name, [scriptblock] $Block, [scriptblock] $CountOf = { '' }) {
@@ -77,9 +78,14 @@ try {
     Measure-Phase 'import: Plan' { $script:plan = $sync::Plan($cur, $doc, $false, $null) } { "$($plan.Count) steps" }
     Measure-Phase 'import: Apply' { $script:applied = $sync::Apply($plan, $ipvs, $null, $null, $null, [Threading.CancellationToken]::None) } { "$($applied.Applied) applied" }
     $script:doc = $null; $script:plan = $null; $script:applied = $null; $script:cur = $null
-    ip netns exec $ns ipvsadm -C
+    # The cmdlet writes into a namespace that never held a table (a flushed one keeps its real servers in the kernel's
+    # trash list for minutes, and every NEW_DEST scans it); the phases below read that namespace.
+    $first = $ns
+    $ns = New-BenchNamespace
     Measure-Phase 'import: Import-LvsConfiguration (cmdlet)' { $script:r = Import-LvsConfiguration -NetNamespace $ns -Path $docFile } { "$($r.Applied) applied" }
     $script:r = $null
+    $script:ipvs.Dispose()
+    $script:ipvs = [LvsTools.Core.Ipvs.IpvsClient]::Open([LvsTools.Core.NetNamespace]::Resolve($ns))
 
     # --- read, phase by phase (table loaded) ---
     Measure-Phase 'read: IpvsClient.GetServices' { $script:svcs = $ipvs.GetServices() } { "$($svcs.Count) services" }
@@ -100,6 +106,7 @@ try {
 finally {
     if ($ipvs) { $ipvs.Dispose() }
     ip netns del $ns
+    if ($first) { ip netns del $first }
     Remove-Item $work -Recurse -Force
 }
 Write-Host ''

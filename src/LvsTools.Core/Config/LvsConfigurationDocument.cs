@@ -116,6 +116,25 @@ public sealed class LvsConfigurationDocument
     /// </summary>
     public static LvsConfigurationDocument FromJson(byte[] utf8)
     {
+        var doc = Parse(utf8);
+        LvsConfigurationValidator.Validate(doc);
+        return doc;
+    }
+
+    /// <summary>
+    /// As <see cref="FromJson(byte[])"/>, also returning the services and real servers the check built (what
+    /// Import and Sync plan with).
+    /// </summary>
+    public static LvsConfigurationDocument FromJson(byte[] utf8, out LvsResolvedEntries resolved)
+    {
+        var doc = Parse(utf8);
+        resolved = LvsConfigurationValidator.Resolve(doc);
+        return doc;
+    }
+
+    /// <summary>Reads the JSON into a document: everything <see cref="FromJson(byte[])"/> checks but the validator.</summary>
+    private static LvsConfigurationDocument Parse(byte[] utf8)
+    {
         ArgumentNullException.ThrowIfNull(utf8);
         if (utf8.Length > BoundedInput.MaxInputBytes)
             throw BoundedInput.TooLarge("The configuration document", null, BoundedInput.MaxInputBytes);
@@ -165,7 +184,6 @@ public sealed class LvsConfigurationDocument
             throw LvsException.Invalid("InvalidConfigurationDocument",
                 $"{nullAt}: the configuration document has null here, where a value is required: give the value or leave the member out.", nullAt);
         }
-        LvsConfigurationValidator.Validate(doc);
         return doc;
     }
 

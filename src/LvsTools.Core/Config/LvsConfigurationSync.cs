@@ -50,12 +50,20 @@ public static partial class LvsConfigurationSync
     /// daemons stopped, timeouts, services created or changed, real servers created or changed, daemons started,
     /// then addresses and sysctls.
     /// </summary>
-    public static List<LvsPlanStep> Plan(LvsKernelState current, LvsConfigurationDocument desired, bool prune, RouteClient? route = null)
+    public static List<LvsPlanStep> Plan(LvsKernelState current, LvsConfigurationDocument desired, bool prune, RouteClient? route = null) =>
+        Plan(current, desired, prune, route, null);
+
+    /// <summary>
+    /// As the public overload, with the services and real servers a document check already built and checked
+    /// (<see cref="LvsConfigurationValidator.Resolve"/>): they are compared as they are, not built and checked again.
+    /// </summary>
+    public static List<LvsPlanStep> Plan(LvsKernelState current, LvsConfigurationDocument desired, bool prune, RouteClient? route,
+        LvsResolvedEntries? resolved)
     {
         ArgumentNullException.ThrowIfNull(current);
         ArgumentNullException.ThrowIfNull(desired);
         var p = new PlanLists();
-        PlanServices(p, current, desired, prune);
+        PlanServices(p, current, desired, prune, resolved);
         PlanTimeouts(p, current.Timeouts, desired.Timeouts);
         PlanDaemons(p, current.SyncDaemons, desired.SyncDaemons, prune);
         if (desired.VirtualIps is { } vips)
@@ -70,6 +78,8 @@ public static partial class LvsConfigurationSync
         // Everything is checked before anything is sent: a bad value stops the whole plan, naming the step.
         foreach (var step in plan)
         {
+            if (step.Checked)
+                continue;
             try
             {
                 step.Ipvs?.Validate();
@@ -88,36 +98,41 @@ public static partial class LvsConfigurationSync
         public readonly List<LvsPlanStep> DeletesRs = [], DeletesSvc = [], Stops = [], Config = [], Services = [], Reals = [], Starts = [], Others = [];
     }
 
-    private static void PlanServices(PlanLists p, LvsKernelState current, LvsConfigurationDocument desired, bool prune)
+    private static void PlanServices(PlanLists p, LvsKernelState current, LvsConfigurationDocument desired, bool prune,
+        LvsResolvedEntries? resolved)
     {
         if (desired.Services is not { } wanted)
             return;
         var seen = new HashSet<ServiceKey>();
         foreach (var entry in wanted)
         {
-            var want = entry.ToService();
+            // What the document check built and checked is taken as it is (checked: true); anything else is built here.
+            var built = resolved?.Service(entry);
+            bool svcChecked = built is not null;
+            var want = built ?? entry.ToService();
             var key = want.Key;
             if (!seen.Add(key))
                 throw LvsException.Invalid("DuplicateService", $"The document lists service {key} twice.", key.ToString());
             // No realServers list: this service's real servers are not managed (none added, none deleted).
-            var wantReals = (entry.RealServers ?? []).Select(r => r.ToRealServer(key)).ToList();
+            var wantReals = (entry.RealServers ?? []).Select(r => resolved?.RealServer(r) is { } rs && rs.Service == key
+                ? (Server: rs, Checked: true) : (Server: r.ToRealServer(key), Checked: false)).ToList();
             if (!current.Services.TryGetValue(key, out var cur))
             {
-                p.Services.Add(Step(LvsPlanAction.Create, LvsPlanObject.Service, IpvsOperation.AddService(want)));
-                p.Reals.AddRange(wantReals.Select(r => Step(LvsPlanAction.Create, LvsPlanObject.RealServer, IpvsOperation.AddRealServer(r))));
+                p.Services.Add(Step(LvsPlanAction.Create, LvsPlanObject.Service, IpvsOperation.AddService(want), null, svcChecked));
+                p.Reals.AddRange(wantReals.Select(r => Step(LvsPlanAction.Create, LvsPlanObject.RealServer, IpvsOperation.AddRealServer(r.Server), null, r.Checked)));
                 continue;
             }
             if (ServiceChanges(cur.Service, want) is { } svcChanges)
-                p.Services.Add(Step(LvsPlanAction.Update, LvsPlanObject.Service, IpvsOperation.EditService(want), svcChanges));
+                p.Services.Add(Step(LvsPlanAction.Update, LvsPlanObject.Service, IpvsOperation.EditService(want), svcChanges, svcChecked));
             var wantKeys = new HashSet<(IPAddress, ushort)>();
-            foreach (var r in wantReals)
+            foreach (var (r, rChecked) in wantReals)
             {
                 if (!wantKeys.Add((r.Address, r.Port)))
                     throw LvsException.Invalid("DuplicateRealServer", $"The document lists real server {r.Endpoint} of {key} twice.", r.Endpoint);
                 if (!cur.RealServers.TryGetValue((r.Address, r.Port), out var c))
-                    p.Reals.Add(Step(LvsPlanAction.Create, LvsPlanObject.RealServer, IpvsOperation.AddRealServer(r)));
+                    p.Reals.Add(Step(LvsPlanAction.Create, LvsPlanObject.RealServer, IpvsOperation.AddRealServer(r), null, rChecked));
                 else if (RealServerChanges(c, r) is { } rsChanges)
-                    p.Reals.Add(Step(LvsPlanAction.Update, LvsPlanObject.RealServer, IpvsOperation.EditRealServer(r), rsChanges));
+                    p.Reals.Add(Step(LvsPlanAction.Update, LvsPlanObject.RealServer, IpvsOperation.EditRealServer(r), rsChanges, rChecked));
             }
             if (prune && entry.RealServers is not null)
                 foreach (var c in cur.RealServers.Values.Where(c => !wantKeys.Contains((c.Address, c.Port))))
@@ -162,8 +177,9 @@ public static partial class LvsConfigurationSync
 
     // A document restores what some kernel held (keepalived, moby/ipvs and raw netlink clients write values ipvsadm
     // refuses): its operations are checked only against what the kernel itself refuses.
-    private static LvsPlanStep Step(LvsPlanAction action, LvsPlanObject obj, IpvsOperation op, string? changes = null) => new()
+    // A step whose object the document check built was checked at this level already (checked: true).
+    private static LvsPlanStep Step(LvsPlanAction action, LvsPlanObject obj, IpvsOperation op, string? changes = null, bool @checked = false) => new()
     {
-        Action = action, Object = obj, Changes = changes, Ipvs = op with { Validation = ValidationLevel.Kernel },
+        Action = action, Object = obj, Changes = changes, Ipvs = op with { Validation = ValidationLevel.Kernel }, Checked = @checked,
     };
 }

@@ -105,7 +105,8 @@ public static partial class LvsConfigurationValidator
             return null;
         if (!c.TryGet(p, e, static e => e.ToService(), out var svc, ServiceField))
             return null;
-        c.Try(p, svc!, static s => Op(IpvsOperation.AddService(s)), ServiceField);
+        if (c.Try(p, svc!, static s => Op(IpvsOperation.AddService(s)), ServiceField))
+            c.Into?.Keep(e, svc!);
         return svc;
     }
 
@@ -147,6 +148,7 @@ public static partial class LvsConfigurationValidator
                 continue;
             if (!c.Try(p, rs!, static r => Op(IpvsOperation.AddRealServer(r)), RealServerField))
                 continue;
+            c.Into?.Keep(e, rs!);
             if (seen.TryGetValue((rs!.Address, rs.Port), out int first))
                 c.Add("DuplicateRealServer", p, $"is real server {rs.Endpoint} of {key}, already listed as {sp}.realServers[{first}]", $"{e.Address} port {e.Port}");
             else
@@ -166,7 +168,13 @@ public static partial class LvsConfigurationValidator
             Fail(c, "InvalidPort", p + ".port", "is out of range: 0 to 65535", port);
     }
 
-    private static bool IsNumber(string s) => s.Trim().All(ch => char.IsAsciiDigit(ch) || ch is '-' or '+');
+    private static bool IsNumber(string s)
+    {
+        foreach (char ch in s.AsSpan().Trim())
+            if (!(char.IsAsciiDigit(ch) || ch is '-' or '+'))
+                return false;
+        return true;
+    }
 
     /// <summary>A forwarding method by name (not by number: Enum.TryParse would take "3").</summary>
     private static ForwardingMethod? ParseForwarding(string? name) =>

@@ -20,10 +20,12 @@ public static partial class LvsConfigurationValidator
     public const ValidationLevel DocumentLevel = ValidationLevel.Kernel;
 
     /// <summary>Every error in the document, in document order (at most <see cref="MaxReported"/> + 1).</summary>
-    public static List<LvsException> Check(LvsConfigurationDocument doc)
+    public static List<LvsException> Check(LvsConfigurationDocument doc) => Check(doc, null);
+
+    private static List<LvsException> Check(LvsConfigurationDocument doc, LvsResolvedEntries? into)
     {
         ArgumentNullException.ThrowIfNull(doc);
-        var c = new Collector();
+        var c = new Collector { Into = into };
         if (!LvsConfigurationDocument.IsSupportedVersion(doc.SchemaVersion))
             c.Add("UnsupportedConfigurationVersion", "$.schemaVersion",
                 $"this LvsTools reads versions {LvsConfigurationDocument.MinimumSchemaVersion} to {LvsConfigurationDocument.CurrentSchemaVersion}", doc.SchemaVersion);
@@ -42,9 +44,22 @@ public static partial class LvsConfigurationValidator
 
     /// <summary>Throws the first error (its id is the error's id), the message listing every error found, one per line.</summary>
     /// <exception cref="LvsException">InvalidArgument.</exception>
-    public static void Validate(LvsConfigurationDocument doc)
+    public static void Validate(LvsConfigurationDocument doc) => Throw(Check(doc, null));
+
+    /// <summary>
+    /// Checks the document as <see cref="Validate"/> does and returns the services and real servers the check built from
+    /// its entries, so that a plan compares them without building and checking each a second time.
+    /// </summary>
+    /// <exception cref="LvsException">InvalidArgument.</exception>
+    public static LvsResolvedEntries Resolve(LvsConfigurationDocument doc)
     {
-        var errors = Check(doc);
+        var resolved = new LvsResolvedEntries();
+        Throw(Check(doc, resolved));
+        return resolved;
+    }
+
+    private static void Throw(List<LvsException> errors)
+    {
         if (errors.Count == 0)
             return;
         var first = errors[0];
@@ -74,6 +89,9 @@ public static partial class LvsConfigurationValidator
     private sealed class Collector
     {
         public readonly List<LvsException> Errors = [];
+
+        /// <summary>Where the services and real servers built from the entries are kept (null: not kept).</summary>
+        public LvsResolvedEntries? Into { get; init; }
 
         public bool Full => Errors.Count > MaxReported;
 

@@ -44,10 +44,12 @@ public sealed class LvsKernelState
     public static LvsKernelState Read(IpvsClient ipvs, RouteClient? route = null, SysctlStore? sysctl = null)
     {
         ArgumentNullException.ThrowIfNull(ipvs);
-        long before = ipvs.Connection.RequestsSent + (route?.Connection.RequestsSent ?? 0);
-        var services = new Dictionary<ServiceKey, LvsKernelService>();
-        foreach (var s in ipvs.GetServices())
-            services[s.Key] = new LvsKernelService(s, ipvs.GetAllRealServers([s]).ToDictionary(r => (r.Address, r.Port)));
+        long before = ipvs.RequestsSent + (route?.Connection.RequestsSent ?? 0);
+        var list = ipvs.GetServices();
+        var reals = ipvs.GetRealServersOf(list);
+        var services = new Dictionary<ServiceKey, LvsKernelService>(list.Count);
+        for (int i = 0; i < list.Count; i++)
+            services[list[i].Key] = new LvsKernelService(list[i], reals[i].ToDictionary(r => (r.Address, r.Port)));
         var timeouts = ipvs.GetTimeouts();
         var daemons = ipvs.GetSyncDaemons();
         List<LvsVirtualIpEntry>? vips = null;
@@ -74,7 +76,7 @@ public sealed class LvsKernelState
         return new LvsKernelState
         {
             Services = services, Timeouts = timeouts, SyncDaemons = daemons, VirtualIps = vips, Sysctls = sysctls,
-            RequestsSent = ipvs.Connection.RequestsSent + (route?.Connection.RequestsSent ?? 0) - before,
+            RequestsSent = ipvs.RequestsSent + (route?.Connection.RequestsSent ?? 0) - before,
         };
     }
 

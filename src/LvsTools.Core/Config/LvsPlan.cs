@@ -70,6 +70,9 @@ public sealed class LvsPlanStep
     public string? NetNamespace { get; set; }
 
     internal IpvsOperation? Ipvs { get; init; }
+
+    /// <summary>The step's operation was checked when its document was (the planner does not check it again).</summary>
+    internal bool Checked { get; init; }
     internal AddressRequest? Address { get; init; }
     internal (SysctlName Name, string Value)? Sysctl { get; init; }
 

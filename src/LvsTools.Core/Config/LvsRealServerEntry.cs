@@ -1,3 +1,4 @@
+using LvsTools.Core.Config;
 using System.Text.Json.Serialization;
 using LvsTools.Core.Ipvs;
 
@@ -18,6 +19,10 @@ public sealed class LvsRealServerEntry
     public bool? Maintenance { get; set; }
     /// <summary>schemaVersion 2: this server's own health check, which replaces the service's.</summary>
     public LvsHealthCheckEntry? HealthCheck { get; set; }
+
+    /// <summary>The real server a document check built from this entry, and which check (<see cref="LvsResolvedEntries"/>).</summary>
+    [JsonIgnore]
+    internal (LvsResolvedEntries By, LvsRealServer Server)? Resolved { get; set; }
 
     [JsonIgnore]
     internal string SortKey => $"{LvsServiceEntry.SortableAddress(Address)} {Port:D5}";

@@ -89,6 +89,10 @@ public sealed class LvsServiceEntry
         _ => null,
     };
 
+    /// <summary>The service a document check built from this entry, and which check (<see cref="LvsResolvedEntries"/>).</summary>
+    [JsonIgnore]
+    internal (LvsResolvedEntries By, LvsService Service)? Resolved { get; set; }
+
     [JsonIgnore]
     internal string SortKey => FirewallMark is { } m ? $"fwm {Family} {m:D10}" : $"{Protocol} {Family} {SortableAddress(Address)} {Port:D5}";
 

@@ -34,7 +34,7 @@ public sealed partial class IpvsClient : IDisposable
         try
         {
             var family = GenericNetlink.ResolveFamily(connection, IpvsNetlink.FamilyName);
-            return new IpvsClient(connection, family.Id, ns);
+            return new IpvsClient(connection, family.Id, ns) { _opensReaders = true };
         }
         catch
         {
@@ -116,10 +116,9 @@ public sealed partial class IpvsClient : IDisposable
     /// <summary>The real servers of the given services (one dump each), e.g. of a service list already read.</summary>
     public List<LvsRealServer> GetAllRealServers(IEnumerable<LvsService> services)
     {
-        string? ns = Namespace.Name;
         var all = new List<LvsRealServer>();
-        foreach (var s in services)
-            all.AddRange(DumpRealServers(s.Key, ns));
+        foreach (var list in GetRealServersOf(services as IReadOnlyList<LvsService> ?? services.ToList()))
+            all.AddRange(list);
         return all;
     }
 
@@ -178,3 +177,4 @@ public sealed partial class IpvsClient : IDisposable
 
     public void Dispose() => _connection.Dispose();
 }
+

@@ -10,15 +10,5 @@ public sealed class ClearLvsServiceCommand : LvsCommandBase
 {
     protected override string ErrorSubject => "LvsService";
 
-    protected override void ProcessRecord()
-    {
-        try
-        {
-            ShouldExecute(IpvsOperation.Flush());
-        }
-        catch (Exception e)
-        {
-            ThrowLvsError(e, NetNamespace);
-        }
-    }
+    protected override void ProcessRecord() => ForNamespace(() => ShouldExecute(IpvsOperation.Flush()), terminating: true);
 }

@@ -19,15 +19,5 @@ public sealed class GetLvsInfoCommand : LvsCommandBase
 
     protected override string ErrorSubject => "LvsInfo";
 
-    protected override void ProcessRecord()
-    {
-        try
-        {
-            WriteObject(Capabilities ? Ipvs.Probe() : Ipvs.GetInfo());
-        }
-        catch (Exception e)
-        {
-            WriteLvsError(e, NetNamespace);
-        }
-    }
+    protected override void ProcessRecord() => ForNamespace(() => WriteObject(Capabilities ? Ipvs.Probe() : Ipvs.GetInfo()));
 }

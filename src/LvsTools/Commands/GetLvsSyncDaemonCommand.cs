@@ -15,16 +15,6 @@ public sealed class GetLvsSyncDaemonCommand : LvsCommandBase
 
     protected override string ErrorSubject => "LvsSyncDaemon";
 
-    protected override void ProcessRecord()
-    {
-        try
-        {
-            var daemons = Ipvs.GetSyncDaemons().Where(d => State is null || State.Contains(d.State)).OrderBy(d => d.State);
-            WriteObject(daemons, enumerateCollection: true);
-        }
-        catch (Exception e)
-        {
-            WriteLvsError(e, NetNamespace);
-        }
-    }
+    protected override void ProcessRecord() => ForNamespace(() =>
+        WriteObject(Ipvs.GetSyncDaemons().Where(d => State is null || State.Contains(d.State)).OrderBy(d => d.State), enumerateCollection: true));
 }

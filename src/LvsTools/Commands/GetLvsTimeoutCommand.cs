@@ -10,15 +10,5 @@ public sealed class GetLvsTimeoutCommand : LvsCommandBase
 {
     protected override string ErrorSubject => "LvsTimeout";
 
-    protected override void ProcessRecord()
-    {
-        try
-        {
-            WriteObject(Ipvs.GetTimeouts());
-        }
-        catch (Exception e)
-        {
-            WriteLvsError(e, NetNamespace);
-        }
-    }
+    protected override void ProcessRecord() => ForNamespace(() => WriteObject(Ipvs.GetTimeouts()));
 }

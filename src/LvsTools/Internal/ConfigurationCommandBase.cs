@@ -40,14 +40,17 @@ public abstract class ConfigurationCommandBase : LvsCommandBase
     protected override void ProcessRecord()
     {
         LvsConfigurationDocument desired;
+        LvsResolvedEntries resolved;
         List<LvsPlanStep> plan;
         LvsKernelState current;
         try
         {
-            desired = InputObject ?? LoadFile();
-            // The whole document is checked before the first request (a piped document was never read from JSON).
+            // The whole document is checked before the first request (a piped document was never read from JSON); the
+            // services and real servers the check builds are what the plan compares.
             if (InputObject is not null)
-                LvsConfigurationValidator.Validate(desired);
+                (desired, resolved) = (InputObject, LvsConfigurationValidator.Resolve(InputObject));
+            else
+                desired = LoadFile(out resolved);
         }
         catch (Exception e)
         {
@@ -63,7 +66,7 @@ public abstract class ConfigurationCommandBase : LvsCommandBase
             current = LvsConfigurationSync.ReadForPlan(Ipvs,
                 desired.VirtualIps is not null ? Route : null,
                 desired.Sysctls is not null ? Sysctl : null);
-            plan = LvsConfigurationSync.Plan(current, desired, Prune, desired.VirtualIps is not null ? Route : null);
+            plan = LvsConfigurationSync.Plan(current, desired, Prune, desired.VirtualIps is not null ? Route : null, resolved);
             LvsConfigurationSync.CheckSysctlScope(plan, Sysctl);
         }
         catch (Exception e)
@@ -154,9 +157,9 @@ public abstract class ConfigurationCommandBase : LvsCommandBase
         }
     }
 
-    private LvsConfigurationDocument LoadFile()
+    private LvsConfigurationDocument LoadFile(out LvsResolvedEntries resolved)
     {
         var file = FilePath.Resolve(this, Path);
-        return LvsConfigurationDocument.FromJson(BoundedInput.ReadAllBytes(file, Path, "LvsConfigurationFileNotFound"));
+        return LvsConfigurationDocument.FromJson(BoundedInput.ReadAllBytes(file, Path, "LvsConfigurationFileNotFound"), out resolved);
     }
 }

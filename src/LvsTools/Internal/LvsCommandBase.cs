@@ -137,6 +137,27 @@ public abstract class LvsCommandBase : PSCmdlet, IDisposable
     protected void ThrowLvsError(Exception e, object? target = null, IReadOnlyDictionary<LvsErrorKind, string>? overrides = null) =>
         ThrowTerminatingError(ErrorMapper.ToRecord(e, ErrorSubject, target, overrides));
 
+    /// <summary>
+    /// Runs the kernel calls of a command that reads or writes one namespace as a whole (a table, its timeouts, its
+    /// daemons); a failure is an error against the namespace: written, and the pipeline goes on, or with
+    /// <paramref name="terminating"/> the command stops.
+    /// </summary>
+    protected void ForNamespace(Action calls, bool terminating = false)
+    {
+        try
+        {
+            calls();
+        }
+        catch (Exception e) when (!terminating)
+        {
+            WriteLvsError(e, NetNamespace);
+        }
+        catch (Exception e)
+        {
+            ThrowLvsError(e, NetNamespace);
+        }
+    }
+
     protected override void StopProcessing() => _stop.Cancel();
 
     public void Dispose()
