@@ -33,19 +33,7 @@ public sealed class RemoveLvsRealServerCommand : RealServerChangeCommandBase
     private readonly DrainRunner _drains = new();
     private readonly Dictionary<string, DrainKernelSettings> _settings = new();
 
-    protected override void Begin()
-    {
-        string[] drainOnly = [nameof(DrainTimeout), nameof(PollInterval), nameof(WaitForUdp)];
-        if (!Drain && drainOnly.FirstOrDefault(MyInvocation.BoundParameters.ContainsKey) is { } p)
-            ThrowTerminatingError(new ErrorRecord(new ArgumentException($"-{p} applies only with -Drain."),
-                "DrainParameterWithoutDrain", ErrorCategory.InvalidArgument, p));
-        if (DrainTimeout < TimeSpan.Zero)
-            ThrowTerminatingError(new ErrorRecord(new ArgumentException($"-DrainTimeout must be 0 or more; {DrainTimeout} is negative."),
-                "InvalidDrainTimeout", ErrorCategory.InvalidArgument, DrainTimeout));
-        if (PollInterval <= TimeSpan.Zero)
-            ThrowTerminatingError(new ErrorRecord(new ArgumentException($"-PollInterval must be more than 0; {PollInterval} is not."),
-                "InvalidPollInterval", ErrorCategory.InvalidArgument, PollInterval));
-    }
+    protected override void Begin() => DrainParameters.Check(this, Drain, DrainTimeout, PollInterval);
 
     protected override void Process(ServiceKey service, LvsRealServer server)
     {

@@ -166,3 +166,22 @@ internal static class DrainReports
         }
     }
 }
+
+/// <summary>The checks of -Drain's companions, the same for Remove- and Sync-.</summary>
+internal static class DrainParameters
+{
+    /// <summary>Stops the cmdlet on -DrainTimeout/-PollInterval/-WaitForUdp without -Drain, a negative timeout, or a poll interval of 0 or less.</summary>
+    public static void Check(PSCmdlet cmdlet, bool drain, TimeSpan timeout, TimeSpan pollInterval)
+    {
+        string[] drainOnly = ["DrainTimeout", "PollInterval", "WaitForUdp"];
+        if (!drain && drainOnly.FirstOrDefault(cmdlet.MyInvocation.BoundParameters.ContainsKey) is { } p)
+            cmdlet.ThrowTerminatingError(new ErrorRecord(new ArgumentException($"-{p} applies only with -Drain."),
+                "DrainParameterWithoutDrain", ErrorCategory.InvalidArgument, p));
+        if (timeout < TimeSpan.Zero)
+            cmdlet.ThrowTerminatingError(new ErrorRecord(new ArgumentException($"-DrainTimeout must be 0 or more; {timeout} is negative."),
+                "InvalidDrainTimeout", ErrorCategory.InvalidArgument, timeout));
+        if (pollInterval <= TimeSpan.Zero)
+            cmdlet.ThrowTerminatingError(new ErrorRecord(new ArgumentException($"-PollInterval must be more than 0; {pollInterval} is not."),
+                "InvalidPollInterval", ErrorCategory.InvalidArgument, pollInterval));
+    }
+}
