@@ -26,7 +26,7 @@ Describe 'Drain parameters are checked before anything is read or sent' {
         @{ Case = '-WaitForUdp without -Drain'; Command = 'Remove-LvsRealServer'; Params = @{ WaitForUdp = $true }; Id = 'DrainParameterWithoutDrain' }
         @{ Case = 'a negative -DrainTimeout'; Command = 'Remove-LvsRealServer'; Params = @{ Drain = $true; DrainTimeout = -1 }; Id = 'InvalidDrainTimeout' }
         @{ Case = 'a -PollInterval of 0'; Command = 'Remove-LvsRealServer'; Params = @{ Drain = $true; PollInterval = 0 }; Id = 'InvalidPollInterval' }
-        @{ Case = 'Sync: -PollInterval without -Drain'; Command = 'Sync-LvsConfiguration'; Params = @{ PollInterval = 2 }; Id = 'DrainParameterWithoutDrain' }
+        @{ Case = 'Sync: -DrainTimeout without -Drain'; Command = 'Sync-LvsConfiguration'; Params = @{ DrainTimeout = 2 }; Id = 'DrainParameterWithoutDrain' }
     ) {
         $p = $Params.Clone()
         if ($Command -eq 'Remove-LvsRealServer') { $p += @{ Address = '10.0.1.11'; VirtualAddress = '10.0.0.1'; VirtualPort = 80; NetNamespace = 'lvst-no-such-ns' } }
@@ -220,6 +220,25 @@ while left and time.monotonic() < end:
             $persistResult = Remove-LvsRealServer -NetNamespace $d -VirtualAddress $vip -VirtualPort 9091 -Address $lab.RealServerAddresses[0] -Port 9091 `
                 -Drain -DrainTimeout 5 -PassThru -WarningVariable persistWarnings -WarningAction SilentlyContinue
             $persistAfter = Invoke-LvsLabCommand $d @('ipvsadm', '-Ln', '-t', "$($vip):9091")
+
+            # Sync -Drain: a document (schema 2) that removes the last server, left at weight 0 with TIME_WAIT entries by
+            # the stopped drain; the service's drainTimeout (2 s) wins over -DrainTimeout 60.
+            $doc = Join-Path $TestDrive 'drain.json'
+            Set-Content -Path $doc -Value (@{
+                    schemaVersion = 2
+                    services      = @(@{ protocol = 'tcp'; address = $vip; port = 9090; scheduler = 'rr'; drainTimeout = 2; realServers = @() })
+                } | ConvertTo-Json -Depth 5)
+            $syncSaveBefore = (Invoke-LvsLabCommand $d @('ipvsadm', '-S', '-n')) -join "`n"
+            $syncWhatIf = Get-HostText { Sync-LvsConfiguration -NetNamespace $d -Path $doc -Drain -DrainTimeout 60 -WhatIf }
+            $syncSaveAfterWhatIf = (Invoke-LvsLabCommand $d @('ipvsadm', '-S', '-n')) -join "`n"
+            $syncWarnings = @()
+            $syncWatch = [Diagnostics.Stopwatch]::StartNew()
+            $sync = Sync-LvsConfiguration -NetNamespace $d -Path $doc -Drain -DrainTimeout 60 -WarningVariable syncWarnings -WarningAction SilentlyContinue
+            $syncWatch.Stop()
+            $syncAfter = Get-Dest
+            $byState = @{}; foreach ($st in $statuses) { $byState["$($st.Server.Address)"] = $st }
+            Write-Host ("drain: reset connection's server deleted {0:0.0} s after the reset (elapsed {1:0.0} s); living connection's server {2} at {3:0.0} s of 20; Sync -Drain took {4:0.0} s" -f
+                $closingGoneAfter, $byState[$closing].Elapsed.TotalSeconds, $byState[$living].State, $byState[$living].Elapsed.TotalSeconds, $syncWatch.Elapsed.TotalSeconds)
         }
         catch { Remove-LvsLab $lab; throw }
     }
@@ -291,5 +310,16 @@ while left and time.monotonic() < end:
         ($persistWarnings -join "`n") | Should -Match 'is persistent.*expire_quiescent_template is 0'
         $persistResult.State | Should -Be 'Completed'
         ($persistAfter -join "`n") | Should -Not -Match '->\s+10\.77\.'
+    }
+
+    It 'Sync-LvsConfiguration -Drain drains the servers a document removes, with the service''s drainTimeout' {
+        $syncWhatIf.Text | Should -Match "What if: .*Drain: ipvsadm -e -t 192\.0\.2\.100:9090 -r $([regex]::Escape($other)):9090 .*-w 0; wait up to 00:01:00"
+        $syncSaveAfterWhatIf | Should -Be $syncSaveBefore
+        $step = $sync.Steps | Where-Object { $_.Object -eq 'RealServer' -and $_.Action -eq 'Delete' }
+        $step.Status | Should -Be 'Applied'
+        $sync.Failed | Should -Be 0
+        $syncAfter.Count | Should -Be 0
+        $syncWatch.Elapsed.TotalSeconds | Should -BeLessThan 30 -Because 'the document''s drainTimeout of 2 s wins over -DrainTimeout 60'
+        ($syncWarnings -join "`n") | Should -Match "$([regex]::Escape($other)).*deleted at the drain timeout"
     }
 }
