@@ -4,8 +4,8 @@
 #
 # One lab, one BeforeAll (UML is slow): a TCP service on VIP:9090 whose three real servers run a small threaded
 # server (HTTP for the lab's client; a line "HOLD" keeps the connection open until the client closes it). Two
-# long-lived connections land on two servers (rr); both servers are drained in one call with -DrainTimeout 20; the
-# first connection is then reset by its client, the second lives on. Meanwhile the test reads ipvsadm and sends
+# long-lived connections land on two servers (rr); both servers are drained in one call; the
+# first connection is then reset by its client, the second lives on (-DrainTimeout 30). Meanwhile the test reads ipvsadm and sends
 # requests. Then a drain is stopped as Ctrl+C stops it, and a persistent service shows its warning.
 BeforeDiscovery {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
@@ -176,15 +176,16 @@ while left and time.monotonic() < end:
             $living = $byName[$heldNames[1]]    # lives past the timeout
             $other = @($lab.RealServerAddresses | Where-Object { $_ -notin $closing, $living })[0]
 
-            $drain = Start-Drain -Addresses $closing, $living -Timeout 20
+            # The timeout leaves room for the kernel's 10 s in CLOSE after the reset, however slow the guest.
+            $drain = Start-Drain -Addresses $closing, $living -Timeout 30
             $quiesced = Wait-Until { $t = Get-Dest; $t[$closing].Weight -eq 0 -and $t[$living].Weight -eq 0 } -TimeoutSec 60
             $duringDrain = Get-Dest
-            $requests = Invoke-LvsLabRequest -Lab $lab -Port 9090 -Count 6
-            $afterRequests = Get-Dest
 
             # Reset the first connection; its server must go once the kernel drops the entry (CLOSE: 10 s).
             New-Item -ItemType File -Path "$dir/close0" | Out-Null
             $closedAt = [DateTime]::UtcNow
+            $requests = Invoke-LvsLabRequest -Lab $lab -Port 9090 -Count 6
+            $afterRequests = Get-Dest
             $closingGone = Wait-Until { -not (Get-Dest).ContainsKey($closing) } -TimeoutSec 40
             $closingGoneAfter = ([DateTime]::UtcNow - $closedAt).TotalSeconds
             $whenClosingGone = Get-Dest
@@ -236,8 +237,9 @@ while left and time.monotonic() < end:
             $sync = Sync-LvsConfiguration -NetNamespace $d -Path $doc -Drain -DrainTimeout 60 -WarningVariable syncWarnings -WarningAction SilentlyContinue
             $syncWatch.Stop()
             $syncAfter = Get-Dest
+            Write-Host ($statuses | Format-Table | Out-String)
             $byState = @{}; foreach ($st in $statuses) { $byState["$($st.Server.Address)"] = $st }
-            Write-Host ("drain: reset connection's server deleted {0:0.0} s after the reset (elapsed {1:0.0} s); living connection's server {2} at {3:0.0} s of 20; Sync -Drain took {4:0.0} s" -f
+            Write-Host ("drain: reset connection's server deleted {0:0.0} s after the reset (elapsed {1:0.0} s); living connection's server {2} at {3:0.0} s of 30; Sync -Drain took {4:0.0} s" -f
                 $closingGoneAfter, $byState[$closing].Elapsed.TotalSeconds, $byState[$living].State, $byState[$living].Elapsed.TotalSeconds, $syncWatch.Elapsed.TotalSeconds)
         }
         catch { Remove-LvsLab $lab; throw }
@@ -256,7 +258,6 @@ while left and time.monotonic() < end:
         $duringDrain[$closing].Weight | Should -Be 0
         $duringDrain[$living].Weight | Should -Be 0
         $duringDrain[$closing].Active | Should -Be 1
-        $afterRequests.ContainsKey($closing) | Should -BeTrue
         $afterRequests.ContainsKey($living) | Should -BeTrue
     }
 
@@ -273,7 +274,7 @@ while left and time.monotonic() < end:
         $s = $statuses | Where-Object { "$($_.Server.Address)" -eq $closing }
         $s.State | Should -Be 'Completed'
         $s.TimedOut | Should -BeFalse
-        $s.Elapsed.TotalSeconds | Should -BeLessThan 20
+        $s.Elapsed.TotalSeconds | Should -BeLessThan 30
     }
 
     It 'deletes the server whose connection lives at the timeout, not before' {
@@ -282,8 +283,8 @@ while left and time.monotonic() < end:
         $s = $statuses | Where-Object { "$($_.Server.Address)" -eq $living }
         $s.State | Should -Be 'TimedOut'
         $s.ActiveConnections | Should -Be 1
-        $s.Elapsed.TotalSeconds | Should -BeGreaterOrEqual 20
-        $s.Elapsed.TotalSeconds | Should -BeLessThan 26
+        $s.Elapsed.TotalSeconds | Should -BeGreaterOrEqual 30
+        $s.Elapsed.TotalSeconds | Should -BeLessThan 36
         $afterDrain.Keys | Should -Be @($other)
         ($drainWarnings -join "`n") | Should -Match "$([regex]::Escape($living)).*deleted at the drain timeout.*expire_nodest_conn"
     }
