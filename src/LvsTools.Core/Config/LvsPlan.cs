@@ -73,6 +73,9 @@ public sealed class LvsPlanStep
 
     /// <summary>The step's operation was checked when its document was (the planner does not check it again).</summary>
     internal bool Checked { get; init; }
+
+    /// <summary>The IPVS request the step sends (null for addresses and sysctls), e.g. for Sync -Drain to find the deletes of real servers.</summary>
+    public IpvsOperation? IpvsRequest => Ipvs;
     internal AddressRequest? Address { get; init; }
     internal (SysctlName Name, string Value)? Sysctl { get; init; }
 
