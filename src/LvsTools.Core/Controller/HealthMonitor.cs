@@ -5,7 +5,7 @@ namespace LvsTools.Core.Controller;
 /// <summary>What one probe said: healthy or not, and why (its error, or its status and latency).</summary>
 internal readonly record struct ProbeOutcome(bool Healthy, string? Detail);
 
-/// <summary>Probes one real server once: its check, its address, the port to probe. Must honour the check's timeout.</summary>
+/// <summary>Probes one real server once: its check, its address and port (the check may name another port to probe). Must honour the check's timeout.</summary>
 internal delegate Task<ProbeOutcome> ProbeFunction(HealthCheck check, IPAddress address, ushort port, CancellationToken cancellation);
 
 /// <summary>
@@ -145,7 +145,7 @@ internal sealed class HealthMonitor(ProbeFunction probe, int maxConcurrent, Time
             ProbeOutcome outcome;
             try
             {
-                outcome = await probe(check, server.Server.Address, check.PortFor(server.Server.Port), limit.Token).WaitAsync(limit.Token).ConfigureAwait(false);
+                outcome = await probe(check, server.Server.Address, server.Server.Port, limit.Token).WaitAsync(limit.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
             {

@@ -1,6 +1,7 @@
 using LvsTools.Core;
 using LvsTools.Core.Config;
 using LvsTools.Core.Controller;
+using LvsTools.Core.Health;
 using LvsTools.Core.Ipvs;
 using LvsTools.Core.Route;
 using LvsTools.Core.Sysctl;
@@ -44,11 +45,35 @@ public sealed partial class LvsController : IDisposable
         _monitor = new HealthMonitor(probe, options.MaxConcurrentProbes, time, OnProbe);
     }
 
+    /// <summary>
+    /// A controller in <see cref="LvsControllerOptions.NetNamespace"/>, probing with <see cref="HealthProber"/> (sockets opened
+    /// in that namespace). <paramref name="onEvent"/> receives every event, from the loop's and the probes' threads.
+    /// </summary>
+    /// <exception cref="LvsException">NetNamespaceNotFound and the other errors of resolving the namespace.</exception>
+    public static LvsController Create(LvsControllerOptions options, Action<LvsControllerEvent> onEvent)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(onEvent);
+        var ns = NetNamespace.Resolve(options.NetNamespace);
+        return new LvsController(options, ns, (check, address, port, cancellation) => ProbeAsync(check, address, port, ns, cancellation),
+            TimeProvider.System, onEvent);
+    }
+
+    private static async Task<ProbeOutcome> ProbeAsync(HealthCheck check, System.Net.IPAddress address, ushort port, NetNamespace ns,
+        CancellationToken cancellation)
+    {
+        var r = await HealthProber.ProbeAsync(check, address, port, ns, cancellation).ConfigureAwait(false);
+        string status = r.StatusCode is { } code ? $"status {code}, " : "";
+        return new ProbeOutcome(r.Healthy, r.Healthy
+            ? $"{status}{r.Latency.TotalMilliseconds:0.#} ms"
+            : $"{status}{r.Error ?? "failed"}");
+    }
+
     /// <summary>Receives each step a WhatIf cycle planned (and did not send).</summary>
-    public Action<LvsPlanStep>? OnPlanned { get; init; }
+    public Action<LvsPlanStep>? OnPlanned { get; set; }
 
     /// <summary>Receives what each cycle did.</summary>
-    public Action<LvsControllerCycle>? OnCycle { get; init; }
+    public Action<LvsControllerCycle>? OnCycle { get; set; }
 
     /// <summary>The last cycle (null before the first).</summary>
     public LvsControllerCycle? LastCycle { get; private set; }
