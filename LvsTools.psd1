@@ -36,6 +36,7 @@
         'Reset-LvsStatistics'
         'Get-LvsConnection'
         'Export-LvsConfiguration'
+        'Export-LvsMetric'
         'Import-LvsConfiguration'
         'Sync-LvsConfiguration'
         'ConvertFrom-IpvsadmRule'
