@@ -18,7 +18,7 @@ public static partial class LvsConfigurationValidator
         {
             if (value is not null)
                 c.Add("ConfigurationVersionTooLow", path, $"is a schemaVersion 2 member: set \"schemaVersion\": 2 to use it " +
-                    $"(this document says {LvsConfigurationDocument.MinimumSchemaVersion})", value is string or IFormattable ? value : "{...}");
+                    $"(this document says {LvsConfigurationDocument.MinimumSchemaVersion})", Shown(value));
         }
         Member(p + ".healthCheck", e.HealthCheck);
         Member(p + ".onFailure", e.OnFailureName);
@@ -91,7 +91,7 @@ public static partial class LvsConfigurationValidator
         void Only(string member, object? value, bool applies, string where)
         {
             if (value is not null && type is not null && !applies)
-                c.Add(Id, p + "." + member, $"is given for {kind}: it applies only to {where}", value is string or IFormattable ? value : "[...]");
+                c.Add(Id, p + "." + member, $"is given for {kind}: it applies only to {where}", Shown(value));
         }
         bool web = type is HealthCheckType.Http or HealthCheckType.Https;
         Only("path", h.Path, web, "http and https");
@@ -144,6 +144,14 @@ public static partial class LvsConfigurationValidator
         if (h.Fall is < 1)
             c.Add(Id, p + ".fall", "is out of range: at least 1 failure in a row", h.Fall);
     }
+
+    /// <summary>A member's value for a message: itself when it is a scalar, "[...]" for a list, "{...}" for an object.</summary>
+    private static object Shown(object value) => value switch
+    {
+        string or bool or IFormattable => value,
+        System.Collections.IList => "[...]",
+        _ => "{...}",
+    };
 
     /// <summary>Why <paramref name="pattern"/> is not a .NET regular expression, or null when it is one.</summary>
     private static string? RegexError(string pattern)

@@ -64,6 +64,7 @@ public static partial class LvsConfigurationValidator
         return value switch
         {
             null => "null",
+            bool b => b ? "true" : "false",
             string s => "'" + LvsException.Shown(s) + "'",
             IFormattable f => LvsException.Shown(f.ToString(null, CultureInfo.InvariantCulture)),
             _ => LvsException.Shown(value.ToString() ?? ""),
