@@ -100,6 +100,7 @@ public sealed partial class LvsController : IDisposable
     public async Task RunAsync(bool once, CancellationToken stop)
     {
         Load();
+        StartMetrics();
         await WarmUpAsync(stop).ConfigureAwait(false);
         if (stop.IsCancellationRequested)
             return;
@@ -140,7 +141,9 @@ public sealed partial class LvsController : IDisposable
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            CycleFailed(e);
+            // The cycle that follows reads again and reports the failure (once, not twice); the servers are then
+            // adopted there and probed from then on.
+            DropClients();
             return;
         }
         await _monitor.RoundAsync(stop).ConfigureAwait(false);
@@ -190,6 +193,7 @@ public sealed partial class LvsController : IDisposable
             {
                 _reconciler.Applied(result, complete: true);
             }
+            WriteMetrics(live);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
@@ -225,6 +229,11 @@ public sealed partial class LvsController : IDisposable
     {
         string message = (KernelErrors.ToLvsException(e) ?? e).Message;
         Raise(LvsReconciler.Event(_time.GetUtcNow(), LvsControllerEventKind.Error, null, null, message));
+        DropClients();
+    }
+
+    private void DropClients()
+    {
         _ipvs?.Dispose();
         _ipvs = null;
         _route?.Dispose();
@@ -250,6 +259,7 @@ public sealed partial class LvsController : IDisposable
     {
         _ipvs?.Dispose();
         _route?.Dispose();
+        _listener?.Dispose();
         _ns.Dispose();
     }
 }

@@ -50,6 +50,8 @@ public sealed record LvsControllerEvent(DateTimeOffset Time, LvsControllerEventK
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         Converters = { new JsonStringEnumConverter() },
+        // Quotes and apostrophes stay readable in a log line (control characters are still escaped).
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     /// <summary>The event as one line of JSON (no line break inside).</summary>

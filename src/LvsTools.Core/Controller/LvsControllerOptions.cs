@@ -18,6 +18,12 @@ public sealed class LvsControllerOptions
     /// <summary>A file that gets one JSON line per event, appended (null: none).</summary>
     public string? EventLogPath { get; init; }
 
+    /// <summary>A file that gets the Prometheus text of the table every cycle, replaced atomically (null: none).</summary>
+    public string? MetricsPath { get; init; }
+
+    /// <summary>An HTTP prefix on a loopback address that serves the same text ("http://127.0.0.1:9478/"; null: none).</summary>
+    public string? MetricsListenPrefix { get; init; }
+
     /// <summary>How many probes run at once at most.</summary>
     public int MaxConcurrentProbes { get; init; } = 64;
 }

@@ -41,6 +41,13 @@ internal sealed class LvsReconciler
             return _health.TryGetValue(id, out var h) ? h.Health.Healthy : null;
     }
 
+    /// <summary>The health of every probed real server (true: healthy), as the metrics' lvs_backend_health reports it.</summary>
+    public Dictionary<(ServiceKey Service, System.Net.IPAddress Address, ushort Port), bool> HealthMap()
+    {
+        lock (_gate)
+            return _health.ToDictionary(h => (h.Key.Service, h.Key.Address, h.Key.Port), h => h.Value.Health.Healthy);
+    }
+
     /// <summary>
     /// Takes the document's probed real servers into account and returns them (the probe targets). A server seen for the
     /// first time adopts what the kernel shows: at a weight above 0 it is healthy; at weight 0 while the document gives
