@@ -27,6 +27,7 @@
 #   veth0 (up) with 10.0.0.1/32 label veth0:1; the other namespace: -A -t 10.0.0.1:80 -s rr, -a ... -r 10.0.1.99:80 -g
 $ok = 'InvalidArgument'
 $doc = { param([string] $Services) '{"schemaVersion":1,"services":[' + $Services + ']}' }
+$doc2 = { param([string] $Services) '{"schemaVersion":2,"services":[' + $Services + ']}' }
 $svc = '{"protocol":"tcp","address":"10.0.5.1","port":80,"scheduler":"rr"'
 
 $cases = @(
@@ -322,6 +323,12 @@ $documents = @(
     @{ Case = 'GUE without a port'; Document = (& $doc ($svc + ',"realServers":[{"address":"10.0.1.51","port":80,"forwarding":"tunnel","tunnel":{"type":"gue"}}]}')); Id = 'InvalidTunnelOption'; Value = '10.0.1.51' }
     @{ Case = 'a tunnel on a masquerading server'; Document = (& $doc ($svc + ',"realServers":[{"address":"10.0.1.51","port":80,"forwarding":"masquerade","tunnel":{"type":"gre"}}]}')); Id = 'InvalidTunnelOption'; Value = 'asquerade' }
     @{ Case = 'a good service then a bad one: nothing is applied'; Document = (& $doc ($svc + '},{"protocol":"tcp","address":"10.0.5.2","port":70000}')); Id = 'InvalidPort'; Value = '70000' }
+    # schemaVersion 2: the controller's members are checked as strictly, and a good service before a bad one is not applied either.
+    @{ Case = 'maintenance in a version 1 document'; Document = (& $doc ($svc + ',"realServers":[{"address":"10.0.1.51","port":80,"maintenance":true}]}')); Id = 'ConfigurationVersionTooLow'; Value = 'maintenance' }
+    @{ Case = 'a health check rise of 0'; Document = (& $doc2 ($svc + '},{"protocol":"tcp","address":"10.0.5.2","port":80,"healthCheck":{"type":"http","rise":0}}')); Id = 'InvalidHealthCheck'; Value = 'healthCheck.rise' }
+    @{ Case = 'a health check interval below its timeout'; Document = (& $doc2 ($svc + ',"healthCheck":{"timeout":5,"interval":2}}')); Id = 'InvalidHealthCheck'; Value = 'healthCheck.interval' }
+    @{ Case = 'an unknown health check property'; Document = (& $doc2 ($svc + ',"healthCheck":{"type":"tcp","retries":3}}')); Id = 'InvalidConfigurationDocument'; Value = 'retries' }
+    @{ Case = 'a sorry server that is also a real server'; Document = (& $doc2 ($svc + ',"sorryServer":{"address":"10.0.1.51","port":80},"realServers":[{"address":"10.0.1.51","port":80,"maintenance":true}]}')); Id = 'InvalidSorryServer'; Value = '10.0.1.51' }
     @{ Case = 'timeouts out of range'; Document = '{"schemaVersion":1,"timeouts":{"tcp":21474837,"tcpFin":60,"udp":300},"services":[]}'; Id = 'InvalidTimeout'; Value = '21474837' }
     @{ Case = 'a sync daemon on an interface name of 16 characters'; Document = '{"schemaVersion":1,"syncDaemons":[{"state":"master","multicastInterface":"abcdefghijklmnop","syncId":1}],"services":[]}'; Id = 'InvalidSyncDaemon'; Value = 'abcdefghijklmnop' }
     @{ Case = 'a sync daemon with an unknown state'; Document = '{"schemaVersion":1,"syncDaemons":[{"state":"primary","multicastInterface":"lo","syncId":1}],"services":[]}'; Id = 'InvalidSyncDaemonState'; Value = 'primary' }

@@ -53,8 +53,8 @@ public static partial class LvsConfigurationValidator
         else if (e.Hysteresis is { } h2 && e.Quorum is not < 0 && h2 > e.EffectiveQuorum)
             c.Add("InvalidHysteresis", p + ".hysteresis",
                 $"is above the quorum ({e.EffectiveQuorum}{(e.Quorum is null ? ", the default" : "")}): the hysteresis may be at most the quorum", h2);
-        if (e.DrainTimeoutSeconds is { } d && d is not (> 0 and <= MaxDrainTimeoutSeconds))
-            c.Add("InvalidDrainTimeout", p + ".drainTimeout", $"is out of range: more than 0, at most {MaxDrainTimeoutSeconds} seconds (31 days)", d);
+        if (e.DrainTimeoutSeconds is { } d && d is not (>= LvsHealthCheckEntry.MinSeconds and <= MaxDrainTimeoutSeconds))
+            c.Add("InvalidDrainTimeout", p + ".drainTimeout", $"is out of range: {LvsHealthCheckEntry.MinSeconds} to {MaxDrainTimeoutSeconds} seconds (31 days)", d);
         if (e.SorryServer is { } sorry)
             CheckSorryServer(c, p, sorry, key, reals);
     }
@@ -63,12 +63,7 @@ public static partial class LvsConfigurationValidator
     {
         var p = sp + ".sorryServer";
         int before = c.Errors.Count;
-        if (s.Address is null)
-            Fail(c, "InvalidSorryServer", p + ".address", "is missing: a sorry server needs an address", null);
-        else
-            c.Try(p + ".address", s.Address, static a => IPNetworkMath.ParseAddress(a));
-        if (s.Port is < 0 or > ushort.MaxValue)
-            Fail(c, "InvalidPort", p + ".port", "is out of range: 0 to 65535", s.Port);
+        CheckEndpoint(c, p, s.Address, s.Port, "InvalidSorryServer", "is missing: a sorry server needs an address");
         if (ParseForwarding(s.Forwarding) is not { } m || !LvsSorryServerEntry.IsAllowedForwarding(m))
             Fail(c, "InvalidForwardingMethod", p + ".forwarding", "is not a forwarding method for a sorry server: route, masquerade or tunnel", s.Forwarding);
         if (c.Errors.Count > before || key is not { } k)
@@ -86,7 +81,7 @@ public static partial class LvsConfigurationValidator
         var type = LvsHealthCheckEntry.ParseType(h.Type);
         if (type is null)
             c.Add(Id, p + ".type", "is not a check type: tcp, http, https, dns, command or none", h.Type);
-        string kind = type is null ? "" : $"a {h.Type!.ToLowerInvariant()} check";
+        string kind = type is null ? "" : $"a check of type {h.Type!.ToLowerInvariant()}";
         // A member of one kind of check given to another would be silently ignored: an error, as a misspelt member is.
         void Only(string member, object? value, bool applies, string where)
         {
@@ -126,10 +121,11 @@ public static partial class LvsConfigurationValidator
             c.Add(Id, p + ".command[0]", "is not a program", h.Command[0]);
 
         bool timeoutOk = true;
-        if (h.Timeout is { } t && t is not (> 0 and <= LvsHealthCheckEntry.MaxSeconds))
-            timeoutOk = Fail(c, Id, p + ".timeout", $"is out of range: more than 0, at most {LvsHealthCheckEntry.MaxSeconds} seconds", t);
-        if (h.Interval is { } i && i is not (> 0 and <= LvsHealthCheckEntry.MaxSeconds))
-            Fail(c, Id, p + ".interval", $"is out of range: more than 0, at most {LvsHealthCheckEntry.MaxSeconds} seconds", i);
+        const double Min = LvsHealthCheckEntry.MinSeconds, Max = LvsHealthCheckEntry.MaxSeconds;
+        if (h.Timeout is { } t && t is not (>= Min and <= Max))
+            timeoutOk = Fail(c, Id, p + ".timeout", $"is out of range: {Min} to {Max} seconds", t);
+        if (h.Interval is { } i && i is not (>= Min and <= Max))
+            Fail(c, Id, p + ".interval", $"is out of range: {Min} to {Max} seconds", i);
         else if (timeoutOk)
         {
             double timeout = h.Timeout ?? HealthCheck.DefaultTimeout.TotalSeconds, interval = h.Interval ?? HealthCheck.DefaultInterval.TotalSeconds;

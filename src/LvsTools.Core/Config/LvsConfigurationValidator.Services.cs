@@ -126,12 +126,7 @@ public static partial class LvsConfigurationValidator
                 continue;
             }
             int before = c.Errors.Count;
-            if (e.Address is null)
-                Fail(c, "InvalidRealServerAddress", p + ".address", "is missing", null);
-            else
-                c.Try(p + ".address", e.Address, static a => IPNetworkMath.ParseAddress(a));
-            if (e.Port is < 0 or > ushort.MaxValue)
-                Fail(c, "InvalidPort", p + ".port", "is out of range: 0 to 65535", e.Port);
+            CheckEndpoint(c, p, e.Address, e.Port, "InvalidRealServerAddress", "is missing");
             var method = ParseForwarding(e.Forwarding);
             if (method is null)
                 Fail(c, "InvalidForwardingMethod", p + ".forwarding", "is not a forwarding method: route, masquerade or tunnel", e.Forwarding);
@@ -158,6 +153,17 @@ public static partial class LvsConfigurationValidator
                 seen[(rs.Address, rs.Port)] = j;
         }
         return seen;
+    }
+
+    /// <summary>The address (given, an IP address) and port (0 to 65535) of a real server or a sorry server.</summary>
+    private static void CheckEndpoint(Collector c, DocPath p, string? address, int port, string missingId, string missingWhy)
+    {
+        if (address is null)
+            Fail(c, missingId, p + ".address", missingWhy, null);
+        else
+            c.Try(p + ".address", address, static a => IPNetworkMath.ParseAddress(a));
+        if (port is < 0 or > ushort.MaxValue)
+            Fail(c, "InvalidPort", p + ".port", "is out of range: 0 to 65535", port);
     }
 
     private static bool IsNumber(string s) => s.Trim().All(ch => char.IsAsciiDigit(ch) || ch is '-' or '+');

@@ -27,7 +27,7 @@ public sealed class LvsHealthCheckEntry
     public string? QueryType { get; set; }
     /// <summary>command only (required there): the program and its arguments; the address and port are appended.</summary>
     public List<string>? Command { get; set; }
-    /// <summary>Seconds one probe may take (more than 0).</summary>
+    /// <summary>Seconds one probe may take (0.001 to 86400).</summary>
     public double? Timeout { get; set; }
     /// <summary>Seconds between two probes of one server (not below the timeout).</summary>
     public double? Interval { get; set; }
@@ -38,6 +38,10 @@ public sealed class LvsHealthCheckEntry
 
     /// <summary>The longest timeout or interval a document may give: one day, in seconds.</summary>
     public const double MaxSeconds = 86400;
+
+    /// <summary>The shortest timeout, interval or drain timeout a document may give: a millisecond (0.001 s; less is 0 as a
+    /// <see cref="TimeSpan"/>).</summary>
+    public const double MinSeconds = 0.001;
 
     /// <summary>The DNS record types a dns check may ask for.</summary>
     public static IReadOnlyList<string> QueryTypes { get; } = ["A", "AAAA", "NS", "MX", "TXT", "SOA", "CNAME", "PTR"];

@@ -37,7 +37,7 @@ public sealed class LvsServiceEntry
     public bool? Alpha { get; set; }
     /// <summary>The server that takes the traffic while the quorum is lost.</summary>
     public LvsSorryServerEntry? SorryServer { get; set; }
-    /// <summary>Seconds a retired real server may keep its connections before it is deleted (more than 0); typed:
+    /// <summary>Seconds a retired real server may keep its connections before it is deleted (0.001 to 31 days); typed:
     /// <see cref="DrainTimeout"/>.</summary>
     [JsonPropertyName("drainTimeout")]
     public double? DrainTimeoutSeconds { get; set; }

@@ -146,7 +146,7 @@ public static class FuzzInputs
 
         public string Document()
         {
-            Object(("schemaVersion", () => Value("1", "1", "1", "2", "0")), ("generator", () => Value("\"t\"")),
+            Object(("schemaVersion", () => Value("1", "1", "2", "2", "2", "0", "3")), ("generator", () => Value("\"t\"")),
                 ("services", () => Array(Service)), ("timeouts", Timeouts), ("syncDaemons", () => Array(Daemon)),
                 ("virtualIps", () => Array(Vip)), ("sysctls", () => Array(Sysctl)), ("bogus", () => Value("1")));
             return _sb.ToString();
@@ -161,7 +161,21 @@ public static class FuzzInputs
             ("persistence", () => Object(("enabled", () => Value("true", "false")), ("timeout", () => Value("300", "0", "-5", "2147483647")),
                 ("netmask", () => Value("\"255.255.255.0\"", "\"64\"", "\"0\"", "\"129\"", "\"255.0.255.0\"", "\"::\"", "\"4294967295\"")))),
             ("persistenceEngine", () => Value("\"sip\"", "\"\"", "\"nosuch\"")), ("onePacket", () => Value("true", "false")),
+            ("healthCheck", HealthCheck), ("onFailure", () => Value("\"inhibit\"", "\"remove\"", "\"Remove\"", "\"drop\"", "\"\"")),
+            ("quorum", () => Value("0", "1", "-1", "2147483647")), ("hysteresis", () => Value("0", "1", "-1", "5")), ("alpha", () => Value("true", "false")),
+            ("sorryServer", () => Object(("address", () => Value("\"10.0.0.2\"", "\"10.0.9.9\"", "\"2001:db8::9\"", "\"x\"")),
+                ("port", () => Value("8080", "80", "0", "65536")), ("forwarding", () => Value("\"route\"", "\"masquerade\"", "\"local\"", "\"2\"")))),
+            ("drainTimeout", () => Value("30", "0.5", "0", "-1", "1e300", "2678401")),
             ("realServers", () => Array(RealServer)));
+
+        private void HealthCheck() => Object(("type", () => Value("\"tcp\"", "\"http\"", "\"HTTPS\"", "\"dns\"", "\"command\"", "\"none\"", "\"icmp\"")),
+            ("port", () => Value("8080", "0", "65535", "65536", "-1")), ("path", () => Value("\"/health\"", "\"health\"", "\"\"")),
+            ("host", () => Value("\"www.example.org\"", "\"\"")), ("expectStatus", () => Array(() => Value("200", "99", "600", "-1", "2147483647"))),
+            ("expectBody", () => Value("\"ok\"", "\"(\"", "\"[a-\"", "\"\"")), ("skipCertificateCheck", () => Value("true", "false")),
+            ("query", () => Value("\"example.org\"", "\"\"")), ("queryType", () => Value("\"A\"", "\"aaaa\"", "\"ANY\"")),
+            ("command", () => Array(() => Value("\"/bin/true\"", "\"\"", "\" \""))),
+            ("timeout", () => Value("1", "0.001", "0", "-1", "1e300", "86401")), ("interval", () => Value("2", "0.5", "0", "1e300")),
+            ("rise", () => Value("1", "0", "-1", "2147483647")), ("fall", () => Value("3", "0", "-1")));
 
         private void RealServer() => Object(("address", () => Value("\"10.0.0.2\"", "\"2001:db8::2\"", "\"0.0.0.0\"", "\"300.1.1.1\"")),
             ("port", () => Value("8080", "0", "65536", "-1")),
@@ -169,7 +183,8 @@ public static class FuzzInputs
             ("weight", () => Value("1", "0", "-1", "2147483647", "2147483648")), ("upperThreshold", () => Value("0", "10", "4294967295")),
             ("lowerThreshold", () => Value("0", "5", "20")),
             ("tunnel", () => Object(("type", () => Value("\"ipip\"", "\"gue\"", "\"gre\"", "\"9\"")), ("port", () => Value("6080", "0", "70000", "-1")),
-                ("checksum", () => Value("\"none\"", "\"checksum\"", "\"remotechecksum\"", "\"x\"")))));
+                ("checksum", () => Value("\"none\"", "\"checksum\"", "\"remotechecksum\"", "\"x\"")))),
+            ("maintenance", () => Value("true", "false")), ("healthCheck", HealthCheck));
 
         private void Timeouts() => Object(("tcp", () => Value("900", "0", "-1", "2147483647")), ("tcpFin", () => Value("120")), ("udp", () => Value("300")));
 

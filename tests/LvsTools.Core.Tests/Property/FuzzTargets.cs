@@ -40,7 +40,11 @@ public static class FuzzTargets
         {
             var svc = s.ToService();
             foreach (var r in s.RealServers ?? [])
+            {
                 r.ToRealServer(svc.Key);
+                s.HealthCheckFor(r); // and what the controller reads (schemaVersion 2)
+            }
+            _ = (s.OnFailure, s.DrainTimeout, s.SorryServerFor(svc.Key), s.HealthCheck?.ToHealthCheck());
         }
         doc.Timeouts?.ToTimeouts();
         foreach (var d in doc.SyncDaemons ?? [])
