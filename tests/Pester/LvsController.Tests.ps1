@@ -4,7 +4,7 @@
 # read with `ipvsadm -S -n` (an independent reader) after each step.
 #  - -Once cycles: the first creates the table; the second, over it, sends no write; a server whose listener died goes
 #    to weight 0 (fall 1) and stays there without a write; back with its listener (rise 1).
-#  - the loop in a child `pwsh -c` (as systemd runs it), with rise 2 and fall 2: a dead listener takes the server to
+#  - the loop in a child `pwsh -c` (as systemd runs it), with checks every 2 s, rise 2 and fall 2: a dead listener takes the server to
 #    weight 0, a broken document is rejected while the table stays, the listener back brings the server back,
 #    SIGTERM ends it with exit code 0 and the table as it was, a restart sends no write; the -Once service of the
 #    other document is never touched.
@@ -20,12 +20,12 @@ BeforeAll {
     $script:pwsh = (Get-Process -Id $PID).Path
     [string[]] $script:pwshArgs = if ((Split-Path $pwsh -Leaf) -eq 'dotnet') { @(Join-Path $PSHOME 'pwsh.dll') } else { @() }
 
-    function New-Document([string] $Address, [int] $Rise, [int] $Fall) {
+    function New-Document([string] $Address, [int] $Rise, [int] $Fall, [int] $Seconds = 1) {
         @{
             schemaVersion = 2
             services = @(@{
                 protocol = 'tcp'; address = $Address; port = 80; scheduler = 'wrr'
-                healthCheck = @{ type = 'tcp'; timeout = 1; interval = 1; rise = $Rise; fall = $Fall }
+                healthCheck = @{ type = 'tcp'; timeout = $Seconds; interval = $Seconds; rise = $Rise; fall = $Fall }
                 realServers = @(
                     @{ address = '10.0.1.11'; port = 80; weight = 2 }
                     @{ address = '10.0.1.12'; port = 80; weight = 2 })
@@ -175,7 +175,7 @@ while True:
         # the loop, rise 2 and fall 2, in a child as systemd runs it
         $script:loopDoc = Join-Path $TestDrive 'loop.json'
         $script:log = Join-Path $TestDrive 'loop.jsonl'
-        Set-Content -LiteralPath $loopDoc -Value (New-Document '10.0.0.2' 2 2)
+        Set-Content -LiteralPath $loopDoc -Value (New-Document '10.0.0.2' 2 2 2)
         $script:loop = @{}
         $proc = Start-Controller @('-Path', "'$loopDoc'", '-NetNamespace', $ns, '-Interval', '1', '-EventLogPath', "'$log'") 'loop'
         $loop.Started = Wait-Until { (Get-Table) -contains '-a -t 10.0.0.2:80 -r 10.0.1.12:80 -g -w 2' } 300
@@ -193,11 +193,11 @@ while True:
         $sentAt = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds()
         $loop.Exited = $proc.WaitForExit(120000)
         $loop.StopSeconds = Get-StopSeconds 'loop' $sentAt
-        Write-Host ("Loop (interval 1 s, rise 2, fall 2): listener killed to weight 0 in {0:0.0} s (read by ipvsadm polls), back in {1:0.0} s; SIGTERM to the end of the cmdlet {2:0.0} s" -f $loop.Detection, $loop.Recovery, $loop.StopSeconds)
+        Write-Host ("Loop (cycle 1 s; checks every 2 s, timeout 2 s, rise 2, fall 2): listener killed to weight 0 in {0:0.0} s (read by ipvsadm polls), back in {1:0.0} s; SIGTERM to the end of the cmdlet {2:0.0} s" -f $loop.Detection, $loop.Recovery, $loop.StopSeconds)
         $loop.ExitCode = if ($loop.Exited) { $proc.ExitCode } else { kill -KILL $proc.Id; $null }
         $loop.AfterStop = Get-Table
         $loop.Events = Read-EventLog $log
-        Set-Content -LiteralPath $loopDoc -Value (New-Document '10.0.0.2' 2 2)
+        Set-Content -LiteralPath $loopDoc -Value (New-Document '10.0.0.2' 2 2 2)
         $script:restart = Invoke-Once $loopDoc
     }
 
@@ -240,7 +240,9 @@ while True:
     It 'the loop takes a dead server out after fall x interval, and no sooner than fall checks' {
         $loop.Started | Should -Not -BeNullOrEmpty -Because (Get-Content -Raw (Join-Path $TestDrive 'loop.err') -ErrorAction SilentlyContinue)
         $loop.Detection | Should -Not -BeNullOrEmpty
-        ($loop.Events | Where-Object kind -eq 'ServerDown').detail | Should -BeLike '2 failed Tcp check(s) in a row*'
+        $down = @($loop.Events | Where-Object kind -eq 'ServerDown')[0]
+        $down.realServer | Should -Be '10.0.1.12:80'
+        $down.detail | Should -BeLike '2 failed Tcp check(s) in a row*'
         $loop.DownTable | Should -Contain '-a -t 10.0.0.1:80 -r 10.0.1.12:80 -g -w 2' # the other document's service
     }
 
@@ -252,7 +254,7 @@ while True:
 
     It 'the server comes back under the last good document' {
         $loop.Recovery | Should -Not -BeNullOrEmpty
-        ($loop.Events | Where-Object kind -eq 'ServerUp').realServer | Should -Be '10.0.1.12:80'
+        @($loop.Events | Where-Object kind -eq 'ServerUp').realServer | Select-Object -Unique | Should -Be '10.0.1.12:80'
     }
 
     It 'SIGTERM ends it with exit code 0 and the table as it was' {
