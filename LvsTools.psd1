@@ -39,6 +39,7 @@
         'Export-LvsMetric'
         'Import-LvsConfiguration'
         'Sync-LvsConfiguration'
+        'Start-LvsController'
         'ConvertFrom-IpvsadmRule'
         'ConvertTo-IpvsadmRule'
         'Test-LvsRealServer'
