@@ -108,7 +108,10 @@ function New-KeepalivedVirtualServer {
         [int] $Hysteresis,
         [string] $SorryServer,
         [int] $SorryServerPort,
-        [switch] $Alpha
+        [switch] $Alpha,
+        # keepalived spreads the first checks over a random delay of up to delay_loop unless told otherwise; -Warmup 0
+        # starts them at once.
+        [Nullable[double]] $Warmup
     )
     if (-not $RealServerPort) { $RealServerPort = $Port }
     $kind = if ($ForwardingMethod -eq 'Masquerade') { 'NAT' } else { 'DR' }
@@ -132,7 +135,8 @@ function New-KeepalivedVirtualServer {
         $l.Add("    real_server $($RealServer[$i]) $RealServerPort {")
         $l.Add("        weight $w")
         if (-not $Remove) { $l.Add('        inhibit_on_failure') }
-        $common = @("connect_timeout $(& $n $Timeout)", "retry $($Fall - 1)", "delay_before_retry $(& $n $Interval)", 'warmup 0')
+        $common = @("connect_timeout $(& $n $Timeout)", "retry $($Fall - 1)", "delay_before_retry $(& $n $Interval)")
+        if ($null -ne $Warmup) { $common += "warmup $(& $n $Warmup)" }
         switch ($Check) {
             'Tcp' {
                 $l.Add('        TCP_CHECK {')

@@ -392,17 +392,20 @@ function Start-LvsLabServer {
 
 <#
 .SYNOPSIS
-Starts a client that sends GETs to VIP:Port in a loop (one connection after another, -GapMs apart) in the
+Starts a client that sends GETs to VIP:Port (or -Address:-Port) in a loop (one connection after another, -GapMs apart) in the
 background until Stop-LvsLabClientLoop; every request is logged with its start time.
 #>
 function Start-LvsLabClientLoop {
-    param([Parameter(Mandatory, Position = 0)] $Lab, [int] $GapMs = 50, [double] $TimeoutSec = 1, [string] $Name = 'loop')
+    param([Parameter(Mandatory, Position = 0)] $Lab, [int] $GapMs = 50, [double] $TimeoutSec = 1, [string] $Name = 'loop',
+        [string] $Address, [int] $Port)
+    if (-not $Address) { $Address = $Lab.Vip }
+    if (-not $Port) { $Port = $Lab.Port }
     $q = { param($w) ConvertTo-LvsLabShellWord $w }
     $out = Join-Path $Lab.StateDirectory "$Name.tsv"
     [IO.File]::WriteAllText($out, '')
     $inv = [Globalization.CultureInfo]::InvariantCulture
     $sh = 'ip netns exec {0} {1} -I -S {2} {3} {4} {5} {6} {7} </dev/null >{8} 2>&1 & echo $!' -f (& $q $Lab.Client),
-        (& $q (Get-LvsLabPython)), (& $q (Join-Path $Lab.StateDirectory 'loop.py')), $Lab.Vip, $Lab.Port, (& $q $out),
+        (& $q (Get-LvsLabPython)), (& $q (Join-Path $Lab.StateDirectory 'loop.py')), $Address, $Port, (& $q $out),
         ($GapMs / 1000.0).ToString($inv), $TimeoutSec.ToString($inv), (& $q "$out.log")
     $p = [int](Invoke-LvsLabNative -FilePath '/bin/sh' -ArgumentList @('-c', $sh))
     [pscustomobject]@{ PSTypeName = 'LvsLabClientLoop'; Lab = $Lab; Pid = $p; Path = $out }
