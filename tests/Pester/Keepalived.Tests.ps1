@@ -132,7 +132,7 @@ Describe 'keepalived in the UML kernel, with a client sending requests in a loop
         $down | Should -Not -BeNullOrEmpty -Because 'keepalived must take the dead server out'
         $detect = $down.Time - $killedAt
         Write-Host "keepalived TCP_CHECK (delay_loop 1, retry 1): kill -> weight 0 in $(& $fmt $detect) s"
-        $detect | Should -BeLessOrEqual 3.0
+        $detect | Should -BeLessOrEqual 4.0   # fall x interval + 1 s, and 1 s for a loaded UML guest: the reference, not the product
     }
 
     It 'TCP_CHECK: after weight 0 no request fails, and every answer comes from rs2' {
@@ -147,7 +147,7 @@ Describe 'keepalived in the UML kernel, with a client sending requests in a loop
     It 'TCP_CHECK: the restarted real server is back at weight 1 and gets traffic again' {
         $back | Should -Not -BeNullOrEmpty
         Write-Host "keepalived TCP_CHECK: restart -> weight 1 in $(& $fmt ($back.Time - $restartedAt)) s"
-        ($back.Time - $restartedAt) | Should -BeLessOrEqual 3.0
+        ($back.Time - $restartedAt) | Should -BeLessOrEqual 4.0
         @($tcpRequests | Where-Object { $_.Time -gt $back.Time + 0.05 -and $_.Server -eq 'rs1' }).Count | Should -BeGreaterThan 0
     }
 
