@@ -36,8 +36,10 @@
         'Reset-LvsStatistics'
         'Get-LvsConnection'
         'Export-LvsConfiguration'
+        'Export-LvsMetric'
         'Import-LvsConfiguration'
         'Sync-LvsConfiguration'
+        'Start-LvsController'
         'ConvertFrom-IpvsadmRule'
         'ConvertTo-IpvsadmRule'
     )

@@ -285,7 +285,7 @@ $documents = @(
     @{ Case = 'JSON null'; Document = 'null'; Id = 'InvalidConfigurationDocument'; Value = '' }
     @{ Case = 'a JSON array'; Document = '[]'; Id = 'InvalidConfigurationDocument'; Value = '' }
     @{ Case = 'no schemaVersion'; Document = '{"services":[]}'; Id = 'InvalidConfigurationDocument'; Value = 'schemaVersion' }
-    @{ Case = 'schemaVersion 2'; Document = '{"schemaVersion":2,"services":[]}'; Id = 'UnsupportedConfigurationVersion'; Value = '2' }
+    @{ Case = 'schemaVersion 3'; Document = '{"schemaVersion":3,"services":[]}'; Id = 'UnsupportedConfigurationVersion'; Value = '3' }
     @{ Case = 'schemaVersion "1" (a string)'; Document = '{"schemaVersion":"1","services":[]}'; Id = 'InvalidConfigurationDocument'; Value = 'schemaVersion' }
     @{ Case = 'an unknown top-level property'; Document = '{"schemaVersion":1,"servics":[]}'; Id = 'InvalidConfigurationDocument'; Value = 'servics' }
     @{ Case = 'an unknown service property'; Document = (& $doc ($svc + ',"weight":3}')); Id = 'InvalidConfigurationDocument'; Value = 'weight' }

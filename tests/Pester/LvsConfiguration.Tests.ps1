@@ -303,6 +303,37 @@ Describe 'Sync-LvsConfiguration converges exactly' -Tag Kernel -Skip:$skipKernel
         $plan = Sync-LvsConfiguration -NetNamespace $ns -InputObject $doc -WhatIf
         $plan.Steps | ForEach-Object { Format-Step $_ } | Should -BeNullOrEmpty
     }
+
+    It 'imports a schemaVersion 2 document as a static table: maintenance is weight 0, the controller''s members send nothing' {
+        # The same table as schemaVersion 2, with a health check, a quorum, a sorry server and one server in maintenance.
+        $v2 = [LvsTools.LvsConfigurationDocument]::FromJson($doc.ToJson())
+        $v2.SchemaVersion = 2
+        $web = $v2.Services | Where-Object Port -EQ 80
+        $web.HealthCheck = [LvsTools.LvsHealthCheckEntry]@{ Type = 'http'; Path = '/health'; Interval = 2; Timeout = 1 }
+        $web.SorryServer = [LvsTools.LvsSorryServerEntry]@{ Address = '10.0.9.9'; Port = 80 }
+        $web.Quorum = 2
+        $web.DrainTimeoutSeconds = 30
+        ($web.RealServers | Where-Object Address -EQ '10.0.1.12').Maintenance = $true
+        $file = Join-Path $TestDrive 'v2.json'
+        Set-Content -Path $file -Value $v2.ToJson() -NoNewline
+        $before = Get-IpvsadmRule $ns
+
+        $plan = Import-LvsConfiguration -NetNamespace $ns -Path $file -WhatIf
+        $plan.Steps | ForEach-Object { Format-Step $_ } | Should -Be 'Update RealServer [TCP  10.0.0.1:80 -> 10.0.1.12:80] ipvsadm -e -t 10.0.0.1:80 -r 10.0.1.12:80 -g -w 0'
+        $plan.Steps[0].Changes | Should -Be 'weight 1 -> 0'
+        $plan.WritesSent | Should -Be 0
+        $result = Import-LvsConfiguration -NetNamespace $ns -Path $file
+        $result.Applied | Should -Be 1
+        $result.WritesSent | Should -Be 1
+        $after = Get-IpvsadmRule $ns
+        $after | Should -Be @($before -replace '^(-a -t 10\.0\.0\.1:80 -r 10\.0\.1\.12:80 -g -w) 1$', '$1 0')
+        @($after -match '10\.0\.9\.9').Count | Should -Be 0   # no sorry server: that is the controller's
+        # Export reads the kernel: weight 0, no member of version 2, so version 1; Sync of the v2 document then finds nothing.
+        $export = Export-LvsConfiguration -NetNamespace $ns
+        $export.SchemaVersion | Should -Be 1
+        (($export.Services | Where-Object Port -EQ 80).RealServers | Where-Object Address -EQ '10.0.1.12').Weight | Should -Be 0
+        (Sync-LvsConfiguration -NetNamespace $ns -Path $file -WhatIf).Steps | Should -BeNullOrEmpty
+    }
 }
 
 Describe 'Import-LvsConfiguration with a step the kernel refuses' -Tag Kernel -Skip:$skipKernel {

@@ -14,8 +14,23 @@ namespace LvsTools;
 /// </summary>
 public sealed class LvsConfigurationDocument
 {
-    /// <summary>The document format's version; readers reject versions they do not know.</summary>
-    public const int CurrentSchemaVersion = 1;
+    /// <summary>
+    /// The document format's newest version: 2 adds what the controller reads (health checks, onFailure, quorum,
+    /// hysteresis, alpha, sorryServer, drainTimeout, maintenance). Readers reject versions they do not know.
+    /// </summary>
+    public const int CurrentSchemaVersion = 2;
+
+    /// <summary>The oldest version still read: a version 1 document reads, imports and syncs as it always did.</summary>
+    public const int MinimumSchemaVersion = 1;
+
+    /// <summary>
+    /// The version a document read from a kernel or from ipvsadm rules says (Export-LvsConfiguration, ConvertFrom-IpvsadmRule):
+    /// 1, the lowest that holds it, since a kernel knows nothing of version 2's members; older LvsTools read it too.
+    /// </summary>
+    public const int ExportSchemaVersion = 1;
+
+    /// <summary>Whether this LvsTools reads documents of <paramref name="version"/>.</summary>
+    public static bool IsSupportedVersion(int version) => version is >= MinimumSchemaVersion and <= CurrentSchemaVersion;
 
     [JsonRequired]
     public int SchemaVersion { get; set; } = CurrentSchemaVersion;
@@ -141,9 +156,9 @@ public sealed class LvsConfigurationDocument
         }
         if (doc is null)
             throw LvsException.Invalid("InvalidConfigurationDocument", "$: the configuration document is empty (null).", "$");
-        if (doc.SchemaVersion != CurrentSchemaVersion)
+        if (!IsSupportedVersion(doc.SchemaVersion))
             throw LvsException.Invalid("UnsupportedConfigurationVersion",
-                $"The document has schemaVersion {doc.SchemaVersion}; this LvsTools reads version {CurrentSchemaVersion}.", doc.SchemaVersion);
+                $"The document has schemaVersion {doc.SchemaVersion}; this LvsTools reads versions {MinimumSchemaVersion} to {CurrentSchemaVersion}.", doc.SchemaVersion);
         if (FirstMissingValue(doc) is { } missing)
         {
             string nullAt = "$" + missing;
@@ -234,6 +249,7 @@ public sealed class LvsConfigurationDocument
         var byKey = realServers.GroupBy(r => r.Service).ToDictionary(g => g.Key, g => g.ToList());
         var doc = new LvsConfigurationDocument
         {
+            SchemaVersion = ExportSchemaVersion,
             Generator = GeneratorName,
             Timeouts = timeouts is null ? null : LvsTimeoutsEntry.From(timeouts),
             SyncDaemons = daemons?.Select(LvsSyncDaemonEntry.From).ToList(),

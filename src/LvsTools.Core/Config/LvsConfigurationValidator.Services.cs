@@ -6,7 +6,7 @@ namespace LvsTools.Core.Config;
 // Services and their real servers: keys, options that must fit the scheduler and the forwarding method, duplicates.
 public static partial class LvsConfigurationValidator
 {
-    private static void CheckServices(Collector c, List<LvsServiceEntry> services)
+    private static void CheckServices(Collector c, List<LvsServiceEntry> services, int version)
     {
         var seen = new Dictionary<ServiceKey, int>();
         for (int i = 0; i < services.Count && !c.Full; i++)
@@ -18,15 +18,21 @@ public static partial class LvsConfigurationValidator
                 c.Add("InvalidConfigurationDocument", p, "is not a service", null);
                 continue;
             }
-            if (CheckService(c, p, entry) is not { } service)
-                continue;
-            var key = service.Key;
-            if (seen.TryGetValue(key, out int first))
-                c.Add("DuplicateService", p, $"is service {key}, already listed as $.services[{first}]", key.ToString());
+            ServiceKey? key = CheckService(c, p, entry)?.Key;
+            Dictionary<(IPAddress, ushort), int>? endpoints = null;
+            if (key is { } k)
+            {
+                if (seen.TryGetValue(k, out int first))
+                    c.Add("DuplicateService", p, $"is service {k}, already listed as $.services[{first}]", k.ToString());
+                else
+                    seen[k] = i;
+                if (entry.RealServers is { } reals)
+                    endpoints = CheckRealServers(c, p, k, reals);
+            }
+            if (version < 2)
+                ReportVersion2Members(c, p, entry);
             else
-                seen[key] = i;
-            if (entry.RealServers is { } reals)
-                CheckRealServers(c, p, key, reals);
+                CheckVersion2Members(c, p, entry, key, endpoints);
         }
     }
 
@@ -106,7 +112,8 @@ public static partial class LvsConfigurationValidator
     private static void CheckNetmask(Collector c, DocPath path, IPFamily family, string text) =>
         c.Try(path, (family, text), static x => IpvsadmSyntax.ParseNetmask(x.family, x.text, DocumentLevel));
 
-    private static void CheckRealServers(Collector c, DocPath sp, ServiceKey key, List<LvsRealServerEntry> reals)
+    /// <summary>Checks the real servers of a service; returns the index of each valid one by endpoint.</summary>
+    private static Dictionary<(IPAddress, ushort), int> CheckRealServers(Collector c, DocPath sp, ServiceKey key, List<LvsRealServerEntry> reals)
     {
         var seen = new Dictionary<(IPAddress, ushort), int>();
         for (int j = 0; j < reals.Count && !c.Full; j++)
@@ -150,6 +157,7 @@ public static partial class LvsConfigurationValidator
             else
                 seen[(rs.Address, rs.Port)] = j;
         }
+        return seen;
     }
 
     private static bool IsNumber(string s) => s.Trim().All(ch => char.IsAsciiDigit(ch) || ch is '-' or '+');

@@ -24,15 +24,15 @@ public static partial class LvsConfigurationValidator
     {
         ArgumentNullException.ThrowIfNull(doc);
         var c = new Collector();
-        if (doc.SchemaVersion != LvsConfigurationDocument.CurrentSchemaVersion)
+        if (!LvsConfigurationDocument.IsSupportedVersion(doc.SchemaVersion))
             c.Add("UnsupportedConfigurationVersion", "$.schemaVersion",
-                $"this LvsTools reads version {LvsConfigurationDocument.CurrentSchemaVersion}", doc.SchemaVersion);
+                $"this LvsTools reads versions {LvsConfigurationDocument.MinimumSchemaVersion} to {LvsConfigurationDocument.CurrentSchemaVersion}", doc.SchemaVersion);
         if (doc.Timeouts is { } t)
             CheckTimeouts(c, t);
         if (doc.SyncDaemons is { } daemons)
             CheckDaemons(c, daemons);
         if (doc.Services is { } services)
-            CheckServices(c, services);
+            CheckServices(c, services, doc.SchemaVersion);
         if (doc.VirtualIps is { } vips)
             CheckVirtualIps(c, vips);
         if (doc.Sysctls is { } sysctls)
@@ -64,6 +64,7 @@ public static partial class LvsConfigurationValidator
         return value switch
         {
             null => "null",
+            bool b => b ? "true" : "false",
             string s => "'" + LvsException.Shown(s) + "'",
             IFormattable f => LvsException.Shown(f.ToString(null, CultureInfo.InvariantCulture)),
             _ => LvsException.Shown(value.ToString() ?? ""),

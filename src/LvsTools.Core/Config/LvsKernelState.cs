@@ -107,6 +107,7 @@ public sealed class LvsKernelState
     {
         var doc = new LvsConfigurationDocument
         {
+            SchemaVersion = LvsConfigurationDocument.ExportSchemaVersion,
             Generator = LvsConfigurationDocument.GeneratorName,
             Timeouts = Timeouts is null ? null : LvsTimeoutsEntry.From(Timeouts),
             SyncDaemons = SyncDaemons.Select(LvsSyncDaemonEntry.From).ToList(),

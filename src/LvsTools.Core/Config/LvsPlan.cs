@@ -70,6 +70,9 @@ public sealed class LvsPlanStep
     public string? NetNamespace { get; set; }
 
     internal IpvsOperation? Ipvs { get; init; }
+
+    /// <summary>The IPVS request the step sends (null for addresses and sysctls), e.g. for Sync -Drain to find the deletes of real servers.</summary>
+    public IpvsOperation? IpvsRequest => Ipvs;
     internal AddressRequest? Address { get; init; }
     internal (SysctlName Name, string Value)? Sysctl { get; init; }
 

@@ -14,6 +14,10 @@ public sealed class LvsRealServerEntry
     public uint UpperThreshold { get; set; }
     public uint LowerThreshold { get; set; }
     public LvsTunnelEntry? Tunnel { get; set; }
+    /// <summary>schemaVersion 2: true holds the server at weight 0 (the operator's maintenance; never probed back in).</summary>
+    public bool? Maintenance { get; set; }
+    /// <summary>schemaVersion 2: this server's own health check, which replaces the service's.</summary>
+    public LvsHealthCheckEntry? HealthCheck { get; set; }
 
     [JsonIgnore]
     internal string SortKey => $"{LvsServiceEntry.SortableAddress(Address)} {Port:D5}";
@@ -37,7 +41,10 @@ public sealed class LvsRealServerEntry
             : null,
     };
 
-    /// <summary>The live real server this entry describes, in <paramref name="service"/>.</summary>
+    /// <summary>
+    /// The live real server this entry describes, in <paramref name="service"/>. A server in maintenance gets weight 0:
+    /// this is the one place a document's weight becomes the kernel's, for Import, Sync, the rules text and the controller.
+    /// </summary>
     public LvsRealServer ToRealServer(ServiceKey service)
     {
         if (!Enum.TryParse<ForwardingMethod>(Forwarding, ignoreCase: true, out var method) || !Enum.IsDefined(method))
@@ -59,7 +66,7 @@ public sealed class LvsRealServerEntry
             Address = IPNetworkMath.ParseAddress(Address),
             Port = (ushort)Port,
             ForwardingMethod = method,
-            Weight = Weight,
+            Weight = Maintenance == true ? 0 : Weight,
             UpperThreshold = UpperThreshold,
             LowerThreshold = LowerThreshold,
             TunnelType = type,

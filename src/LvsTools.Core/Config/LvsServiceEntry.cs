@@ -21,11 +21,73 @@ public sealed class LvsServiceEntry
     public LvsPersistenceEntry? Persistence { get; set; }
     public string? PersistenceEngine { get; set; }
     public bool OnePacket { get; set; }
+
+    // schemaVersion 2: how the controller keeps the service healthy. Import and Sync do not apply these (a static table).
+
+    /// <summary>The health check of the service's real servers (a real server's own replaces it); null: not probed.</summary>
+    public LvsHealthCheckEntry? HealthCheck { get; set; }
+    /// <summary>inhibit (the default) or remove: what a failed real server gets; typed: <see cref="OnFailure"/>.</summary>
+    [JsonPropertyName("onFailure")]
+    public string? OnFailureName { get; set; }
+    /// <summary>The least sum of healthy weights (0 or more; default <see cref="DefaultQuorum"/>); below it, quorum is lost.</summary>
+    public int? Quorum { get; set; }
+    /// <summary>How far above the quorum the sum must rise to regain it (0 or more, not above the quorum; default 0).</summary>
+    public int? Hysteresis { get; set; }
+    /// <summary>true: real servers start failed until their check proves them healthy (keepalived's alpha).</summary>
+    public bool? Alpha { get; set; }
+    /// <summary>The server that takes the traffic while the quorum is lost.</summary>
+    public LvsSorryServerEntry? SorryServer { get; set; }
+    /// <summary>Seconds a retired real server may keep its connections before it is deleted (more than 0); typed:
+    /// <see cref="DrainTimeout"/>.</summary>
+    [JsonPropertyName("drainTimeout")]
+    public double? DrainTimeoutSeconds { get; set; }
+
     /// <summary>
     /// The service's real servers (null: not managed, Import and Sync leave the service's real servers alone; an empty
     /// list: none, which Sync makes true by deleting them all).
     /// </summary>
     public List<LvsRealServerEntry>? RealServers { get; set; }
+
+    /// <summary>The quorum when the document gives none (keepalived's): lost when no real server is healthy.</summary>
+    public const int DefaultQuorum = 1;
+
+    /// <summary>What a failed real server gets (Inhibit when the document says nothing).</summary>
+    /// <exception cref="LvsException">InvalidOnFailure: not inhibit or remove (a document read by FromJson never has one).</exception>
+    [JsonIgnore]
+    public LvsFailureAction OnFailure => ParseOnFailure(OnFailureName)
+        ?? throw LvsException.Invalid("InvalidOnFailure", $"onFailure '{OnFailureName}' is not inhibit or remove.", OnFailureName);
+
+    /// <summary>How long a retired real server may keep its connections (null: the caller's default).</summary>
+    [JsonIgnore]
+    public TimeSpan? DrainTimeout => DrainTimeoutSeconds is { } s ? TimeSpan.FromSeconds(s) : null;
+
+    /// <summary>The quorum in force: <see cref="Quorum"/>, else <see cref="DefaultQuorum"/>.</summary>
+    [JsonIgnore]
+    public int EffectiveQuorum => Quorum ?? DefaultQuorum;
+
+    /// <summary>The hysteresis in force: <see cref="Hysteresis"/>, else 0.</summary>
+    [JsonIgnore]
+    public int EffectiveHysteresis => Hysteresis ?? 0;
+
+    /// <summary>
+    /// The health check that applies to <paramref name="realServer"/>: its own, else the service's, else none
+    /// (<see cref="HealthCheckType.None"/>: never probed, taken as healthy).
+    /// </summary>
+    public HealthCheck HealthCheckFor(LvsRealServerEntry realServer)
+    {
+        ArgumentNullException.ThrowIfNull(realServer);
+        return (realServer.HealthCheck ?? HealthCheck)?.ToHealthCheck() ?? LvsHealthCheckEntry.NoCheck;
+    }
+
+    /// <summary>The sorry server as a real server of <paramref name="service"/> (null: the document names none).</summary>
+    public LvsRealServer? SorryServerFor(ServiceKey service) => SorryServer?.ToRealServer(service);
+
+    internal static LvsFailureAction? ParseOnFailure(string? name) => (name ?? "inhibit").ToLowerInvariant() switch
+    {
+        "inhibit" => LvsFailureAction.Inhibit,
+        "remove" => LvsFailureAction.Remove,
+        _ => null,
+    };
 
     [JsonIgnore]
     internal string SortKey => FirewallMark is { } m ? $"fwm {Family} {m:D10}" : $"{Protocol} {Family} {SortableAddress(Address)} {Port:D5}";

@@ -9,7 +9,7 @@ namespace LvsTools.Internal;
 /// plans, asks ShouldProcess per step (so -WhatIf prints the plan, each step with its exact operation), applies the
 /// approved steps in bulk with progress, and reports every failed step as an error naming it.
 /// </summary>
-public abstract class ConfigurationCommandBase : LvsCommandBase
+public abstract partial class ConfigurationCommandBase : LvsCommandBase
 {
     /// <summary>The JSON document to apply.</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Path")]
@@ -79,7 +79,7 @@ public abstract class ConfigurationCommandBase : LvsCommandBase
         bool stepwise = MyInvocation.BoundParameters.ContainsKey("WhatIf") || MyInvocation.BoundParameters.ContainsKey("Confirm")
             || (SessionState.PSVariable.GetValue("WhatIfPreference") is SwitchParameter { IsPresent: true } or true);
         var approved = stepwise
-            ? plan.Where(s => ShouldProcess(s.Target + (LvsConfigurationSync.IsHostWide(s) ? " (host-wide)" : Where), s.Operation)).ToList()
+            ? plan.Where(s => ShouldProcess(s.Target + (LvsConfigurationSync.IsHostWide(s) ? " (host-wide)" : Where), Describe(s, current))).ToList()
             : plan.Count == 0 || ShouldProcess($"IPVS table{Where}", $"{plan.Count} changes ({Summary(plan)})") ? plan : [];
         LvsApplyResult result;
         if (approved.Count == 0)
@@ -94,7 +94,8 @@ public abstract class ConfigurationCommandBase : LvsCommandBase
         {
             var progress = new ProgressRecord(1, Activity, $"{approved.Count} changes");
             long last = 0;
-            var applied = LvsConfigurationSync.Apply(approved, Ipvs, desired.VirtualIps is not null ? Route : null,
+            var deferred = Deferred(approved);
+            var applied = LvsConfigurationSync.Apply(deferred.Count == 0 ? approved : approved.Except(deferred).ToList(), Ipvs, desired.VirtualIps is not null ? Route : null,
                 desired.Sysctls is not null ? Sysctl : null,
                 (done, total) =>
                 {
@@ -107,10 +108,11 @@ public abstract class ConfigurationCommandBase : LvsCommandBase
                 }, Cancellation, current.RequestsSent);
             progress.RecordType = ProgressRecordType.Completed;
             WriteProgress(progress);
+            var drained = DrainRemovals is null ? default : Drain(deferred, current, desired, applied.Cancelled);
             result = new LvsApplyResult
             {
-                Steps = plan, Cancelled = applied.Cancelled, RequestsSent = applied.RequestsSent, WritesSent = applied.WritesSent,
-                Elapsed = applied.Elapsed, NetNamespace = NetNamespace,
+                Steps = plan, Cancelled = applied.Cancelled || drained.Stopped, RequestsSent = applied.RequestsSent + drained.Requests,
+                WritesSent = applied.WritesSent + drained.Writes, Elapsed = applied.Elapsed + drained.Elapsed, NetNamespace = NetNamespace,
                 ManagedSections = desired.ManagedSections, UnmanagedSections = desired.UnmanagedSections,
             };
             foreach (var failed in approved.Where(s => s.Status == LvsPlanStatus.Failed))

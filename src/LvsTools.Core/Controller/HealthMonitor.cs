@@ -1,0 +1,170 @@
+using System.Net;
+
+namespace LvsTools.Core.Controller;
+
+/// <summary>What one probe said: healthy or not, and why (its error, or its status and latency).</summary>
+internal readonly record struct ProbeOutcome(bool Healthy, string? Detail);
+
+/// <summary>Probes one real server once: its check, its address and port (the check may name another port to probe). Must honour the check's timeout.</summary>
+internal delegate Task<ProbeOutcome> ProbeFunction(HealthCheck check, IPAddress address, ushort port, CancellationToken cancellation);
+
+/// <summary>
+/// Runs the health checks of a set of real servers, each on its own interval (<see cref="HealthCheck.Interval"/>, counted
+/// from the start of its previous probe), concurrently but at most <c>maxConcurrent</c> at a time, never two probes of one
+/// server at once. A probe that outlives its timeout (plus a grace second) counts as failed. Results go to a callback as
+/// they come: nothing waits for a slow probe.
+/// </summary>
+internal sealed class HealthMonitor(ProbeFunction probe, int maxConcurrent, TimeProvider time, Action<RealServerId, ProbeOutcome> report)
+{
+    /// <summary>How long past its own timeout a probe is given before it counts as failed.</summary>
+    public static readonly TimeSpan Grace = TimeSpan.FromSeconds(1);
+
+    private readonly SemaphoreSlim _slots = new(Math.Max(1, maxConcurrent));
+    private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly object _gate = new();
+    private Dictionary<RealServerId, Target> _targets = [];
+
+    private sealed class Target(ControlledRealServer server, DateTimeOffset due)
+    {
+        public ControlledRealServer Server { get; set; } = server;
+        public DateTimeOffset Due { get; set; } = due;
+        public Task? Running { get; set; }
+    }
+
+    /// <summary>The servers being probed.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+                return _targets.Count;
+        }
+    }
+
+    /// <summary>
+    /// Sets the servers to probe. A server already probed with the same check keeps its schedule; a new one, or one
+    /// whose check changed, is due now; one no longer listed is not probed again.
+    /// </summary>
+    public void SetTargets(IEnumerable<ControlledRealServer> servers)
+    {
+        var now = time.GetUtcNow();
+        lock (_gate)
+        {
+            var next = new Dictionary<RealServerId, Target>();
+            foreach (var s in servers)
+            {
+                if (_targets.TryGetValue(s.Id, out var t) && t.Server.Check == s.Check)
+                    t.Server = s;
+                else
+                    t = new Target(s, now) { Running = t?.Running };
+                next[s.Id] = t;
+            }
+            _targets = next;
+        }
+        Wake();
+    }
+
+    /// <summary>Starts every probe that is due and not running; returns the probes it started.</summary>
+    public List<Task> StartDue(CancellationToken cancellation)
+    {
+        var now = time.GetUtcNow();
+        var started = new List<Task>();
+        lock (_gate)
+        {
+            foreach (var (id, t) in _targets)
+            {
+                if (t.Due > now || t.Running is { IsCompleted: false })
+                    continue;
+                t.Due = now + t.Server.Check!.Interval;
+                t.Running = ProbeAsync(id, t.Server, cancellation);
+                started.Add(t.Running);
+            }
+        }
+        return started;
+    }
+
+    /// <summary>Probes every server that is due now and waits for those probes (each bounded by its timeout).</summary>
+    public Task RoundAsync(CancellationToken cancellation) => Task.WhenAll(StartDue(cancellation));
+
+    /// <summary>Starts probes as they fall due until <paramref name="cancellation"/>.</summary>
+    public async Task RunAsync(CancellationToken cancellation)
+    {
+        while (!cancellation.IsCancellationRequested)
+        {
+            StartDue(cancellation);
+            var wait = NextDue() - time.GetUtcNow();
+            wait = wait < TimeSpan.FromMilliseconds(10) ? TimeSpan.FromMilliseconds(10) : wait > TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : wait;
+            try
+            {
+                await _wake.WaitAsync(wait, cancellation).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+    }
+
+    private DateTimeOffset NextDue()
+    {
+        var next = DateTimeOffset.MaxValue;
+        lock (_gate)
+            foreach (var t in _targets.Values)
+                if (t.Running is null or { IsCompleted: true } && t.Due < next)
+                    next = t.Due;
+        return next == DateTimeOffset.MaxValue ? time.GetUtcNow() + TimeSpan.FromSeconds(1) : next;
+    }
+
+    private void Wake()
+    {
+        try
+        {
+            _wake.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // a wake is pending already
+        }
+    }
+
+    private async Task ProbeAsync(RealServerId id, ControlledRealServer server, CancellationToken cancellation)
+    {
+        var check = server.Check!;
+        try
+        {
+            await _slots.WaitAsync(cancellation).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        try
+        {
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+            limit.CancelAfter(check.Timeout + Grace);
+            ProbeOutcome outcome;
+            try
+            {
+                outcome = await probe(check, server.Server.Address, server.Server.Port, limit.Token).WaitAsync(limit.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
+            {
+                outcome = new ProbeOutcome(false, $"no answer within the timeout ({check.Timeout.TotalSeconds:0.###} s)");
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                outcome = new ProbeOutcome(false, e.Message);
+            }
+            report(id, outcome);
+        }
+        catch (OperationCanceledException)
+        {
+            // stopping: a probe cut short says nothing about the server
+        }
+        finally
+        {
+            _slots.Release();
+        }
+        Wake();
+    }
+}

@@ -1,0 +1,265 @@
+using LvsTools.Core;
+using LvsTools.Core.Config;
+using LvsTools.Core.Controller;
+using LvsTools.Core.Health;
+using LvsTools.Core.Ipvs;
+using LvsTools.Core.Route;
+using LvsTools.Core.Sysctl;
+
+namespace LvsTools;
+
+/// <summary>
+/// The director's reconcile loop (keepalived's LVS half): the document is the single source of truth. Each cycle re-reads
+/// the document when its file changed (a document that fails validation is rejected and the last good one kept), reads the
+/// table once, computes the table the document and the health results call for (<see cref="LvsReconciler"/>), and sends
+/// only the difference, through Sync's planner, in one batch; services the document does not list are never touched.
+/// Health checks run apart, each server on its own interval, and a server that changes state starts a cycle at once.
+/// A cycle that fails (a kernel error) is an Error event; the loop goes on. Cancellation ends the loop between cycles,
+/// never in the middle of an apply. Events go to a callback as they happen, from the loop's and the probes' threads.
+/// Equivalent to: keepalived's virtual_server blocks, run by keepalived --dont-fork --log-console.
+/// </summary>
+public sealed partial class LvsController : IDisposable
+{
+    private readonly LvsControllerOptions _options;
+    private readonly NetNamespace _ns;
+    private readonly TimeProvider _time;
+    private readonly LvsReconciler _reconciler = new();
+    private readonly HealthMonitor _monitor;
+    private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly object _logGate = new();
+    private readonly Action<LvsControllerEvent> _onEvent;
+    private IpvsClient? _ipvs;
+    private RouteClient? _route;
+    private ControlledDocument? _doc;
+    private (DateTime Written, long Length)? _stamp;
+    private byte[]? _hash;
+    private long _cycles;
+
+    internal LvsController(LvsControllerOptions options, NetNamespace ns, ProbeFunction probe, TimeProvider time, Action<LvsControllerEvent> onEvent)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _ns = ns;
+        _time = time;
+        _onEvent = onEvent;
+        _monitor = new HealthMonitor(probe, options.MaxConcurrentProbes, time, OnProbe);
+    }
+
+    /// <summary>
+    /// A controller in <see cref="LvsControllerOptions.NetNamespace"/>, probing with <see cref="HealthProber"/> (sockets opened
+    /// in that namespace). <paramref name="onEvent"/> receives every event, from the loop's and the probes' threads.
+    /// </summary>
+    /// <exception cref="LvsException">NetNamespaceNotFound and the other errors of resolving the namespace.</exception>
+    public static LvsController Create(LvsControllerOptions options, Action<LvsControllerEvent> onEvent)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(onEvent);
+        var ns = NetNamespace.Resolve(options.NetNamespace);
+        return new LvsController(options, ns, (check, address, port, cancellation) => ProbeAsync(check, address, port, ns, cancellation),
+            TimeProvider.System, onEvent);
+    }
+
+    private static async Task<ProbeOutcome> ProbeAsync(HealthCheck check, System.Net.IPAddress address, ushort port, NetNamespace ns,
+        CancellationToken cancellation)
+    {
+        var r = await HealthProber.ProbeAsync(check, address, port, ns, cancellation).ConfigureAwait(false);
+        string status = r.StatusCode is { } code ? $"status {code}, " : "";
+        return new ProbeOutcome(r.Healthy, r.Healthy
+            ? $"{status}{r.Latency.TotalMilliseconds:0.#} ms"
+            : $"{status}{r.Error ?? "failed"}");
+    }
+
+    /// <summary>Receives each step a WhatIf cycle planned (and did not send).</summary>
+    public Action<LvsPlanStep>? OnPlanned { get; set; }
+
+    /// <summary>Receives what each cycle did.</summary>
+    public Action<LvsControllerCycle>? OnCycle { get; set; }
+
+    /// <summary>The last cycle (null before the first).</summary>
+    public LvsControllerCycle? LastCycle { get; private set; }
+
+    /// <summary>Writes sent by every cycle so far.</summary>
+    public long WritesSent { get; private set; }
+
+    /// <summary>
+    /// Reads the document for the first time. A document that cannot be read or fails validation is an error here
+    /// (nothing runs); later, the same is a ConfigRejected event.
+    /// </summary>
+    /// <exception cref="LvsException">The document's error (its id names it: LvsConfigurationFileNotFound, InvalidConfigurationDocument ...).</exception>
+    public void Load()
+    {
+        if (_doc is null)
+            Reload();
+    }
+
+    /// <summary>
+    /// Runs the loop until <paramref name="stop"/>: a first probe round (every server probed once, each bounded by its
+    /// timeout), then a cycle every <see cref="LvsControllerOptions.Interval"/>. With <paramref name="once"/>: the first
+    /// probe round and one cycle, then it returns.
+    /// </summary>
+    public async Task RunAsync(bool once, CancellationToken stop)
+    {
+        Load();
+        StartMetrics();
+        await WarmUpAsync(stop).ConfigureAwait(false);
+        if (stop.IsCancellationRequested)
+            return;
+        if (once)
+        {
+            Cycle(stop);
+            return;
+        }
+        var probing = Task.Run(() => _monitor.RunAsync(stop), CancellationToken.None);
+        while (!stop.IsCancellationRequested)
+        {
+            var started = _time.GetUtcNow();
+            if (!Cycle(stop))
+                break;
+            var wait = started + _options.Interval - _time.GetUtcNow();
+            if (wait <= TimeSpan.Zero)
+                continue;
+            try
+            {
+                await _wake.WaitAsync(wait, stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+        await probing.ConfigureAwait(false);
+    }
+
+    // The first probe round: the table read once (without the lock: nothing is written) so that new servers adopt what
+    // the kernel shows, then every server probed once.
+    private async Task WarmUpAsync(CancellationToken stop)
+    {
+        try
+        {
+            var live = LvsKernelState.Read(_ipvs ??= IpvsClient.Open(_ns));
+            _monitor.SetTargets(_reconciler.Track(_doc!, live));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The cycle that follows reads again and reports the failure (once, not twice); the servers are then
+            // adopted there and probed from then on.
+            DropClients();
+            return;
+        }
+        await _monitor.RoundAsync(stop).ConfigureAwait(false);
+    }
+
+    /// <summary>One cycle; false when <paramref name="stop"/> ended it before it applied anything.</summary>
+    private bool Cycle(CancellationToken stop)
+    {
+        var started = _time.GetUtcNow();
+        long number = ++_cycles, requests = 0, writes = 0;
+        int planned = 0, failed = 0;
+        ReloadIfChanged();
+        var doc = _doc!;
+        try
+        {
+            using var held = _options.WhatIf ? null : WriterLock.ForNamespace(_ns, cancellation: stop);
+            var ipvs = _ipvs ??= IpvsClient.Open(_ns);
+            var route = doc.Document.VirtualIps is null ? null : _route ??= RouteClient.Open(_ns);
+            var sysctl = doc.Document.Sysctls is null ? null : new SysctlStore(_ns);
+            var live = LvsKernelState.Read(ipvs, route, sysctl);
+            _monitor.SetTargets(_reconciler.Track(doc, live));
+            var result = _reconciler.Reconcile(doc, live, _time.GetUtcNow());
+            foreach (var e in result.Events)
+                Raise(e);
+            var plan = result.Plan(route);
+            if (sysctl is not null)
+                LvsConfigurationSync.CheckSysctlScope(plan, sysctl);
+            planned = plan.Count;
+            requests = live.RequestsSent;
+            if (_options.WhatIf)
+            {
+                foreach (var step in plan)
+                    OnPlanned?.Invoke(step);
+                _reconciler.Applied(result, complete: false);
+            }
+            else if (plan.Count > 0)
+            {
+                // Never cancelled half-way: a stop waits for the end of the batch.
+                var applied = LvsConfigurationSync.Apply(plan, ipvs, route, sysctl, null, CancellationToken.None, live.RequestsSent);
+                requests = applied.RequestsSent;
+                writes = applied.WritesSent;
+                failed = applied.Failed;
+                ReportApplied(plan, applied);
+                _reconciler.Applied(result, complete: failed == 0);
+            }
+            else
+            {
+                _reconciler.Applied(result, complete: true);
+            }
+            WriteMetrics(live);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            return false;
+        }
+        catch (Exception e)
+        {
+            CycleFailed(e);
+        }
+        WritesSent += writes;
+        LastCycle = new LvsControllerCycle(number, started, _time.GetUtcNow() - started, planned, failed, requests, writes);
+        OnCycle?.Invoke(LastCycle);
+        return true;
+    }
+
+    private void ReportApplied(List<LvsPlanStep> plan, LvsApplyResult applied)
+    {
+        const int Listed = 10;
+        var done = plan.Where(s => s.Status == LvsPlanStatus.Applied).ToList();
+        if (done.Count > 0)
+        {
+            string list = string.Join("; ", done.Take(Listed).Select(s => $"{s.Action} {s.Target}" + (s.Changes is null ? "" : $" ({s.Changes})")));
+            Raise(LvsReconciler.Event(_time.GetUtcNow(), LvsControllerEventKind.Applied, null, null,
+                $"{done.Count} change(s) in {applied.WritesSent} write(s): {list}{(done.Count > Listed ? $"; and {done.Count - Listed} more" : "")}"));
+        }
+        foreach (var f in plan.Where(s => s.Status == LvsPlanStatus.Failed))
+            Raise(LvsReconciler.Event(_time.GetUtcNow(), LvsControllerEventKind.Error, null, null, f.Error ?? $"{f.Target}: failed"));
+    }
+
+    // A failed cycle: an Error event, and the kernel clients opened again next cycle (a namespace that came back, a socket
+    // in a bad state).
+    private void CycleFailed(Exception e)
+    {
+        string message = (KernelErrors.ToLvsException(e) ?? e).Message;
+        Raise(LvsReconciler.Event(_time.GetUtcNow(), LvsControllerEventKind.Error, null, null, message));
+        DropClients();
+    }
+
+    private void DropClients()
+    {
+        _ipvs?.Dispose();
+        _ipvs = null;
+        _route?.Dispose();
+        _route = null;
+    }
+
+    private void OnProbe(RealServerId id, ProbeOutcome outcome)
+    {
+        if (_reconciler.Observe(id, outcome.Healthy, outcome.Detail, _time.GetUtcNow()) is not { } e)
+            return;
+        Raise(e);
+        try
+        {
+            _wake.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // a cycle is called for already
+        }
+    }
+
+    public void Dispose()
+    {
+        _ipvs?.Dispose();
+        _route?.Dispose();
+        _listener?.Dispose();
+        _ns.Dispose();
+    }
+}

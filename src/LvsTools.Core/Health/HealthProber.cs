@@ -1,0 +1,140 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace LvsTools.Core.Health;
+
+/// <summary>
+/// Probes one real server with one <see cref="HealthCheck"/>: keepalived's TCP_CHECK, HTTP_GET, SSL_GET, DNS_CHECK and
+/// MISC_CHECK. Every socket is opened inside the given network namespace (the director's view of the network); every
+/// probe is bounded by <see cref="HealthCheck.Timeout"/>. A network failure is never thrown: it is a result with
+/// Healthy = false and an Error that says why. No state is kept between probes (each opens its own connection).
+/// </summary>
+public static class HealthProber
+{
+    /// <summary>Http/Https: at most this much of a body is read to match <see cref="HealthCheck.ExpectBody"/>.</summary>
+    public const int MaxBodyBytes = 64 * 1024;
+
+    /// <summary>
+    /// Probes <paramref name="address"/> on <paramref name="check"/>'s port (or <paramref name="port"/>, the real server's)
+    /// from <paramref name="netNamespace"/>.
+    /// </summary>
+    /// <returns>The result; Healthy = false with an Error for every network failure and for a timeout.</returns>
+    /// <exception cref="LvsException">
+    /// NetNamespaceNotFound when the namespace was deleted or replaced; the ids of <see cref="Validate"/> for a check that
+    /// cannot be run (a timeout of 0, a regex that does not parse, a DNS name that cannot be encoded).
+    /// </exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static async Task<HealthProbeResult> ProbeAsync(HealthCheck check, IPAddress address, ushort port,
+        NetNamespace netNamespace, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(check);
+        ArgumentNullException.ThrowIfNull(address);
+        ArgumentNullException.ThrowIfNull(netNamespace);
+        HealthCheckRules.CheckTimeout(check.Timeout);
+        cancellationToken.ThrowIfCancellationRequested();
+        var probe = new Probe(check, address, port, netNamespace);
+        if (check.Type == HealthCheckType.None)
+            return probe.Healthy();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(check.Timeout);
+        try
+        {
+            return check.Type switch
+            {
+                HealthCheckType.Tcp => await TcpAsync(probe, timeout.Token).ConfigureAwait(false),
+                HealthCheckType.Http or HealthCheckType.Https => await HttpProbe.RunAsync(probe, timeout.Token).ConfigureAwait(false),
+                HealthCheckType.Dns => await DnsProbe.RunAsync(probe, timeout.Token).ConfigureAwait(false),
+                HealthCheckType.Command => await CommandProbe.RunAsync(probe, timeout.Token).ConfigureAwait(false),
+                _ => throw new ArgumentOutOfRangeException(nameof(check), check.Type, "Unknown health check type."),
+            };
+        }
+        catch (Exception e) when (e is not LvsException && !cancellationToken.IsCancellationRequested
+            && (timeout.IsCancellationRequested || Failure(e) is not null))
+        {
+            // A failure after the time ran out (a connect aborted, a read cut short) is the timeout's doing.
+            return probe.Unhealthy(timeout.IsCancellationRequested ? probe.TimedOut : Failure(e));
+        }
+    }
+
+    /// <summary>Checks what a probe needs before any is run (the cmdlet and the document call it on what they are given).</summary>
+    /// <exception cref="LvsException">The ids of <see cref="HealthCheckRules"/>.</exception>
+    public static void Validate(HealthCheck check) => HealthCheckRules.Validate(check);
+
+    // TCP_CHECK: a connection accepted within the timeout. Equivalent to: ip netns exec NS nc -z -w T ADDR PORT
+    private static async Task<HealthProbeResult> TcpAsync(Probe probe, CancellationToken cancellationToken)
+    {
+        using var socket = await ProbeSockets.ConnectTcpAsync(probe.Namespace, probe.EndPoint, cancellationToken).ConfigureAwait(false);
+        return probe.Healthy();
+    }
+
+    /// <summary>
+    /// Why a probe failed, in words ("connection refused", "timed out after 3 s"); null for an exception that is a
+    /// programming error and must not be hidden in a result.
+    /// </summary>
+    internal static string? Failure(Exception e)
+    {
+        for (var x = e; x is not null; x = x.InnerException)
+        {
+            switch (x)
+            {
+                case SocketException s:
+                    return Describe(s.SocketErrorCode, s.Message);
+                case System.Security.Authentication.AuthenticationException a:
+                    return "TLS handshake failed: " + a.Message;
+            }
+        }
+        return e is IOException or HttpRequestException or System.ComponentModel.Win32Exception ? e.Message : null;
+    }
+
+    internal static string Describe(SocketError error, string message) => error switch
+    {
+        SocketError.ConnectionRefused => "connection refused",
+        SocketError.ConnectionReset => "connection reset",
+        SocketError.HostUnreachable => "host unreachable",
+        SocketError.NetworkUnreachable => "network unreachable",
+        SocketError.TimedOut => "timed out",
+        SocketError.AddressNotAvailable => "address not available",
+        SocketError.AccessDenied => "permission denied",
+        _ => message.Length > 0 ? message : error.ToString(),
+    };
+
+    /// <summary>"3 s", "0.5 s", "1.25 s".</summary>
+    internal static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " s";
+
+    /// <summary>One probe in progress: its inputs, start time and stopwatch; makes the results.</summary>
+    internal sealed class Probe(HealthCheck check, IPAddress address, ushort port, NetNamespace netNamespace)
+    {
+        private readonly long _start = Stopwatch.GetTimestamp();
+        private readonly DateTimeOffset _time = DateTimeOffset.UtcNow;
+
+        public HealthCheck Check { get; } = check;
+        public IPAddress Address { get; } = address;
+        public ushort Port { get; } = port;
+        public ushort ProbePort { get; } = check.PortFor(port);
+        public NetNamespace Namespace { get; } = netNamespace;
+        public IPEndPoint EndPoint => new(Address, ProbePort);
+
+        /// <summary>"timed out after 3 s".</summary>
+        public string TimedOut => "timed out after " + Seconds(Check.Timeout);
+
+        public HealthProbeResult Healthy(int? statusCode = null) => Result(true, statusCode, null);
+
+        public HealthProbeResult Unhealthy(string? error, int? statusCode = null) => Result(false, statusCode, error ?? TimedOut);
+
+        private HealthProbeResult Result(bool healthy, int? statusCode, string? error) => new()
+        {
+            Address = Address,
+            Port = Port,
+            ProbePort = ProbePort,
+            Check = Check.Type,
+            Healthy = healthy,
+            Latency = Stopwatch.GetElapsedTime(_start),
+            StatusCode = statusCode,
+            Error = error,
+            Time = _time,
+            NetNamespace = Namespace.Name,
+        };
+    }
+}
