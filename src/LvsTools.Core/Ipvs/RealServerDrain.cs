@@ -48,15 +48,9 @@ public sealed record RealServerDrainStatus(
 /// </summary>
 public sealed class RealServerDrain
 {
-    private RealServerDrain(LvsRealServer server, TimeSpan timeout, bool waitForUdp, DateTimeOffset started)
-    {
-        if (timeout < TimeSpan.Zero)
-            throw LvsException.Invalid("InvalidDrainTimeout", $"The drain timeout must be 0 or more; {timeout} is negative.", timeout);
-        Server = server;
-        Timeout = timeout;
-        WaitForUdp = waitForUdp;
-        Started = started;
-    }
+    private RealServerDrain(LvsRealServer server, TimeSpan timeout, bool waitForUdp, DateTimeOffset started) =>
+        (Server, Timeout, WaitForUdp, Started) = (server, timeout >= TimeSpan.Zero ? timeout
+            : throw LvsException.Invalid("InvalidDrainTimeout", $"The drain timeout must be 0 or more; {timeout} is negative.", timeout), waitForUdp, started);
 
     /// <summary>The real server as it was when the drain started (its weight before the drain).</summary>
     public LvsRealServer Server { get; }

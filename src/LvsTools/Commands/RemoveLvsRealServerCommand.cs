@@ -12,15 +12,6 @@ namespace LvsTools.Commands;
 [OutputType(typeof(LvsRealServer), typeof(RealServerDrainStatus))]
 public sealed class RemoveLvsRealServerCommand : RealServerChangeCommandBase
 {
-    /// <summary>Drain first: weight 0, wait for the active and inactive connections to reach 0 (or the timeout), then delete.</summary>
-    [Parameter]
-    public SwitchParameter Drain { get; set; }
-
-    /// <summary>With -Drain: how long a server may keep connections before it is deleted anyway (a number is seconds). Default 5 minutes.</summary>
-    [Parameter]
-    [SecondsTransformation]
-    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromMinutes(5);
-
     /// <summary>With -Drain: how often the connection counts are read (a number is seconds). Default 1 second.</summary>
     [Parameter]
     [SecondsTransformation]
@@ -29,6 +20,15 @@ public sealed class RemoveLvsRealServerCommand : RealServerChangeCommandBase
     /// <summary>With -Drain: wait for the connections of UDP services too (by default a UDP server is deleted right after its weight 0).</summary>
     [Parameter]
     public SwitchParameter WaitForUdp { get; set; }
+
+    /// <summary>Drain first: weight 0, wait for the active and inactive connections to reach 0 (or the timeout), then delete.</summary>
+    [Parameter]
+    public SwitchParameter Drain { get; set; }
+
+    /// <summary>With -Drain: how long a server may keep connections before it is deleted anyway (a number is seconds). Default 5 minutes.</summary>
+    [Parameter]
+    [SecondsTransformation]
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
     private readonly DrainRunner _drains = new();
     private readonly Dictionary<string, DrainKernelSettings> _settings = new();

@@ -16,25 +16,19 @@ public sealed class SyncLvsConfigurationCommand : ConfigurationCommandBase
     [Parameter]
     public SwitchParameter Drain { get; set; }
 
-    /// <summary>With -Drain: the longest wait for a server's connections when its service has no drainTimeout (a number is seconds).</summary>
+    /// <summary>
+    /// With -Drain: how long a removed server may keep its connections when its service in the document has no
+    /// drainTimeout (a number is seconds). Servers of UDP services are deleted right after their weight 0.
+    /// </summary>
     [Parameter]
     [SecondsTransformation]
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromMinutes(5);
-
-    /// <summary>With -Drain: how often the connection counts are read (a number is seconds).</summary>
-    [Parameter]
-    [SecondsTransformation]
-    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
-
-    /// <summary>With -Drain: wait for the connections of UDP services' servers too.</summary>
-    [Parameter]
-    public SwitchParameter WaitForUdp { get; set; }
 
     protected override bool Prune => true;
 
     protected override string Activity => "Sync-LvsConfiguration";
 
-    protected override DrainOptions? DrainRemovals => Drain ? new DrainOptions(DrainTimeout, PollInterval, WaitForUdp) : null;
+    protected override DrainOptions? DrainRemovals => Drain ? new DrainOptions(DrainTimeout, TimeSpan.FromSeconds(1), WaitForUdp: false) : null;
 
-    protected override void Begin() => DrainParameters.Check(this, Drain, DrainTimeout, PollInterval);
+    protected override void Begin() => DrainParameters.Check(this, Drain, DrainTimeout, TimeSpan.FromSeconds(1));
 }
