@@ -118,6 +118,14 @@ Describe 'Start-LvsController with real traffic, beside keepalived' -Tag Kernel 
             $ctlTo = Get-UnixTime
             $ctlSequence = Get-Sequence $ctlFrom $ctlTo
             $killRequests = @(Get-LvsLabClientLoopResult $loop -Since $firstKill | Where-Object Time -LT $firstRestart)
+            # What happened around the first kill, relative to it: the table, the controller's events, failed requests.
+            $firstStory = @(
+                Get-IpvsTransition -Sampler $sampler -Since ($firstKill - 1) | Where-Object Time -LT $firstRestart |
+                    ForEach-Object { '{0,7} table {1} weight {2}' -f (& $fmt ($_.Time - $firstKill)), $_.RealServer, $_.Weight }
+                Get-LvsControllerEvent $ctl -Since ($firstKill - 1) | Where-Object Time -LT $firstRestart |
+                    ForEach-Object { '{0,7} event {1} {2} {3}' -f (& $fmt ($_.Time - $firstKill)), $_.Kind, $_.RealServer, $_.Detail }
+                $killRequests | Where-Object Error | ForEach-Object { '{0,7} request failed: {1}' -f (& $fmt ($_.Time - $firstKill)), $_.Error }
+            ) | Sort-Object { [double]($_.Trim() -split ' ')[0] }
             $backRequests = @(Get-LvsLabClientLoopResult $loop -Since ($firstBack.Time + 0.05) | Where-Object Time -LT ($firstBack.Time + 3))
 
             # --- checks that do not match: HTTP body, HTTP status, command, tcp on a closed port ------------------
@@ -199,6 +207,7 @@ Describe 'Start-LvsController with real traffic, beside keepalived' -Tag Kernel 
     }
 
     It 'after weight 0 no request fails (the client loop never stopped)' {
+        Write-Host "Around the first kill (seconds after it):`n$($firstStory -join "`n")"
         $after = @($killRequests | Where-Object Time -GT $firstDown.Time)
         $after.Count | Should -BeGreaterThan 5
         @($after | Where-Object Error) | Should -BeNullOrEmpty
@@ -248,7 +257,11 @@ Describe 'Start-LvsController with real traffic, beside keepalived' -Tag Kernel 
         $sorryIn | Should -Not -BeNullOrEmpty
         $quorumLost | Should -Not -BeNullOrEmpty
         $sorryAnswers.Count | Should -BeGreaterThan 3
-        @($sorryAnswers | Select-Object -ExpandProperty Server -Unique) | Should -Be @('rs3')
+        # keepalived replaces every real server with the sorry server (Keepalived.Tests.ps1); the controller adds it
+        # beside the servers still healthy. Both answer from rs3 and fail no request.
+        Write-Host "Start-LvsController quorum 2, rs1 killed: sorry server in after $(& $fmt ($sorryIn.Time - $qKill)) s, answers $(($sorryAnswers | Group-Object Server | ForEach-Object { "$($_.Name) $($_.Count)" }) -join ', '); rs1 back: sorry server out after $(& $fmt ($sorryOut.Time - $qRestart)) s"
+        @($sorryAnswers | Where-Object Server -EQ 'rs3').Count | Should -BeGreaterThan 0
+        @($sorryAnswers | Where-Object Error) | Should -BeNullOrEmpty
         $sorryOut | Should -Not -BeNullOrEmpty
         $quorumRegained | Should -Not -BeNullOrEmpty
         $afterQuorum.Count | Should -BeGreaterThan 3
