@@ -27,6 +27,7 @@ param(
     [int] $CpuSeconds = 120,
     [int] $WarmUpSeconds = 15,
     [switch] $SkipCpu,
+    [switch] $SkipDetection,
     [string] $OutputDirectory = (Join-Path $PSScriptRoot 'results')
 )
 
@@ -105,6 +106,7 @@ try {
     $svc = [pscustomobject]@{ Vip = $lab.Vip; Port = $lab.Port; RealServers = $lab.RealServerAddresses[0..1] }
 
     # --- detection ---------------------------------------------------------------------------------------
+    if (-not $SkipDetection) {
     Write-Host "Detection: TCP check every $Interval s, fall $Fall, $Runs kills each"
     $sampler = Start-IpvsSampler -Namespace $d -Path (Join-Path $lab.StateDirectory 'ka-table.tsv') -IntervalMs 100
     $sampler | Add-Member Started (Get-UnixTime)
@@ -141,6 +143,7 @@ try {
                 LvsTools = ($w -join ', '); Reference = $null; Unit = 'writes'; Ratio = $null; Target = '1 each'
                 Met = ($w.Count -eq $Runs -and -not ($w | Where-Object { $_ -ne 1 })) })
     }
+    }
 
     # --- CPU ---------------------------------------------------------------------------------------------
     if (-not $SkipCpu) {
@@ -167,6 +170,7 @@ try {
         $kaTable = @(& ip netns exec $d cat /proc/net/ip_vs | Where-Object { $_ -match '^\s+->\s+\S+\s+\S+\s+1\s' }).Count
         $null = Stop-Keepalived $ka -TimeoutSec 120
         $kaCpu = $c1 - $c0
+        Write-Host "  keepalived: $(Format-Seconds $kaCpu) CPU seconds in $CpuSeconds s"
         $notes.Add("keepalived: $kaTable real servers at weight 1 at the end of the CPU window (of $($Services * 4))")
         Clear-DirectorTable $d
         $ctlCpu = $null; $ctlWrites = $null
@@ -185,9 +189,11 @@ try {
                 $t1 = Get-UnixTime
                 $ctlCpu = $c1 - $c0
                 $applied = @(Get-LvsControllerEvent $ctl -Since $t0 -Kind Applied | Where-Object Time -LE $t1)
-                $ctlWrites = ($applied | Measure-Object Writes -Sum).Sum
+                $ctlWrites = 0
+                foreach ($a in $applied) { $ctlWrites += [int]$a.Writes }
                 $downs = @(Get-LvsControllerEvent $ctl -Kind ServerDown).Count
                 $ctlTable = @(& ip netns exec $d cat /proc/net/ip_vs | Where-Object { $_ -match '^\s+->\s+\S+\s+\S+\s+1\s' }).Count
+                Write-Host "  Start-LvsController: $(Format-Seconds $ctlCpu) CPU seconds in $CpuSeconds s, $ctlWrites writes"
                 $notes.Add("Start-LvsController: $ctlTable real servers at weight 1 at the end of the CPU window; $downs ServerDown events in the whole run")
             } finally { $null = Stop-LvsControllerProcess $ctl -TimeoutSec 120 }
             Clear-DirectorTable $d

@@ -52,7 +52,7 @@ function Show-Controller($Lab) {
     Write-Host "The document ($doc): the same service, both real servers at weight 3, and a health check:"
     Write-Host $json
     Step "Start-LvsController -Path $doc -Interval 1 -NetNamespace $d -EventLogPath events.jsonl    # in the background, as under systemd"
-    $ctl = Start-LvsControllerProcess -ModulePath (Get-Module LvsTools).Path -Path $doc -Directory $Lab.StateDirectory -NetNamespace $d -Interval 1 -Name demo
+    $ctl = Start-LvsControllerProcess -ModulePath (Resolve-Path $ModulePath).Path -Path $doc -Directory $Lab.StateDirectory -NetNamespace $d -Interval 1 -Name demo
     $seen = 0
     $show = {
         $all = @(Get-LvsControllerEvent $ctl)
