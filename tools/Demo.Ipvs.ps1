@@ -40,7 +40,7 @@ function Show-Controller($Lab) {
     $d = $Lab.Director
     $rs = $Lab.RealServerAddresses
     $doc = Join-Path $Lab.StateDirectory 'lb.json'
-    $check = [ordered]@{ type = 'http'; path = '/'; expectStatus = @(200); timeout = 0.5; interval = 1; rise = 2; fall = 2 }
+    $check = [ordered]@{ type = 'http'; path = '/'; expectStatus = @(200); timeout = 1; interval = 1; rise = 2; fall = 2 }
     $json = [ordered]@{ schemaVersion = 2; services = @([ordered]@{
                 protocol = 'tcp'; address = $Lab.Vip; port = $Lab.Port; scheduler = 'wrr'; healthCheck = $check
                 realServers = @($rs | ForEach-Object { [ordered]@{ address = $_; port = $Lab.Port; forwarding = 'masquerade'; weight = 3 } })

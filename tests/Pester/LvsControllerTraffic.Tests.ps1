@@ -23,6 +23,8 @@ Describe 'Start-LvsController with real traffic, beside keepalived' -Tag Kernel 
         $modulePath = (Resolve-Path (Get-LvsModulePath)).Path
         Import-Module $modulePath -Force
 
+        # The check timeout is the interval (1 s) for both: a killed server refuses at once, so the timeout does not
+        # change the detection time, and a shorter one (0.5 s) made a live server fail its checks in a loaded guest.
         $interval = 1; $fall = 2; $rise = 2
         $lab = New-LvsLab -Mode Nat -RealServerCount 3 -Configure
         $d = $lab.Director
@@ -38,14 +40,14 @@ Describe 'Start-LvsController with real traffic, beside keepalived' -Tag Kernel 
         # service's healthCheck, -Own the real servers' own (an address -> check hashtable); extra service members.
         function Write-Document {
             param([hashtable] $Check = @{ type = 'tcp' }, [hashtable] $Own = @{}, [hashtable] $Extra = @{})
-            $hc = [ordered]@{ timeout = 0.5; interval = $interval; rise = $rise; fall = $fall }
+            $hc = [ordered]@{ timeout = $interval; interval = $interval; rise = $rise; fall = $fall }
             foreach ($k in $Check.Keys) { $hc[$k] = $Check[$k] }
             $svc = [ordered]@{ protocol = 'tcp'; address = $lab.Vip; port = $port; scheduler = 'rr'; healthCheck = $hc }
             foreach ($k in $Extra.Keys) { $svc[$k] = $Extra[$k] }
             $svc.realServers = @(foreach ($a in $a1, $a2) {
                     $r = [ordered]@{ address = $a; port = $port; forwarding = 'masquerade'; weight = 1 }
                     if ($Own[$a]) {
-                        $o = [ordered]@{ timeout = 0.5; interval = $interval; rise = $rise; fall = $fall }
+                        $o = [ordered]@{ timeout = $interval; interval = $interval; rise = $rise; fall = $fall }
                         foreach ($k in $Own[$a].Keys) { $o[$k] = $Own[$a][$k] }
                         $r.healthCheck = $o
                     }
@@ -75,7 +77,7 @@ Describe 'Start-LvsController with real traffic, beside keepalived' -Tag Kernel 
             # --- keepalived, the reference: TCP_CHECK every 1 s, retry 1 (fall 2); kill rs1 twice, restart it ------
             $kaStart = Get-UnixTime
             $ka = Start-Keepalived -Namespace $d -Directory $run -Name ka -Config (New-KeepalivedConfig -VirtualServer (
-                    New-KeepalivedVirtualServer -VirtualAddress $lab.Vip -Port $port -RealServer $a1, $a2 -Interval $interval -Fall $fall -Timeout 0.5))
+                    New-KeepalivedVirtualServer -VirtualAddress $lab.Vip -Port $port -RealServer $a1, $a2 -Interval $interval -Fall $fall -Timeout $interval))
             $null = Wait-IpvsWeight -Sampler $sampler -RealServer $rs1 -Weight 1 -Since $kaStart -TimeoutSec 30
             $kaDown = @(); $kaUp = @()
             $kaFrom = Get-UnixTime
