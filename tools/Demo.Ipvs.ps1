@@ -6,8 +6,7 @@
     Needs a kernel with IPVS (tools/Demo.ps1 runs this inside the User-mode Linux kernel when the host has none) and
     root. A throw-away lab of network namespaces (tests/Pester/LvsLab.psm1: a client, a director and two real servers
     running small python HTTP servers) provides the plumbing only; the VIP, IP forwarding, the virtual service and
-    its real servers are set with LvsTools' cmdlets. Then, when the module has Start-LvsController, a real server dies
-    and the controller takes it out and brings it back. The lab is removed at the end, whatever happens.
+    its real servers are set with LvsTools' cmdlets. The lab is removed at the end, whatever happens.
 #>
 [CmdletBinding()]
 param(
@@ -31,63 +30,6 @@ function Show-Traffic($Lab, [int] $Count) {
     $names = @($Lab.RealServerNames | ForEach-Object { "$_ $($r.Summary[$_])" }) + "failed $($r.Summary.failed)"
     Write-Host "Summary: $($names -join ', ')"
     $r
-}
-
-# A real server dies and Start-LvsController takes it out, then brings it back: the controller runs as systemd would
-# run it (a pwsh process of its own, tests/Pester/LvsControllerProcess.psm1), its events are shown as they come.
-function Show-Controller($Lab) {
-    Import-Module (Join-Path $PSScriptRoot '../tests/Pester/LvsControllerProcess.psm1') -Force
-    $d = $Lab.Director
-    $rs = $Lab.RealServerAddresses
-    $doc = Join-Path $Lab.StateDirectory 'lb.json'
-    $check = [ordered]@{ type = 'http'; path = '/'; expectStatus = @(200); timeout = 1; interval = 1; rise = 2; fall = 2 }
-    $json = [ordered]@{ schemaVersion = 2; services = @([ordered]@{
-                protocol = 'tcp'; address = $Lab.Vip; port = $Lab.Port; scheduler = 'wrr'; healthCheck = $check
-                realServers = @($rs | ForEach-Object { [ordered]@{ address = $_; port = $Lab.Port; forwarding = 'masquerade'; weight = 3 } })
-            })
-    } | ConvertTo-Json -Depth 6
-    [IO.File]::WriteAllText($doc, $json)
-
-    Show 'A director that heals itself: Start-LvsController (keepalived''s job) with an HTTP check every second'
-    Write-Host "The document ($doc): the same service, both real servers at weight 3, and a health check:"
-    Write-Host $json
-    Step "Start-LvsController -Path $doc -Interval 1 -NetNamespace $d -EventLogPath events.jsonl    # in the background, as under systemd"
-    $ctl = Start-LvsControllerProcess -ModulePath (Resolve-Path $ModulePath).Path -Path $doc -Directory $Lab.StateDirectory -NetNamespace $d -Interval 1 -Name demo
-    $seen = 0
-    $show = {
-        $all = @(Get-LvsControllerEvent $ctl)
-        foreach ($e in $all[$seen..($all.Count)] | Where-Object { $_ }) {
-            Write-Host ("  event {0:HH:mm:ss.fff} {1,-14} {2} {3}" -f [DateTimeOffset]::FromUnixTimeMilliseconds([long]($e.Time * 1000)).UtcDateTime, $e.Kind, $e.RealServer, $e.Detail)
-        }
-        $all.Count
-    }
-    try {
-        Write-Host "$($rs[0]) is at weight 0 (set by hand above) while the document says 3: the controller takes it as failed until 2 checks pass."
-        $null = Wait-LvsControllerEvent -Process $ctl -Kind ServerUp -RealServer "$($rs[0]):$($Lab.Port)" -TimeoutSec 60
-        $seen = & $show
-        Get-LvsService -NetNamespace $d | Get-LvsRealServer | Out-Host
-
-        Show "$($Lab.RealServerNames[0]) dies (its HTTP server is killed) while the controller watches"
-        Step "kill -9 $($Lab.ServerPids[0])    # the HTTP server of $($Lab.RealServerNames[0])"
-        $killed = Stop-LvsLabServer $Lab 0
-        $down = Wait-LvsControllerEvent -Process $ctl -Kind ServerDown -RealServer "$($rs[0]):$($Lab.Port)" -Since $killed -TimeoutSec 30
-        $seen = & $show
-        if ($down) { Write-Host ("Taken out {0:n1} s after the kill (2 failed checks, 1 s apart)." -f ($down.Time - $killed)) }
-        Get-LvsService -NetNamespace $d | Get-LvsRealServer | Out-Host
-        $null = Show-Traffic $Lab 4
-
-        Show "$($Lab.RealServerNames[0]) comes back: after 2 good checks it gets traffic again"
-        $started = Start-LvsLabServer $Lab 0
-        $up = Wait-LvsControllerEvent -Process $ctl -Kind ServerUp -RealServer "$($rs[0]):$($Lab.Port)" -Since $started -TimeoutSec 30
-        $seen = & $show
-        if ($up) { Write-Host ("Back {0:n1} s after it listened again." -f ($up.Time - $started)) }
-        $null = Show-Traffic $Lab 4
-    }
-    finally {
-        Step "kill -TERM $($ctl.Pid)    # systemctl stop: the controller ends between two cycles, the table stays as it is"
-        $stop = Stop-LvsControllerProcess $ctl
-        Write-Host ("Exit code {0} after {1:n1} s." -f $stop.ExitCode, $stop.Seconds)
-    }
 }
 
 $sw = [Diagnostics.Stopwatch]::StartNew()
@@ -158,8 +100,6 @@ try {
     Show 'Cross-check with the real ipvsadm in the director (the module itself never runs it)'
     Step "ip netns exec $d ipvsadm -Ln"
     Invoke-LvsLabCommand $d ipvsadm, -Ln | Out-Host
-
-    if (Get-Command Start-LvsController -Module LvsTools -ErrorAction SilentlyContinue) { Show-Controller $lab }
 }
 finally {
     Show 'Clean-up'
