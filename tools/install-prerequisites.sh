@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs what the LvsTools tests need on a Debian/Ubuntu machine (run as root, non-interactive, idempotent):
 # the User-mode Linux kernel with IPVS modules (user-mode-linux), kmod, iproute2, ipvsadm, strace, python3,
-# procps. Does nothing (quickly) when all are present. Prints one line saying what it did.
+# procps, and keepalived (the reference the controller's tests and benchmarks compare against; installed but
+# never started on this machine: the tests run it themselves, inside the UML guest's namespaces).
+# Does nothing (quickly) when all are present. Prints one line saying what it did.
 set -euo pipefail
 
-packages=(user-mode-linux kmod iproute2 ipvsadm strace python3 procps)
+packages=(user-mode-linux kmod iproute2 ipvsadm strace python3 procps keepalived)
 
 missing=()
 # One dpkg-query for all: prints "<package> <status>" for the installed ones, an error for unknown ones.
@@ -25,10 +27,37 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 log=$(mktemp "${TMPDIR:-/tmp}/install-prerequisites.XXXXXX")
-trap 'rm -f -- "$log"' EXIT
+# Debian's maintainer scripts start services through invoke-rc.d, which asks /usr/sbin/policy-rc.d first: exit
+# code 101 means "action forbidden", so keepalived is unpacked and configured but never started on the host. Ours
+# is there only while apt-get runs: a policy-rc.d the machine already had (Docker images ship one) is put aside
+# and restored afterwards, whatever happens.
+policy=/usr/sbin/policy-rc.d
+saved=
+restore_policy() {
+    rm -f -- "$policy"
+    if [[ -n $saved ]]; then mv -f -- "$saved" "$policy"; fi
+}
+if [[ -e $policy || -L $policy ]]; then
+    saved=$policy.install-prerequisites.$$
+    mv -- "$policy" "$saved"
+fi
+trap 'rm -f -- "$log"; restore_policy' EXIT
+printf '#!/bin/sh\n# install-prerequisites.sh: no service starts while packages are installed\nexit 101\n' >"$policy"
+chmod 755 "$policy"
 if ! { apt-get update -q && apt-get install -y -q --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
     cat -- "$log" >&2
     echo "install-prerequisites: apt-get failed installing ${missing[*]}" >&2
     exit 1
+fi
+# Belt and braces: under systemd the unit may have been enabled; keep it from starting at boot and make sure none
+# runs now (the tests start their own, with their own configuration, in their own namespaces).
+if [[ " ${missing[*]} " == *" keepalived "* ]]; then
+    if command -v systemctl >/dev/null 2>&1 && [[ -d /run/systemd/system ]]; then
+        systemctl disable --now keepalived.service >/dev/null 2>&1 || true
+    fi
+    if pid=$(cat /run/keepalived.pid 2>/dev/null) && [[ $(cat "/proc/$pid/comm" 2>/dev/null) == keepalived ]]; then
+        kill -TERM "$pid" || true
+        echo "install-prerequisites: stopped the keepalived service the package started (pid $pid)" >&2
+    fi
 fi
 echo "install-prerequisites: installed ${missing[*]} (apt-get update + install --no-install-recommends)"

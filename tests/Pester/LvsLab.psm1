@@ -97,6 +97,40 @@ for i in range(count):
     print('\t'.join([str(i + 1), status, clean(server), clean(seen), lport, ms, clean(err)]), flush=True)
 '@
 
+# The client loop: GETs one after another (a new TCP connection each, GAP seconds apart) until killed, one line per
+# request: start time (Unix seconds), the server's name, error.
+$script:LoopPy = @'
+import socket, sys, time
+host, port, out, gap, timeout = sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4]), float(sys.argv[5])
+req = ('GET / HTTP/1.0\r\nHost: %s:%d\r\nConnection: close\r\n\r\n' % (host, port)).encode()
+f = open(out, 'a', buffering=1)
+while True:
+    t = time.time()
+    server = err = ''
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    try:
+        s.connect((host, port))
+        s.sendall(req)
+        data = b''
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        head, _, body = data.partition(b'\r\n\r\n')
+        if head.startswith(b'HTTP/') and head.split()[1] == b'200':
+            server = body.decode('utf-8', 'replace').strip()
+        else:
+            err = 'bad answer (%d bytes)' % len(data)
+    except Exception as e:
+        err = type(e).__name__
+    finally:
+        s.close()
+    f.write('%.3f\t%s\t%s\n' % (t, server, err))
+    time.sleep(gap)
+'@
+
 function Get-LvsLabPython {
     # An absolute python3 (the UML guest's PATH has no pyenv shims; a shim under `ip netns exec` is slow anyway).
     if ($env:LVSLAB_PYTHON) { return $env:LVSLAB_PYTHON }
@@ -241,11 +275,12 @@ function New-LvsLab {
 function Initialize-LvsLab([Parameter(Mandatory)] $Lab) {
     # Everything runs in ONE shell: starting a process from pwsh costs about a second in the UML guest, an
     # `ip` started by sh a few tens of milliseconds.
-    $python = Get-LvsLabPython
+    $null = Get-LvsLabPython   # fails early, before anything is built, when there is none
     $dir = $Lab.StateDirectory
     $null = New-Item -ItemType Directory -Path $dir -Force
     [IO.File]::WriteAllText((Join-Path $dir 'server.py'), $script:ServerPy)
     [IO.File]::WriteAllText((Join-Path $dir 'client.py'), $script:ClientPy)
+    [IO.File]::WriteAllText((Join-Path $dir 'loop.py'), $script:LoopPy)
     $n = $Lab.RealServers.Count
     $sh = @('set -e', (Get-LvsLabIpBatch $null @($Lab.Namespaces | ForEach-Object { "netns add $_" })))
 
@@ -284,37 +319,119 @@ function Initialize-LvsLab([Parameter(Mandatory)] $Lab) {
         }
     }
 
-    # HTTP servers in the background, stdio on log files (never the caller's pipe); -I -S: no site, less start-up.
-    $q = { param($w) ConvertTo-LvsLabShellWord $w }
-    $server = Join-Path $dir 'server.py'
-    for ($i = 0; $i -lt $n; $i++) {
-        $name = $Lab.RealServerNames[$i]
-        $sh += 'ip netns exec {0} {1} -I -S {2} {3} {4} {5} </dev/null >{6} 2>&1 &' -f (& $q $Lab.RealServers[$i]),
-            (& $q $python), (& $q $server), (& $q $name), $Lab.Port, (& $q (Join-Path $dir "$name.pid")),
-            (& $q (Join-Path $dir "$name.log"))
-    }
+    # HTTP servers in the background, stdio on log files (never the caller's pipe).
+    for ($i = 0; $i -lt $n; $i++) { $sh += Get-LvsLabServerCommand $Lab $i }
     # From here on Remove-LvsLab can undo whatever part of this got done.
     $Lab.Configured = $true
     $null = Invoke-LvsLabNative -FilePath '/bin/sh' -ArgumentList @('-c', ($sh -join "`n"))
 
-    $deadline = [DateTime]::UtcNow.AddSeconds($Lab.StartTimeoutSec)
     $pids = @(0) * $n
-    for ($i = 0; $i -lt $n; $i++) {
-        $name = $Lab.RealServerNames[$i]
-        $pidFile = Join-Path $dir "$name.pid"
-        $logFile = Join-Path $dir "$name.log"
-        while (-not (Test-Path -LiteralPath $pidFile)) {
-            # The server writes nothing to its log unless it fails (a traceback, or `ip netns exec` complaining).
-            $log = if (Test-Path -LiteralPath $logFile) { [IO.File]::ReadAllText($logFile) } else { '' }
-            if ($log) { throw "LvsLab: the HTTP server of $name failed to start: $log" }
-            if ([DateTime]::UtcNow -gt $deadline) {
-                throw "LvsLab: the HTTP server of $name did not start within $($Lab.StartTimeoutSec) s."
-            }
-            Start-Sleep -Milliseconds 25
-        }
-        $pids[$i] = [int][IO.File]::ReadAllText($pidFile)
-    }
+    for ($i = 0; $i -lt $n; $i++) { $pids[$i] = Wait-LvsLabServerPid $Lab $i }
     $Lab.ServerPids = $pids
+}
+
+# The shell line that starts real server INDEX's HTTP server in the background (stdio on its log file, never the
+# caller's pipe; -I -S: no site, less start-up). A fresh start removes the old PID file first.
+function Get-LvsLabServerCommand($Lab, [int] $Index) {
+    $q = { param($w) ConvertTo-LvsLabShellWord $w }
+    $dir = $Lab.StateDirectory
+    $name = $Lab.RealServerNames[$Index]
+    'rm -f {5}; ip netns exec {0} {1} -I -S {2} {3} {4} {5} </dev/null >{6} 2>&1 &' -f (& $q $Lab.RealServers[$Index]),
+        (& $q (Get-LvsLabPython)), (& $q (Join-Path $dir 'server.py')), (& $q $name), $Lab.Port,
+        (& $q (Join-Path $dir "$name.pid")), (& $q (Join-Path $dir "$name.log"))
+}
+
+# Waits for real server INDEX's PID file (written once it listens) and returns the PID.
+function Wait-LvsLabServerPid($Lab, [int] $Index) {
+    $deadline = [DateTime]::UtcNow.AddSeconds($Lab.StartTimeoutSec)
+    $dir = $Lab.StateDirectory
+    $name = $Lab.RealServerNames[$Index]
+    $pidFile = Join-Path $dir "$name.pid"
+    $logFile = Join-Path $dir "$name.log"
+    while (-not (Test-Path -LiteralPath $pidFile)) {
+        # The server writes nothing to its log unless it fails (a traceback, or `ip netns exec` complaining).
+        $log = if (Test-Path -LiteralPath $logFile) { [IO.File]::ReadAllText($logFile) } else { '' }
+        if ($log) { throw "LvsLab: the HTTP server of $name failed to start: $log" }
+        if ([DateTime]::UtcNow -gt $deadline) {
+            throw "LvsLab: the HTTP server of $name did not start within $($Lab.StartTimeoutSec) s."
+        }
+        Start-Sleep -Milliseconds 25
+    }
+    [int][IO.File]::ReadAllText($pidFile)
+}
+
+<#
+.SYNOPSIS
+Kills real server INDEX's HTTP server (SIGKILL, as a crash) and returns the Unix time (seconds) of the kill.
+Its namespace and addresses stay: connections to it are refused from then on.
+#>
+function Stop-LvsLabServer {
+    param([Parameter(Mandatory, Position = 0)] $Lab, [Parameter(Mandatory, Position = 1)] [int] $Index)
+    $p = $Lab.ServerPids[$Index]
+    if (-not ($p -gt 0 -and (Test-LvsLabPidMarked $p $Lab.StateDirectory))) {
+        throw "LvsLab: the HTTP server of $($Lab.RealServerNames[$Index]) is not running."
+    }
+    $t = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds() / 1000.0
+    ([Diagnostics.Process]::GetProcessById($p)).Kill()
+    $deadline = [DateTime]::UtcNow.AddSeconds(5)
+    while ((Test-LvsLabPidAlive $p) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 10 }
+    $t
+}
+
+<#
+.SYNOPSIS
+Starts real server INDEX's HTTP server again (after Stop-LvsLabServer) and returns the Unix time (seconds) at
+which it listens (its PID file appeared); ServerPids[INDEX] is updated.
+#>
+function Start-LvsLabServer {
+    param([Parameter(Mandatory, Position = 0)] $Lab, [Parameter(Mandatory, Position = 1)] [int] $Index)
+    $null = Invoke-LvsLabNative -FilePath '/bin/sh' -ArgumentList @('-c', (Get-LvsLabServerCommand $Lab $Index))
+    $Lab.ServerPids[$Index] = Wait-LvsLabServerPid $Lab $Index
+    [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds() / 1000.0
+}
+
+<#
+.SYNOPSIS
+Starts a client that sends GETs to VIP:Port (or -Address:-Port) in a loop (one connection after another, -GapMs apart) in the
+background until Stop-LvsLabClientLoop; every request is logged with its start time.
+#>
+function Start-LvsLabClientLoop {
+    param([Parameter(Mandatory, Position = 0)] $Lab, [int] $GapMs = 50, [double] $TimeoutSec = 1, [string] $Name = 'loop',
+        [string] $Address, [int] $Port)
+    if (-not $Address) { $Address = $Lab.Vip }
+    if (-not $Port) { $Port = $Lab.Port }
+    $q = { param($w) ConvertTo-LvsLabShellWord $w }
+    $out = Join-Path $Lab.StateDirectory "$Name.tsv"
+    [IO.File]::WriteAllText($out, '')
+    $inv = [Globalization.CultureInfo]::InvariantCulture
+    $sh = 'ip netns exec {0} {1} -I -S {2} {3} {4} {5} {6} {7} </dev/null >{8} 2>&1 & echo $!' -f (& $q $Lab.Client),
+        (& $q (Get-LvsLabPython)), (& $q (Join-Path $Lab.StateDirectory 'loop.py')), $Address, $Port, (& $q $out),
+        ($GapMs / 1000.0).ToString($inv), $TimeoutSec.ToString($inv), (& $q "$out.log")
+    $p = [int](Invoke-LvsLabNative -FilePath '/bin/sh' -ArgumentList @('-c', $sh))
+    [pscustomobject]@{ PSTypeName = 'LvsLabClientLoop'; Lab = $Lab; Pid = $p; Path = $out }
+}
+
+<#
+.SYNOPSIS
+The requests a client loop logged: Time (Unix seconds when it started), Server (the name that answered, $null on
+failure), Error. -Since keeps the later ones.
+#>
+function Get-LvsLabClientLoopResult {
+    param([Parameter(Mandatory, Position = 0)] $Loop, [double] $Since = 0)
+    foreach ($line in [IO.File]::ReadAllLines($Loop.Path)) {
+        $f = $line -split "`t"
+        if ($f.Count -lt 3) { continue }
+        $t = [double]::Parse($f[0], [Globalization.CultureInfo]::InvariantCulture)
+        if ($t -lt $Since) { continue }
+        [pscustomobject]@{ Time = $t; Server = if ($f[1]) { $f[1] } else { $null }; Error = if ($f[2]) { $f[2] } else { $null } }
+    }
+}
+
+function Stop-LvsLabClientLoop {
+    param([Parameter(Mandatory, Position = 0)] $Loop)
+    if ($Loop.Pid -gt 0 -and (Test-LvsLabPidMarked $Loop.Pid $Loop.Lab.StateDirectory)) {
+        try { ([Diagnostics.Process]::GetProcessById($Loop.Pid)).Kill() } catch { Write-Verbose "LvsLab: $_" }
+    }
 }
 
 <#
@@ -492,4 +609,5 @@ function Test-LvsLabPidMarked([int] $ProcessId, [string] $Marker) {
     } catch { $false }
 }
 
-Export-ModuleMember -Function New-LvsLab, Invoke-LvsLabRequest, Remove-LvsLab, Invoke-LvsLabCommand
+Export-ModuleMember -Function New-LvsLab, Invoke-LvsLabRequest, Remove-LvsLab, Invoke-LvsLabCommand, Stop-LvsLabServer,
+    Start-LvsLabServer, Start-LvsLabClientLoop, Get-LvsLabClientLoopResult, Stop-LvsLabClientLoop

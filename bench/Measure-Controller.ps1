@@ -1,0 +1,228 @@
+#Requires -Version 7.4
+<#
+.SYNOPSIS
+    Start-LvsController against keepalived (Debian's 2.2.7, checker only), in one UML boot, as ratios.
+.DESCRIPTION
+    Run inside the User-mode Linux kernel (see bench/README.md for the command). Both run in the director namespace
+    of one LvsLab (tests/Pester/LvsLab.psm1: real python HTTP servers in namespaces), one after the other, on the
+    same service and the same failures; the IPVS table is sampled from /proc/net/ip_vs every 100 ms
+    (tests/Pester/Keepalived.psm1).
+      detection  kill -> weight 0 of a real server, TCP check every -Interval s, fall -Fall (keepalived: delay_loop,
+                 retry = fall - 1, delay_before_retry = interval), median of -Runs kills        target <= 1.0x
+      cpu        -Services services x 4 real servers, TCP checks every -CheckInterval s, all healthy, -CpuSeconds s:
+                 utime + stime of the controller's pwsh vs keepalived's two processes           target <= 1.5x,
+                 and the writes the controller sent meanwhile (its Applied events)              0 writes
+      oneWrite   the writes of the controller's cycle that took the killed server out          exactly 1
+    Without Start-LvsController in the module only keepalived's figures are measured and the rows say so.
+    Results: bench/results/controller-<timestamp>.md and .json (not committed), and printed.
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Mandatory)] [string] $ModulePath,
+    [int] $Runs = 5,
+    [double] $Interval = 1,
+    [int] $Fall = 2,
+    [int] $Services = 1000,
+    [double] $CheckInterval = 5,
+    [int] $CpuSeconds = 120,
+    [int] $WarmUpSeconds = 15,
+    [switch] $SkipCpu,
+    [switch] $SkipDetection,
+    [string] $OutputDirectory = (Join-Path $PSScriptRoot 'results')
+)
+
+Set-StrictMode -Version Latest
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+$ModulePath = (Resolve-Path $ModulePath).Path
+Import-Module $ModulePath -Force
+$pester = Join-Path (Split-Path $PSScriptRoot -Parent) 'tests/Pester'
+Import-Module (Join-Path $pester 'LvsLab.psm1') -Force
+Import-Module (Join-Path $pester 'Keepalived.psm1') -Force
+Import-Module (Join-Path $pester 'LvsControllerProcess.psm1') -Force
+$haveController = [bool](Get-Command Start-LvsController -Module LvsTools -ErrorAction SilentlyContinue)
+if (-not (Test-KeepalivedAvailable)) { throw 'keepalived is not installed (tools/install-prerequisites.sh).' }
+if (-not (Test-Path /proc/net/ip_vs)) { throw 'no IPVS in this kernel: run it in the UML guest (bench/README.md).' }
+New-Item -ItemType Directory -Path $OutputDirectory -Force | Out-Null
+$inv = [Globalization.CultureInfo]::InvariantCulture
+function Get-Median([double[]] $Values) {
+    $s = @($Values | Sort-Object)
+    if ($s.Count % 2) { $s[[int][math]::Floor($s.Count / 2)] } else { ($s[$s.Count / 2 - 1] + $s[$s.Count / 2]) / 2 }
+}
+function Format-Seconds($x) { if ($null -eq $x) { '-' } else { ([double]$x).ToString('0.00', $inv) } }
+
+# A version 2 document of services (each: vip, port, real server addresses) with TCP checks.
+function New-ControllerDocument([string] $Path, [object[]] $ServiceList, [double] $CheckEvery, [int] $FallCount, [double] $Timeout) {
+    $doc = [ordered]@{
+        schemaVersion = 2
+        services      = @(foreach ($s in $ServiceList) {
+                [ordered]@{
+                    protocol = 'tcp'; address = $s.Vip; port = $s.Port; scheduler = 'rr'
+                    healthCheck = [ordered]@{ type = 'tcp'; timeout = $Timeout; interval = $CheckEvery; rise = 1; fall = $FallCount }
+                    realServers = @(foreach ($a in $s.RealServers) { [ordered]@{ address = $a; port = $s.Port; forwarding = 'masquerade'; weight = 1 } })
+                }
+            })
+    }
+    [IO.File]::WriteAllText($Path, ($doc | ConvertTo-Json -Depth 8))
+}
+
+function Clear-DirectorTable([string] $Namespace) {
+    Get-LvsService -NetNamespace $Namespace | Remove-LvsService -Confirm:$false -ErrorAction SilentlyContinue
+}
+
+# Kills rs1 -Runs times while ENGINE watches it; returns the kill -> weight 0 and restart -> weight 1 times.
+function Measure-Detection($Lab, $Sampler, [string] $Engine, $Controller) {
+    $rs1 = "$($Lab.RealServerAddresses[0]):$($Lab.Port)"
+    $down = @(); $up = @(); $writes = @()
+    if (-not (Wait-IpvsWeight -Sampler $Sampler -RealServer $rs1 -Weight 1 -Since $Sampler.Started -TimeoutSec 120)) { throw "$Engine never put $rs1 at weight 1" }
+    for ($i = 1; $i -le $Runs; $i++) {
+        # A different phase against the check timer each run.
+        Start-Sleep -Milliseconds (1500 + (Get-Random -Maximum 1000))
+        $killed = Stop-LvsLabServer $Lab 0
+        $d = Wait-IpvsWeight -Sampler $Sampler -RealServer $rs1 -Weight 0 -Since $killed -TimeoutSec 60
+        if (-not $d) { throw "$Engine did not take $rs1 out within 60 s (run $i)" }
+        $down += $d.Time - $killed
+        if ($Controller) {
+            Start-Sleep -Milliseconds 500
+            $writes += @(Get-LvsControllerEvent $Controller -Since $killed -Kind Applied | Where-Object Time -LE ($d.Time + 0.5) | Select-Object -First 1 | ForEach-Object Writes)
+        }
+        Start-Sleep -Milliseconds 500
+        $started = Start-LvsLabServer $Lab 0
+        $u = Wait-IpvsWeight -Sampler $Sampler -RealServer $rs1 -Weight 1 -Since $started -TimeoutSec 60
+        if (-not $u) { throw "$Engine did not put $rs1 back within 60 s (run $i)" }
+        $up += $u.Time - $started
+        Write-Host ("  {0} run {1}: kill -> weight 0 {2} s, restart -> weight 1 {3} s" -f $Engine, $i, (Format-Seconds $down[-1]), (Format-Seconds $up[-1]))
+    }
+    [pscustomobject]@{ Down = $down; Up = $up; Writes = $writes }
+}
+
+$stamp = [DateTime]::UtcNow.ToString('yyyyMMdd-HHmmss')
+$lab = New-LvsLab -Mode Nat -RealServerCount 4 -Configure
+$d = $lab.Director
+$work = Join-Path $lab.StateDirectory 'bench'
+$rows = [Collections.Generic.List[object]]::new()
+$notes = [Collections.Generic.List[string]]::new()
+try {
+    $svc = [pscustomobject]@{ Vip = $lab.Vip; Port = $lab.Port; RealServers = $lab.RealServerAddresses[0..1] }
+
+    # --- detection ---------------------------------------------------------------------------------------
+    if (-not $SkipDetection) {
+    Write-Host "Detection: TCP check every $Interval s, fall $Fall, $Runs kills each"
+    $sampler = Start-IpvsSampler -Namespace $d -Path (Join-Path $lab.StateDirectory 'ka-table.tsv') -IntervalMs 100
+    $sampler | Add-Member Started (Get-UnixTime)
+    $ka = Start-Keepalived -Namespace $d -Directory $work -Name detect -Config (New-KeepalivedConfig -VirtualServer (
+            New-KeepalivedVirtualServer -VirtualAddress $svc.Vip -Port $svc.Port -RealServer $svc.RealServers -Interval $Interval -Fall $Fall -Timeout 1))
+    $kaDetect = Measure-Detection $lab $sampler 'keepalived' $null
+    $null = Stop-Keepalived $ka
+    Stop-IpvsSampler $sampler
+    Clear-DirectorTable $d
+    $ctlDetect = $null
+    if ($haveController) {
+        $doc = Join-Path $work 'detect.json'
+        New-ControllerDocument $doc @($svc) $Interval $Fall 1
+        $sampler = Start-IpvsSampler -Namespace $d -Path (Join-Path $lab.StateDirectory 'ctl-table.tsv') -IntervalMs 100
+        $sampler | Add-Member Started (Get-UnixTime)
+        $ctl = Start-LvsControllerProcess -ModulePath $ModulePath -Path $doc -Directory $work -NetNamespace $d -Interval $Interval -Name detect
+        try { $ctlDetect = Measure-Detection $lab $sampler 'Start-LvsController' $ctl }
+        finally { $null = Stop-LvsControllerProcess $ctl; Stop-IpvsSampler $sampler }
+        Clear-DirectorTable $d
+    }
+    $kaMed = Get-Median $kaDetect.Down
+    $ctlMed = if ($ctlDetect) { Get-Median $ctlDetect.Down } else { $null }
+    $rows.Add([pscustomobject]@{ Row = 'detection'; Measurement = "kill -> weight 0, TCP check every $Interval s, fall $Fall (median of $Runs)"
+            LvsTools = $ctlMed; Reference = $kaMed; Unit = 's'; Ratio = if ($ctlMed) { $ctlMed / $kaMed } else { $null }; Target = '<= 1.0'
+            Met = if ($ctlMed) { ($ctlMed / $kaMed) -le 1.0 } else { $null } })
+    $kaUp = Get-Median $kaDetect.Up
+    $ctlUp = if ($ctlDetect) { Get-Median $ctlDetect.Up } else { $null }
+    $notes.Add("restart -> weight 1 (median): keepalived $(Format-Seconds $kaUp) s (one good check), Start-LvsController $(Format-Seconds $ctlUp) s (rise 1)")
+    $notes.Add("kill -> weight 0, every run: keepalived $(($kaDetect.Down | ForEach-Object { Format-Seconds $_ }) -join ', ') s" +
+        $(if ($ctlDetect) { "; Start-LvsController $(($ctlDetect.Down | ForEach-Object { Format-Seconds $_ }) -join ', ') s" } else { '' }))
+    if ($ctlDetect) {
+        $w = @($ctlDetect.Writes)
+        $rows.Add([pscustomobject]@{ Row = 'oneWrite'; Measurement = 'writes of the cycle that set one weight to 0 (each kill)'
+                LvsTools = ($w -join ', '); Reference = $null; Unit = 'writes'; Ratio = $null; Target = '1 each'
+                Met = ($w.Count -eq $Runs -and -not ($w | Where-Object { $_ -ne 1 })) })
+    }
+    }
+
+    # --- CPU ---------------------------------------------------------------------------------------------
+    if (-not $SkipCpu) {
+        Write-Host "CPU: $Services services x 4 real servers, TCP check every $CheckInterval s, $CpuSeconds s after $WarmUpSeconds s of warm-up"
+        # The checks only connect: a listener that accepts and closes (backlog 4096) on port 9000 of each real server
+        # keeps up with 800 connections a second where the lab's HTTP server (one request at a time) drops some.
+        $listener = Join-Path $lab.StateDirectory 'accept.py'
+        [IO.File]::WriteAllText($listener, "import socket`ns = socket.socket()`ns.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)`ns.bind(('0.0.0.0', 9000))`ns.listen(4096)`nwhile True:`n    s.accept()[0].close()`n")
+        $sh = @($lab.RealServers | ForEach-Object { "ip netns exec '$_' /usr/bin/python3 -I -S '$listener' </dev/null >/dev/null 2>&1 &" }) -join "`n"
+        & /bin/sh -c $sh
+        Start-Sleep -Seconds 3
+        $many = @(for ($i = 0; $i -lt $Services; $i++) {
+                [pscustomobject]@{ Vip = '10.{0}.{1}.{2}' -f (100 + [math]::Floor($i / 65536)), ([math]::Floor($i / 256) % 256), ($i % 256)
+                    Port = 9000; RealServers = $lab.RealServerAddresses }
+            })
+        $blocks = @($many | ForEach-Object {
+                New-KeepalivedVirtualServer -VirtualAddress $_.Vip -Port $_.Port -RealServer $_.RealServers -Interval $CheckInterval -Fall 3 -Timeout 2
+            })
+        $ka = Start-Keepalived -Namespace $d -Directory $work -Name cpu -Config (New-KeepalivedConfig -VirtualServer $blocks) -StartTimeoutSec 300
+        Start-Sleep -Seconds $WarmUpSeconds
+        $c0 = Get-ProcessCpuSecond $ka.Pid, $ka.CheckerPid
+        Start-Sleep -Seconds $CpuSeconds
+        $c1 = Get-ProcessCpuSecond $ka.Pid, $ka.CheckerPid
+        $kaTable = @(& ip netns exec $d cat /proc/net/ip_vs | Where-Object { $_ -match '^\s+->\s+\S+\s+\S+\s+1\s' }).Count
+        $null = Stop-Keepalived $ka -TimeoutSec 120
+        $kaCpu = $c1 - $c0
+        Write-Host "  keepalived: $(Format-Seconds $kaCpu) CPU seconds in $CpuSeconds s"
+        $notes.Add("keepalived: $kaTable real servers at weight 1 at the end of the CPU window (of $($Services * 4))")
+        Clear-DirectorTable $d
+        $ctlCpu = $null; $ctlWrites = $null
+        if ($haveController) {
+            $doc = Join-Path $work 'cpu.json'
+            New-ControllerDocument $doc $many $CheckInterval 3 2
+            $ctl = Start-LvsControllerProcess -ModulePath $ModulePath -Path $doc -Directory $work -NetNamespace $d -Interval 1 -Name cpu -StartTimeoutSec 600
+            try {
+                # The first cycle creates the table: wait for it, then the warm-up.
+                $null = Wait-LvsControllerEvent -Process $ctl -Kind Applied -TimeoutSec 600
+                Start-Sleep -Seconds $WarmUpSeconds
+                $t0 = Get-UnixTime
+                $c0 = Get-ProcessCpuSecond $ctl.Pid
+                Start-Sleep -Seconds $CpuSeconds
+                $c1 = Get-ProcessCpuSecond $ctl.Pid
+                $t1 = Get-UnixTime
+                $ctlCpu = $c1 - $c0
+                $applied = @(Get-LvsControllerEvent $ctl -Since $t0 -Kind Applied | Where-Object Time -LE $t1)
+                $ctlWrites = 0
+                foreach ($a in $applied) { $ctlWrites += [int]$a.Writes }
+                $downs = @(Get-LvsControllerEvent $ctl -Kind ServerDown).Count
+                $ctlTable = @(& ip netns exec $d cat /proc/net/ip_vs | Where-Object { $_ -match '^\s+->\s+\S+\s+\S+\s+1\s' }).Count
+                Write-Host "  Start-LvsController: $(Format-Seconds $ctlCpu) CPU seconds in $CpuSeconds s, $ctlWrites writes"
+                $notes.Add("Start-LvsController: $ctlTable real servers at weight 1 at the end of the CPU window; $downs ServerDown events in the whole run")
+            } finally { $null = Stop-LvsControllerProcess $ctl -TimeoutSec 120 }
+            Clear-DirectorTable $d
+        }
+        $rows.Add([pscustomobject]@{ Row = 'cpu'; Measurement = "CPU seconds, $Services x 4, TCP every $CheckInterval s, $CpuSeconds s, all healthy"
+                LvsTools = $ctlCpu; Reference = $kaCpu; Unit = 's'; Ratio = if ($null -ne $ctlCpu -and $kaCpu -gt 0) { $ctlCpu / $kaCpu } else { $null }
+                Target = '<= 1.5'; Met = if ($null -ne $ctlCpu -and $kaCpu -gt 0) { ($ctlCpu / $kaCpu) -le 1.5 } else { $null } })
+        if ($haveController) {
+            $rows.Add([pscustomobject]@{ Row = 'cpuWrites'; Measurement = 'writes sent by the controller in that window'
+                    LvsTools = $ctlWrites; Reference = $null; Unit = 'writes'; Ratio = $null; Target = '0'; Met = ($ctlWrites -eq 0) })
+        }
+    }
+} finally {
+    Remove-LvsLab $lab
+}
+
+if (-not $haveController) { $notes.Add('Start-LvsController is not in this module: only keepalived was measured.') }
+$md = [Collections.Generic.List[string]]::new()
+$md.Add('| row | measurement | Start-LvsController | keepalived | ratio | target | met |')
+$md.Add('| --- | --- | ---: | ---: | ---: | ---: | :-: |')
+foreach ($r in $rows) {
+    $f = { param($x) if ($null -eq $x) { '-' } elseif ($x -is [double]) { $x.ToString('0.00', $inv) + " $($r.Unit)" } else { "$x" } }
+    $ratio = if ($null -eq $r.Ratio) { '-' } else { $r.Ratio.ToString('0.00', $inv) }
+    $met = if ($null -eq $r.Met) { '' } elseif ($r.Met) { 'yes' } else { 'NO' }
+    $md.Add("| $($r.Row) | $($r.Measurement) | $(& $f $r.LvsTools) | $(& $f $r.Reference) | $ratio | $($r.Target) | $met |")
+}
+$md.Add('')
+$notes | ForEach-Object { $md.Add("- $_") }
+$md | ForEach-Object { Write-Host $_ }
+[IO.File]::WriteAllLines((Join-Path $OutputDirectory "controller-$stamp.md"), $md)
+[pscustomobject]@{ Rows = $rows; Notes = $notes; Kernel = (uname -r) } | ConvertTo-Json -Depth 5 |
+    Set-Content (Join-Path $OutputDirectory "controller-$stamp.json")
