@@ -117,7 +117,7 @@ internal sealed class LvsReconciler
     /// The table the document and the health state call for, against <paramref name="live"/>: a healthy server at its
     /// document weight; a failed one at weight 0 (onFailure inhibit) or absent (remove); a server in maintenance at weight
     /// 0; the sorry server in while the quorum is lost (the sum of healthy weights below the quorum) until the sum reaches
-    /// quorum + hysteresis; a server the document no longer lists at weight 0 until it has no connections or its drain
+    /// quorum + hysteresis, and meanwhile every other server at weight 0 (the sorry server takes the traffic, as in keepalived); a server the document no longer lists at weight 0 until it has no connections or its drain
     /// timeout passed, then absent (the planner deletes it). A weight the kernel shows that differs from the one this
     /// reconciler last had applied was changed by hand: it is set back, with a WeightRestored event.
     /// </summary>
@@ -153,7 +153,13 @@ internal sealed class LvsReconciler
                     }
                 }
                 if (Quorum(s, healthySum, now, events) && s.SorryServer is { } sorry)
+                {
+                    // As keepalived: while the quorum is lost the sorry server takes the traffic, the servers still
+                    // healthy are held at weight 0 (their established connections go on) until the quorum is back.
+                    for (int i = 0; i < want.Count; i++)
+                        want[i] = want[i] with { Weight = 0 };
                     want.Add(sorry);
+                }
                 var inDocument = listed.Select(r => (r.Server.Address, r.Server.Port)).ToHashSet();
                 if (s.SorryServer is { } sorryServer)
                     inDocument.Add((sorryServer.Address, sorryServer.Port));

@@ -190,7 +190,9 @@ public class LvsReconcilerTests
         var (plan, events) = Cycle(r, doc, live, T0);
         Assert.Contains(events, e => e.Kind == LvsControllerEventKind.QuorumLost);
         Assert.Single(plan, s => s.Action == LvsPlanAction.Create && s.Target.EndsWith("10.0.9.9:80", StringComparison.Ordinal));
-        live = Table([Live(11, 0), Live(12, 0), Live(13, 2), Live(9, 1) with { Address = IPAddress.Parse("10.0.9.9") }]);
+        // The sorry server takes the traffic: the server still healthy is held at weight 0 meanwhile (as keepalived does).
+        Assert.Equal("weight 2 -> 0", Assert.Single(plan, s => s.Target.EndsWith("10.0.1.13:80", StringComparison.Ordinal)).Changes);
+        live = Table([Live(11, 0), Live(12, 0), Live(13, 0), Live(9, 1) with { Address = IPAddress.Parse("10.0.9.9") }]);
         Probe(r, 11, true, 2); // 4: the quorum, but not quorum + hysteresis
         (plan, events) = Cycle(r, doc, live, T0);
         Assert.DoesNotContain(events, e => e.Kind == LvsControllerEventKind.QuorumRegained);
@@ -199,6 +201,7 @@ public class LvsReconcilerTests
         (plan, events) = Cycle(r, doc, live, T0);
         Assert.Contains(events, e => e.Kind == LvsControllerEventKind.QuorumRegained);
         Assert.Single(plan, s => s.Action == LvsPlanAction.Delete && s.Target.EndsWith("10.0.9.9:80", StringComparison.Ordinal));
+        Assert.Equal(3, plan.Count(s => s.Changes == "weight 0 -> 2"));
     }
 
     [Fact]
