@@ -107,7 +107,7 @@ Describe 'Start-LvsController with real traffic, beside keepalived' -Tag Kernel 
                 $k = Stop-LvsLabServer $lab 0
                 $x = Wait-IpvsWeight -Sampler $sampler -RealServer $rs1 -Weight 0 -Since $k -TimeoutSec 30
                 $ctlDown += if ($x) { $x.Time - $k } else { $null }
-                if ($i -eq 1) { $firstKill = $k; $firstDown = $x }
+                if ($i -eq 1) { $firstKill = $k; $firstDown = $x } else { $secondKill = $k }
                 $ctlDownEvents += Wait-LvsControllerEvent -Process $ctl -Kind ServerDown -RealServer $rs1 -Since $k -TimeoutSec 5
                 $ctlWrites += @(Get-LvsControllerEvent $ctl -Since $k -Kind Applied | Select-Object -First 1 | ForEach-Object Writes)
                 Start-Sleep -Seconds 1
@@ -128,7 +128,9 @@ Describe 'Start-LvsController with real traffic, beside keepalived' -Tag Kernel 
                     ForEach-Object { '{0,7} event {1} {2} {3}' -f (& $fmt ($_.Time - $firstKill)), $_.Kind, $_.RealServer, $_.Detail }
                 $killRequests | Where-Object Error | ForEach-Object { '{0,7} request failed: {1}' -f (& $fmt ($_.Time - $firstKill)), $_.Error }
             ) | Sort-Object { [double]($_.Trim() -split ' ')[0] }
-            $backRequests = @(Get-LvsLabClientLoopResult $loop -Since ($firstBack.Time + 0.05) | Where-Object Time -LT ($firstBack.Time + 3))
+            # Up to 3 s after the server is back, and never past the second kill (whose requests fail until it is detected).
+            $backUntil = [math]::Min($firstBack.Time + 3, $secondKill)
+            $backRequests = @(Get-LvsLabClientLoopResult $loop -Since ($firstBack.Time + 0.05) | Where-Object Time -LT $backUntil)
 
             # --- checks that do not match: HTTP body, HTTP status, command, tcp on a closed port ------------------
             # Each makes one server fail (and the other pass), so each shows as a transition of its own.
