@@ -5,12 +5,13 @@ namespace LvsTools.Core.Ipvs;
 public sealed partial class IpvsClient
 {
     /// <summary>
-    /// How many sockets a read of many services' real servers uses at most. IPVS has no dump of all destinations and
-    /// the kernel runs one dump per socket at a time, so 10,000 services are 10,000 dumps one after another on one
-    /// socket; over four, each socket's round trips overlap the others' (measured in UML: 2.38 s on one socket, 1.63 s
-    /// on four for 10,000 x 4).
+    /// How many sockets a read of many services' real servers uses by default: one. IPVS has no dump of all
+    /// destinations and the kernel runs one dump per socket at a time; more sockets overlap the round trips, which helps a
+    /// reader that does little per reply (bench/RawIpvs: 2.81 s on one socket, 1.77 s on two, in UML), but this client's
+    /// dumps are bound by decoding on UML's one CPU (10,000 x 4: 2.65 s on one socket, 2.68 s on four), so the default
+    /// stays one and a caller on a machine with cores to spare may ask for more.
     /// </summary>
-    public const int DefaultReaders = 4;
+    public const int DefaultReaders = 1;
 
     /// <summary>Below this many services one socket is used: opening more costs more than it saves.</summary>
     public const int ParallelReadThreshold = 64;
