@@ -44,7 +44,7 @@ public sealed class LvsKernelState
     public static LvsKernelState Read(IpvsClient ipvs, RouteClient? route = null, SysctlStore? sysctl = null)
     {
         ArgumentNullException.ThrowIfNull(ipvs);
-        long before = ipvs.RequestsSent + (route?.Connection.RequestsSent ?? 0);
+        long before = ipvs.Connection.RequestsSent + (route?.Connection.RequestsSent ?? 0);
         var list = ipvs.GetServices();
         var reals = ipvs.GetRealServersOf(list);
         var services = new Dictionary<ServiceKey, LvsKernelService>(list.Count);
@@ -76,7 +76,7 @@ public sealed class LvsKernelState
         return new LvsKernelState
         {
             Services = services, Timeouts = timeouts, SyncDaemons = daemons, VirtualIps = vips, Sysctls = sysctls,
-            RequestsSent = ipvs.RequestsSent + (route?.Connection.RequestsSent ?? 0) - before,
+            RequestsSent = ipvs.Connection.RequestsSent + (route?.Connection.RequestsSent ?? 0) - before,
         };
     }
 

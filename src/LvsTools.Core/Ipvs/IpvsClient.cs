@@ -34,7 +34,7 @@ public sealed partial class IpvsClient : IDisposable
         try
         {
             var family = GenericNetlink.ResolveFamily(connection, IpvsNetlink.FamilyName);
-            return new IpvsClient(connection, family.Id, ns) { _opensReaders = true };
+            return new IpvsClient(connection, family.Id, ns);
         }
         catch
         {
@@ -117,9 +117,22 @@ public sealed partial class IpvsClient : IDisposable
     public List<LvsRealServer> GetAllRealServers(IEnumerable<LvsService> services)
     {
         var all = new List<LvsRealServer>();
-        foreach (var list in GetRealServersOf(services as IReadOnlyList<LvsService> ?? services.ToList()))
-            all.AddRange(list);
+        foreach (var s in services)
+            all.AddRange(DumpRealServers(s.Key, Namespace.Name));
         return all;
+    }
+
+    /// <summary>
+    /// The real servers of each service, one list per service in the order given (a service deleted meanwhile has an
+    /// empty list), one dump each. Equivalent to: ipvsadm -Ln (the real-server half).
+    /// </summary>
+    public List<LvsRealServer>[] GetRealServersOf(IReadOnlyList<LvsService> services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var lists = new List<LvsRealServer>[services.Count];
+        for (int i = 0; i < lists.Length; i++)
+            lists[i] = DumpRealServers(services[i].Key, Namespace.Name);
+        return lists;
     }
 
     private List<LvsRealServer> DumpRealServers(ServiceKey service, string? ns) =>
