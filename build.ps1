@@ -166,6 +166,12 @@ function Invoke-Test {
             $passed += $part.Passed; $failed += $part.Failed; $skipped += $part.Skipped
         }
     }
+    # The failures last, next to the totals: a CI log is often read from its tail only.
+    foreach ($s in $summaries) {
+        foreach ($part in $s.Parts) {
+            foreach ($f in @($part.Failures)) { if ($f) { Write-Host ("FAILED {0} {1}: {2}" -f $s.Kernel, $part.Runner, $f) -ForegroundColor Red } }
+        }
+    }
     foreach ($m in $missing) {
         Write-Host "${m}: the suite produced no results (it crashed or did not start); counted as 1 failure" -ForegroundColor Red
         $failed++

@@ -31,6 +31,13 @@ function Read-Trx([string] $Path) {
         $m = $_.Node.SelectSingleNode('.//*[local-name()="Message"]')
         if ($m) { ($m.InnerText -split "`n")[0].Trim() } else { 'skipped' }
     } | Group-Object | ForEach-Object { '{0} ({1} tests)' -f $_.Name, $_.Count }
+    # The failures are named again in the summary: a CI log is often read from its tail only.
+    $failures = Select-Xml -Xml $trx -XPath "//t:UnitTestResult[@outcome='Failed' or @outcome='Error' or @outcome='Timeout' or @outcome='Aborted']" -Namespace $ns | ForEach-Object {
+        $m = $_.Node.SelectSingleNode('.//*[local-name()="Message"]')
+        $first = if ($m) { ($m.InnerText -split "`n")[0].Trim() } else { '' }
+        if ($first.Length -gt 300) { $first = $first.Substring(0, 300) + '...' }
+        '{0}: {1}' -f $_.Node.testName, $first
+    }
     [pscustomobject]@{
         Runner = 'xUnit'
         Passed = [int] $c.passed
@@ -38,6 +45,7 @@ function Read-Trx([string] $Path) {
         # vstest leaves notExecuted at 0 for xUnit skips: they are the tests counted but not executed.
         Skipped = [int] $c.total - [int] $c.executed
         SkipReasons = @($reasons)
+        Failures = @($failures)
     }
 }
 
@@ -49,7 +57,7 @@ if ($Kernel -eq 'uml') { $testArgs += @('--filter', 'Category=Kernel|Kernel=uml'
 & dotnet @testArgs
 $trx = Join-Path $ResultsDirectory 'xunit.trx'
 if (Test-Path $trx) { $parts.Add((Read-Trx $trx)) }
-else { $parts.Add([pscustomobject]@{ Runner = 'xUnit'; Passed = 0; Failed = 1; Skipped = 0; SkipReasons = @('no TRX file: dotnet test did not run') }) }
+else { $parts.Add([pscustomobject]@{ Runner = 'xUnit'; Passed = 0; Failed = 1; Skipped = 0; SkipReasons = @(); Failures = @('no TRX file: dotnet test did not run') }) }
 
 # --- Pester --------------------------------------------------------------------------------------
 $packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path $HOME '.nuget/packages' }
@@ -69,6 +77,12 @@ $skipReasons = $result.Tests | Where-Object Skipped | ForEach-Object {
     $because = if ($_.ErrorRecord -and $_.ErrorRecord.Count -gt 0) { ($_.ErrorRecord[0].Exception.Message -replace '^is skipped, because ', '') } else { $null }
     if ($because) { $because } else { "$($_.Block.Path -join ' > ')" }
 } | Group-Object | ForEach-Object { '{0} ({1} tests)' -f $_.Name, $_.Count }
+$failures = @($result.Failed | ForEach-Object {
+        $first = if ($_.ErrorRecord -and $_.ErrorRecord.Count -gt 0) { ($_.ErrorRecord[0].Exception.Message -split "`n")[0].Trim() } else { '' }
+        if ($first.Length -gt 300) { $first = $first.Substring(0, 300) + '...' }
+        '{0}: {1}' -f $_.ExpandedPath, $first
+    }) + @($result.FailedBlocks | ForEach-Object { 'block {0}: {1}' -f $_.ExpandedPath, "$($_.ErrorRecord | Select-Object -First 1)" }) +
+    @($result.FailedContainers | ForEach-Object { 'file {0}: {1}' -f $_.Item, "$($_.ErrorRecord | Select-Object -First 1)" })
 $parts.Add([pscustomobject]@{
     Runner = 'Pester'
     Passed = $result.PassedCount
@@ -76,6 +90,7 @@ $parts.Add([pscustomobject]@{
     # In UML the tag filter leaves the pure tests not run on purpose: they ran on the host.
     Skipped = $result.SkippedCount + $(if ($Kernel -eq 'host') { $result.NotRunCount } else { 0 })
     SkipReasons = @($skipReasons)
+    Failures = @($failures)
 })
 
 [pscustomobject]@{ Kernel = $Kernel; Parts = $parts } | ConvertTo-Json -Depth 5 |

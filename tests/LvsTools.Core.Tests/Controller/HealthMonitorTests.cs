@@ -49,11 +49,47 @@ public class HealthMonitorTests
         var outcome = Assert.Single(results);
         Assert.False(outcome.Healthy);
         Assert.Contains("timeout", outcome.Detail);
-        Assert.True(watch.Elapsed < TimeSpan.FromMilliseconds(100) + HealthMonitor.Grace + TimeSpan.FromSeconds(1), watch.Elapsed.ToString());
+        Assert.True(watch.Elapsed < TimeSpan.FromMilliseconds(100) + HealthMonitor.Grace + TimeSpan.FromSeconds(3), watch.Elapsed.ToString()); // not the probe's forever
+    }
+
+    /// <summary>A clock the test moves by hand: the schedule is checked without depending on how busy the machine is.</summary>
+    private sealed class ManualClock : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+        public override DateTimeOffset GetUtcNow() => Now;
     }
 
     [Fact]
     public async Task A_server_is_probed_again_after_its_own_interval_and_a_changed_check_is_due_at_once()
+    {
+        int probes = 0;
+        var clock = new ManualClock();
+        var monitor = new HealthMonitor((check, address, port, ct) =>
+        {
+            Interlocked.Increment(ref probes);
+            return Task.FromResult(new ProbeOutcome(true, null));
+        }, 4, clock, (id, o) => { });
+        var fast = new HealthCheck { Timeout = TimeSpan.FromMilliseconds(50), Interval = TimeSpan.FromMilliseconds(200) };
+        monitor.SetTargets([Server(1, fast)]);
+        await Task.WhenAll(Assert.Single(monitor.StartDue(CancellationToken.None))); // a new server is due at once
+        Assert.Empty(monitor.StartDue(CancellationToken.None));
+        clock.Now += TimeSpan.FromMilliseconds(199);
+        Assert.Empty(monitor.StartDue(CancellationToken.None)); // not before its interval
+        clock.Now += TimeSpan.FromMilliseconds(1);
+        await Task.WhenAll(Assert.Single(monitor.StartDue(CancellationToken.None)));
+        Assert.Equal(2, probes);
+        monitor.SetTargets([Server(1, fast)]); // the same check keeps its schedule
+        Assert.Empty(monitor.StartDue(CancellationToken.None));
+        monitor.SetTargets([Server(1, fast with { Interval = TimeSpan.FromSeconds(30) })]); // a changed one is due now
+        await Task.WhenAll(Assert.Single(monitor.StartDue(CancellationToken.None)));
+        Assert.Equal(3, probes);
+        clock.Now += TimeSpan.FromSeconds(29);
+        Assert.Empty(monitor.StartDue(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task The_run_loop_probes_as_servers_fall_due_and_stops_when_cancelled()
     {
         int probes = 0;
         var monitor = new HealthMonitor((check, address, port, ct) =>
@@ -61,17 +97,10 @@ public class HealthMonitorTests
             Interlocked.Increment(ref probes);
             return Task.FromResult(new ProbeOutcome(true, null));
         }, 4, TimeProvider.System, (id, o) => { });
-        var fast = new HealthCheck { Timeout = TimeSpan.FromMilliseconds(50), Interval = TimeSpan.FromMilliseconds(200) };
-        monitor.SetTargets([Server(1, fast)]);
+        monitor.SetTargets([Server(1, new HealthCheck { Timeout = TimeSpan.FromMilliseconds(50), Interval = TimeSpan.FromMilliseconds(200) })]);
         using var stop = new CancellationTokenSource(TimeSpan.FromMilliseconds(1100));
-        await monitor.RunAsync(stop.Token);
-        Assert.InRange(probes, 4, 7); // at 0, 200, 400, 600, 800, 1000 ms
-        await Task.Delay(50);
-        int before = probes;
-        monitor.SetTargets([Server(1, fast with { Interval = TimeSpan.FromSeconds(30) })]);
-        var started = monitor.StartDue(CancellationToken.None);
-        var only = Assert.Single(started);
-        await only;
-        Assert.Equal(before + 1, probes);
+        await monitor.RunAsync(stop.Token); // returns once cancelled
+        // At 0, 200, ..., 1000 ms on an idle machine; a busy one probes less often, never more.
+        Assert.InRange(probes, 2, 6);
     }
 }

@@ -116,17 +116,22 @@ public sealed class NetNamespaceIdentityTests(ITestOutputHelper output)
         using var route = RouteClient.Open(ns.Namespace);
         ns.Namespace.Verify();
         route.GetInterface("lo");
-        const int n = 300;
-        var verify = Stopwatch.StartNew();
-        for (int i = 0; i < n; i++)
-            ns.Namespace.Verify();
-        verify.Stop();
-        var request = Stopwatch.StartNew();
-        for (int i = 0; i < n; i++)
-            route.GetInterface("lo"); // one RTM_GETLINK round trip
-        request.Stop();
-        double v = verify.Elapsed.TotalMicroseconds / n, r = request.Elapsed.TotalMicroseconds / n;
-        output.WriteLine($"NetNamespace.Verify: {v:F1} µs per call; one netlink request: {r:F1} µs ({n} of each)");
+        // The fastest of several batches of each: a batch that the scheduler interrupted (CI runs the UML kernel
+        // beside this suite on two processors) says nothing about either cost.
+        const int n = 60, batches = 7;
+        double v = double.MaxValue, r = double.MaxValue;
+        for (int b = 0; b < batches; b++)
+        {
+            var verify = Stopwatch.StartNew();
+            for (int i = 0; i < n; i++)
+                ns.Namespace.Verify();
+            v = Math.Min(v, verify.Elapsed.TotalMicroseconds / n);
+            var request = Stopwatch.StartNew();
+            for (int i = 0; i < n; i++)
+                route.GetInterface("lo"); // one RTM_GETLINK round trip
+            r = Math.Min(r, request.Elapsed.TotalMicroseconds / n);
+        }
+        output.WriteLine($"NetNamespace.Verify: {v:F1} µs per call; one netlink request: {r:F1} µs (fastest of {batches} batches of {n})");
         // Absolute times vary with the machine (UML traces every syscall); the ratio is what a write pays extra.
         Assert.True(v < 3 * r, $"Verify {v:F1} µs against {r:F1} µs per netlink request");
     }
