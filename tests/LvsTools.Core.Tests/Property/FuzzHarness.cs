@@ -150,9 +150,10 @@ public static class FuzzHarness
         }
         // The watchdog: a chunk of 256 inputs that makes no progress for HangLimit x 256 / 16 is a hang somewhere in it.
         var limit = TimeSpan.FromTicks(HangLimit.Ticks * 16);
-        while (threads.Any(t => t.IsAlive))
+        // One look per round: a worker that ends between two looks (Any, then First) must not make First throw.
+        while (threads.Find(t => t.IsAlive) is { } alive)
         {
-            threads.First(t => t.IsAlive).Join(200);
+            alive.Join(200);
             long now = Stopwatch.GetTimestamp();
             for (int w = 0; w < workers; w++)
             {
