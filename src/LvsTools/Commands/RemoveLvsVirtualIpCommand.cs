@@ -37,7 +37,7 @@ public sealed class RemoveLvsVirtualIpCommand : LvsCommandBase
 
     protected override string ErrorSubject => "NetAlias";
 
-    protected override void ProcessRecord()
+    protected override void ProcessInNamespace()
     {
         if (ParameterSetName == "InputObject")
         {

@@ -20,11 +20,11 @@ public sealed class ResetLvsStatisticsCommand : ServiceSelectionCommandBase
 
     protected override string ErrorSubject => "LvsStatistics";
 
-    protected override void ProcessRecord()
+    protected override void ProcessInNamespace()
     {
         if (ParameterSetName != "All")
         {
-            base.ProcessRecord();
+            base.ProcessInNamespace();
             return;
         }
         ActInParameterNamespace();

@@ -27,7 +27,7 @@ public sealed class SetLvsServiceCommand : ServiceSettingsCommandBase
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    protected override void ProcessRecord() => ForEachService(InputObject, Change);
+    protected override void ProcessInNamespace() => ForEachService(InputObject, Change);
 
     private void Change(ServiceKey key, LvsService? given)
     {

@@ -142,7 +142,7 @@ public sealed class TestLvsRealServerCommand : LvsCommandBase
         _probes = new(ThrottleLimit, Cancellation);
     }
 
-    protected override void ProcessRecord()
+    protected override void ProcessInNamespace()
     {
         if (InputObject is { } server)
         {

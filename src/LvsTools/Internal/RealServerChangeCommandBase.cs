@@ -32,7 +32,7 @@ public abstract class RealServerChangeCommandBase : RealServerCommandBase
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    protected override void ProcessRecord()
+    protected override void ProcessInNamespace()
     {
         if (ParameterSetName == "InputObject")
         {

@@ -15,7 +15,7 @@ public abstract class ServiceSelectionCommandBase : ServiceCommandBase
     [ValidateNotNull]
     public LvsService[] InputObject { get; set; } = [];
 
-    protected override void ProcessRecord() => ForEachService(InputObject, Process);
+    protected override void ProcessInNamespace() => ForEachService(InputObject, Process);
 
     /// <summary>Acts on one service; <paramref name="given"/> is the piped object, if any.</summary>
     protected abstract void Process(ServiceKey key, LvsService? given);
