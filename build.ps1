@@ -87,7 +87,8 @@ function Invoke-Build {
     foreach ($f in 'LvsTools.dll', 'LvsTools.Core.dll') {
         Copy-Item (Join-Path $bin $f) $ModuleOut
     }
-    foreach ($f in (Import-PowerShellDataFile (Join-Path $Root 'LvsTools.psd1')).FormatsToProcess) {
+    $manifest = Import-PowerShellDataFile (Join-Path $Root 'LvsTools.psd1')
+    foreach ($f in @($manifest.FormatsToProcess) + @($manifest.TypesToProcess)) {
         Copy-Item (Join-Path $bin $f) $ModuleOut
     }
     Copy-Item (Join-Path $Root 'LvsTools.psd1') $ModuleOut

@@ -15,6 +15,7 @@ public sealed class SetLvsServiceCommand : ServiceSettingsCommandBase
     /// <summary>Services from Get-LvsService or New-LvsService.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = InputObjectSet)]
     [ValidateNotNull]
+    [RemoteObjectGuard]
     public LvsService[] InputObject { get; set; } = [];
 
     /// <summary>The new scheduler.</summary>

@@ -145,6 +145,18 @@ public abstract class LvsCommandBase : PSCmdlet, IDisposable
     protected bool ActIn(string? objectNamespace, object target, string what)
     {
         _object = default;
+        if (RemoteObjectGuardAttribute.IsDeserialized(target, out var computer))
+        {
+            if (_firstPass)
+                WriteError(new ErrorRecord(new ArgumentException(
+                        $"{what} is a deserialized copy" + (computer.Length > 0 ? $" read on '{computer}'" : "") +
+                        " (from PowerShell remoting, a job or Import-Clixml): it acts only where it was read. " +
+                        (computer.Length > 0
+                            ? $"Run the command there: Invoke-Command -HostName {computer} {{ ... }}."
+                            : "Read it again with the Get- cmdlet on the machine it belongs to.")),
+                    "DeserializedObject", ErrorCategory.InvalidArgument, target));
+            return false;
+        }
         if (_namespaceOnCommandLine)
         {
             if (!Array.Exists(_commandLineNamespaces, n => Core.NetNamespace.Same(n, objectNamespace)))

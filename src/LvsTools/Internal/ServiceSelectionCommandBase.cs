@@ -13,6 +13,7 @@ public abstract class ServiceSelectionCommandBase : ServiceCommandBase
     /// <summary>Services from Get-LvsService or New-LvsService.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = InputObjectSet)]
     [ValidateNotNull]
+    [RemoteObjectGuard]
     public LvsService[] InputObject { get; set; } = [];
 
     protected override void ProcessInNamespace() => ForEachService(InputObject, Process);
