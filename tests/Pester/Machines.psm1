@@ -16,9 +16,11 @@ function Invoke-MachineNative([string] $File, [string[]] $Arguments) {
     if ($LASTEXITCODE) { throw "$File $($Arguments -join ' ') failed ($LASTEXITCODE): $out" }
 }
 
-# New-TestMachines -Name dir1, rs1: returns @{ Admin; Folder; Key; Machines = @(@{ Name; Namespace; Address; SshdPid }) }.
+# New-TestMachines -Name dir1, rs1: returns @{ Admin; Folder; Key; Machines = @(@{ Name; Namespace; Address; Process }) }.
+# -Namespace dir1=<ns>, ...: makes machines of namespaces that exist (a lab's director and real servers); they get
+# the admin link and an sshd, and are left in place by Remove-TestMachines.
 function New-TestMachines {
-    param([Parameter(Mandatory)][string[]] $Name, [string] $Pwsh = (Join-Path $PSHOME 'pwsh'))
+    param([string[]] $Name = @(), [System.Collections.IDictionary] $Namespace = @{}, [string] $Pwsh = (Join-Path $PSHOME 'pwsh'))
     $id = [guid]::NewGuid().ToString('N').Substring(0, 6)
     $folder = Join-Path ([IO.Path]::GetTempPath()) "lvsm-$id"
     New-Item -ItemType Directory -Path $folder | Out-Null
@@ -36,12 +38,17 @@ function New-TestMachines {
         Invoke-MachineNative ip @('netns', 'add', $fleet.Admin)
         Invoke-MachineNative ip @('-n', $fleet.Admin, 'link', 'set', 'lo', 'up')
         $n = 0
-        foreach ($m in $Name) {
+        $all = @($Name | ForEach-Object { [pscustomobject]@{ Name = $_; Namespace = "lvsm-$id-$_"; Owned = $true } }) +
+            @($Namespace.Keys | ForEach-Object { [pscustomobject]@{ Name = $_; Namespace = $Namespace[$_]; Owned = $false } })
+        foreach ($x in $all) {
             $n++
-            $ns = "lvsm-$id-$m"
+            $m = $x.Name
+            $ns = $x.Namespace
             $address = "10.71.$n.2"
-            Invoke-MachineNative ip @('netns', 'add', $ns)
-            Invoke-MachineNative ip @('-n', $ns, 'link', 'set', 'lo', 'up')
+            if ($x.Owned) {
+                Invoke-MachineNative ip @('netns', 'add', $ns)
+                Invoke-MachineNative ip @('-n', $ns, 'link', 'set', 'lo', 'up')
+            }
             Invoke-MachineNative ip @('-n', $fleet.Admin, 'link', 'add', "to$n", 'type', 'veth', 'peer', 'name', 'eth9', 'netns', $ns)
             Invoke-MachineNative ip @('-n', $fleet.Admin, 'addr', 'add', "10.71.$n.1/24", 'dev', "to$n")
             Invoke-MachineNative ip @('-n', $fleet.Admin, 'link', 'set', "to$n", 'up')
@@ -56,7 +63,7 @@ function New-TestMachines {
             $log = Join-Path $folder "sshd.$m.log"
             $p = Start-Process -FilePath ip -ArgumentList @('netns', 'exec', $ns, '/usr/sbin/sshd', '-D', '-e', '-f', $config) `
                 -RedirectStandardError $log -RedirectStandardOutput "$log.out" -PassThru
-            $fleet.Machines += [pscustomobject]@{ Name = $m; Namespace = $ns; Address = $address; Process = $p }
+            $fleet.Machines += [pscustomobject]@{ Name = $m; Namespace = $ns; Address = $address; Process = $p; Owned = $x.Owned }
         }
         foreach ($m in $fleet.Machines) { Wait-MachineListening $fleet $m }
         $fleet
@@ -101,7 +108,8 @@ function Remove-TestMachines($Fleet) {
     if (-not $Fleet) { return }
     foreach ($m in @($Fleet.Machines)) {
         if ($m.Process -and -not $m.Process.HasExited) { $m.Process.Kill($true); $m.Process.WaitForExit(5000) | Out-Null }
-        ip netns del $m.Namespace 2>$null
+        if ($m.Owned) { ip netns del $m.Namespace 2>$null }
+        else { ip -n $m.Namespace link del eth9 2>$null }
     }
     ip netns del $Fleet.Admin 2>$null
     if ($Fleet.Folder -and (Test-Path $Fleet.Folder)) { Remove-Item $Fleet.Folder -Recurse -Force }
