@@ -67,7 +67,7 @@ Describe 'Deserialized services and real servers' -Tag Kernel -Skip:$skipIpvs {
     BeforeAll {
         $ns = New-TestNamespace -NoVeth
         New-LvsService -NetNamespace $ns -Protocol Tcp -VirtualAddress 10.73.0.1 -Port 80 -Scheduler wrr -Persistent -PersistenceTimeout 120 | Out-Null
-        New-LvsService -NetNamespace $ns -FirewallMark 7 -AddressFamily IPv6 -Scheduler sh -SchedulerFlags sh-port | Out-Null
+        New-LvsService -NetNamespace $ns -FirewallMark 7 -AddressFamily IPv6 -Scheduler sh -SchedulerFlag sh-port | Out-Null
         Get-LvsService -NetNamespace $ns -Port 80 | Add-LvsRealServer -Address 10.73.1.1 -Port 8080 -Weight 3 -ForwardingMethod Masquerade | Out-Null
         Get-LvsService -NetNamespace $ns -FirewallMark 7 | Add-LvsRealServer -Address 2001:db8::7 -Weight 1 -ForwardingMethod DirectRouting | Out-Null
         $before = @(ip netns exec $ns ipvsadm -S -n)
@@ -146,5 +146,47 @@ catch { "refused: $($_.FullyQualifiedErrorId): $_"; exit 3 }
         $r.ExitCode | Should -Be 3 -Because ($r.Output -join "`n")
         ($r.Output -join "`n") | Should -Match 'refused: .*10\.71\.99\.2'
         foreach ($m in $fleet.Machines) { Get-Ipv4Address $m.Namespace lo | Should -Not -Contain '10.74.0.101' }
+    }
+}
+
+# The issue's fleet proof in the IPVS kernel: a lab's director and real servers become "machines" with their own sshd;
+# one script in the admin namespace sets the real servers' role and the director's table over remoting, and the
+# client's requests through the VIP reach every real server. Each remote session starts a pwsh in the guest: slow
+# (tens of seconds), so the sessions are opened once and the whole cluster is one test.
+Describe 'An LVS-DR cluster built over SSH remoting' -Tag Kernel -Skip:($skipIpvs -or -not (Test-MachinesAvailable) -or -not (Get-Command Enable-LvsRealServerRole -ErrorAction SilentlyContinue)) {
+    BeforeAll {
+        Import-Module (Join-Path $PSScriptRoot 'LvsLab.psm1') -Force
+        $lab = New-LvsLab -Mode DirectRouting -RealServerCount 2 -Configure
+        $map = [ordered]@{ dir1 = $lab.Director }
+        for ($i = 0; $i -lt $lab.RealServers.Count; $i++) { $map["rs$($i + 1)"] = $lab.RealServers[$i] }
+        $fleet = New-TestMachines -Namespace $map
+        $doc = Join-Path $fleet.Folder 'lb.json'
+        $realServers = ($lab.RealServerAddresses | ForEach-Object { "{ `"address`": `"$_`", `"port`": $($lab.Port), `"forwarding`": `"dr`" }" }) -join ', '
+        Set-Content $doc -Value "{ `"schemaVersion`": 1, `"services`": [ { `"protocol`": `"tcp`", `"address`": `"$($lab.Vip)`", `"port`": $($lab.Port), `"scheduler`": `"rr`", `"realServers`": [ $realServers ] } ] }"
+    }
+    AfterAll {
+        Remove-TestMachines $fleet
+        if ($lab) { Remove-LvsLab -Lab $lab }
+    }
+
+    It 'Enable-LvsRealServerRole on the real servers and Sync-LvsConfiguration on the director, from one admin script' {
+        $script = @'
+$rs = New-PSSession -HostName @($Machines.Keys | Where-Object { $_ -like 'rs*' } | ForEach-Object { $Machines[$_] }) -ErrorAction Stop
+$dir = New-PSSession -HostName $Machines.dir1 -ErrorAction Stop
+Invoke-Command -Session $rs { Import-Module $using:Module; Enable-LvsRealServerRole -VirtualAddress '{VIP}' -Mode DirectRouting -Interface eth0 | Out-Null }
+Invoke-Command -Session $dir {
+    Import-Module $using:Module
+    Add-LvsVirtualIp -InterfaceName eth0 -IPAddress '{VIP}' -PrefixLength 32 | Out-Null
+    Sync-LvsConfiguration -Path '{DOC}' -Confirm:$false | Out-Null
+}
+Invoke-Command -Session $dir { Get-LvsService | Get-LvsRealServer } | Format-Table | Out-String -Width 200
+Remove-PSSession $rs, $dir
+'@ -replace '\{VIP\}', $lab.Vip -replace '\{DOC\}', $doc
+        $r = Invoke-FromAdmin $fleet $script -TimeoutSec 900
+        $r.ExitCode | Should -Be 0 -Because ($r.Output -join "`n")
+        ($r.Output -join "`n") | Should -Match ([regex]::Escape($lab.Vip))
+        $answers = Invoke-LvsLabRequest -Lab $lab -Count 12
+        @($answers | Where-Object { -not $_.Server }).Count | Should -Be 0 -Because 'every request is answered'
+        @($answers.Server | Sort-Object -Unique).Count | Should -Be $lab.RealServers.Count
     }
 }
