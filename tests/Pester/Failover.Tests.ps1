@@ -60,7 +60,7 @@ Describe 'Failover between two directors: keepalived VRRP and the IPVS sync daem
         # Both directors hold the same table (one command for both), and sync daemons: master on d1, backup on d2.
         New-LvsService -NetNamespace $ns.d1, $ns.d2 -Protocol Tcp -VirtualAddress 192.0.2.100 -Port 9000 -Scheduler rr | Out-Null
         foreach ($rs in '192.0.2.11', '192.0.2.12') {
-            Get-LvsService -NetNamespace $ns.d1, $ns.d2 -Port 9000 | Add-LvsRealServer -Address $rs -Port 9000 -ForwardingMethod DirectRouting | Out-Null
+            Get-LvsService -NetNamespace $ns.d1, $ns.d2 -Port 9000 | Add-LvsRealServer -Address $rs -Port 9000 -ForwardingMethod Route | Out-Null
         }
         Start-LvsSyncDaemon -NetNamespace $ns.d1 -State Master -MulticastInterface eth0 -SyncId 7
         Start-LvsSyncDaemon -NetNamespace $ns.d2 -State Backup -MulticastInterface eth0 -SyncId 7

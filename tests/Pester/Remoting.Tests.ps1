@@ -37,7 +37,7 @@ Describe 'Deserialized addresses, interfaces and sysctls' -Tag Kernel -Skip:$ski
 
     It 'format as the originals: <Name>' -ForEach @(
         @{ Name = 'Get-NetInterface (ifconfig view)'; Read = { Get-NetInterface -NetNamespace $ns } ; Format = { $input | Out-String -Width 200 } }
-        @{ Name = 'Get-NetInterface | Format-Table'; Read = { Get-NetInterface -NetNamespace $ns }; Format = { $input | Format-Table | Out-String -Width 200 } }
+        @{ Name = 'Get-NetInterface | Format-Table'; Read = { Get-NetInterface -NetNamespace $ns }; Format = { $input | Format-Table -AutoSize | Out-String -Width 200 } }
         @{ Name = 'Get-NetAlias'; Read = { Get-NetAlias -NetNamespace $ns }; Format = { $input | Out-String -Width 200 } }
         @{ Name = 'Get-Sysctl'; Read = { Get-Sysctl -NetNamespace $ns net.ipv4.conf.all.arp_ignore, net.ipv4.ip_forward }; Format = { $input | Out-String -Width 200 } }
         @{ Name = 'Get-IpForwarding'; Read = { Get-IpForwarding -NetNamespace $ns }; Format = { $input | Out-String -Width 200 } }
@@ -69,7 +69,7 @@ Describe 'Deserialized services and real servers' -Tag Kernel -Skip:$skipIpvs {
         New-LvsService -NetNamespace $ns -Protocol Tcp -VirtualAddress 10.73.0.1 -Port 80 -Scheduler wrr -Persistent -PersistenceTimeout 120 | Out-Null
         New-LvsService -NetNamespace $ns -FirewallMark 7 -AddressFamily IPv6 -Scheduler sh -SchedulerFlag sh-port | Out-Null
         Get-LvsService -NetNamespace $ns -Port 80 | Add-LvsRealServer -Address 10.73.1.1 -Port 8080 -Weight 3 -ForwardingMethod Masquerade | Out-Null
-        Get-LvsService -NetNamespace $ns -FirewallMark 7 | Add-LvsRealServer -Address 2001:db8::7 -Weight 1 -ForwardingMethod DirectRouting | Out-Null
+        Get-LvsService -NetNamespace $ns -FirewallMark 7 | Add-LvsRealServer -Address 2001:db8::7 -Weight 1 -ForwardingMethod Route | Out-Null
         $before = @(ip netns exec $ns ipvsadm -S -n)
     }
     AfterAll { Remove-TestNamespace $ns }
@@ -83,7 +83,7 @@ Describe 'Deserialized services and real servers' -Tag Kernel -Skip:$skipIpvs {
         @{ Name = 'Get-LvsTimeout'; Read = { Get-LvsTimeout -NetNamespace $ns }; View = $null }
         @{ Name = 'Get-LvsInfo'; Read = { Get-LvsInfo -NetNamespace $ns }; View = $null }
     ) {
-        $format = if ($View) { { $input | Format-Table -View $View | Out-String -Width 200 }.GetNewClosure() } else { { $input | Out-String -Width 200 } }
+        $format = if ($View) { { $input | Format-Table -View $View -AutoSize | Out-String -Width 200 }.GetNewClosure() } else { { $input | Out-String -Width 200 } }
         $local = @(& $Read)
         $text = Get-Text $local $format
         $text | Should -Match '\S'
@@ -161,7 +161,7 @@ Describe 'An LVS-DR cluster built over SSH remoting' -Tag Kernel -Skip:($skipIpv
         for ($i = 0; $i -lt $lab.RealServers.Count; $i++) { $map["rs$($i + 1)"] = $lab.RealServers[$i] }
         $fleet = New-TestMachines -Namespace $map
         $doc = Join-Path $fleet.Folder 'lb.json'
-        $realServers = ($lab.RealServerAddresses | ForEach-Object { "{ `"address`": `"$_`", `"port`": $($lab.Port), `"forwarding`": `"dr`" }" }) -join ', '
+        $realServers = ($lab.RealServerAddresses | ForEach-Object { "{ `"address`": `"$_`", `"port`": $($lab.Port), `"forwarding`": `"route`" }" }) -join ', '
         Set-Content $doc -Value "{ `"schemaVersion`": 1, `"services`": [ { `"protocol`": `"tcp`", `"address`": `"$($lab.Vip)`", `"port`": $($lab.Port), `"scheduler`": `"rr`", `"realServers`": [ $realServers ] } ] }"
     }
     AfterAll {
