@@ -76,10 +76,10 @@ Describe 'Deserialized services and real servers' -Tag Kernel -Skip:$skipIpvs {
 
     It 'format as the originals: <Name>' -ForEach @(
         @{ Name = 'Get-LvsService'; Read = { Get-LvsService -NetNamespace $ns }; View = $null }
-        @{ Name = 'Get-LvsService | Format-Table -View Statistics'; Read = { Get-LvsService -NetNamespace $ns }; View = 'Statistics' }
+        @{ Name = 'Get-LvsService | Format-Table -View Stats'; Read = { Get-LvsService -NetNamespace $ns }; View = 'Stats' }
         @{ Name = 'Get-LvsService | Format-Table -View Rate'; Read = { Get-LvsService -NetNamespace $ns }; View = 'Rate' }
         @{ Name = 'Get-LvsRealServer'; Read = { Get-LvsService -NetNamespace $ns | Get-LvsRealServer }; View = $null }
-        @{ Name = 'Get-LvsRealServer | Format-Table -View Statistics'; Read = { Get-LvsService -NetNamespace $ns | Get-LvsRealServer }; View = 'Statistics' }
+        @{ Name = 'Get-LvsRealServer | Format-Table -View Stats'; Read = { Get-LvsService -NetNamespace $ns | Get-LvsRealServer }; View = 'Stats' }
         @{ Name = 'Get-LvsTimeout'; Read = { Get-LvsTimeout -NetNamespace $ns }; View = $null }
         @{ Name = 'Get-LvsInfo'; Read = { Get-LvsInfo -NetNamespace $ns }; View = $null }
     ) {
