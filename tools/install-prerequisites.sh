@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the LvsTools tests need on a Debian/Ubuntu machine (run as root, non-interactive, idempotent):
 # the User-mode Linux kernel with IPVS modules (user-mode-linux), kmod, iproute2, ipvsadm, strace, python3,
-# procps, and keepalived (the reference the controller's tests and benchmarks compare against; installed but
-# never started on this machine: the tests run it themselves, inside the UML guest's namespaces).
+# procps, keepalived (the reference the controller's tests and benchmarks compare against; installed but
+# never started on this machine: the tests run it themselves, inside the UML guest's namespaces), and
+# openssh-server (the remoting tests start their own sshd in each "machine" namespace; the service is never started).
 # Does nothing (quickly) when all are present. Prints one line saying what it did.
 set -euo pipefail
 
-packages=(user-mode-linux kmod iproute2 ipvsadm strace python3 procps keepalived)
+packages=(user-mode-linux kmod iproute2 ipvsadm strace python3 procps keepalived openssh-server)
 
 missing=()
 # One dpkg-query for all: prints "<package> <status>" for the installed ones, an error for unknown ones.
@@ -51,6 +52,9 @@ if ! { apt-get update -q && apt-get install -y -q --no-install-recommends "${mis
 fi
 # Belt and braces: under systemd the unit may have been enabled; keep it from starting at boot and make sure none
 # runs now (the tests start their own, with their own configuration, in their own namespaces).
+if [[ " ${missing[*]} " == *" openssh-server "* ]] && command -v systemctl >/dev/null 2>&1 && [[ -d /run/systemd/system ]]; then
+    systemctl disable --now ssh.service ssh.socket >/dev/null 2>&1 || true
+fi
 if [[ " ${missing[*]} " == *" keepalived "* ]]; then
     if command -v systemctl >/dev/null 2>&1 && [[ -d /run/systemd/system ]]; then
         systemctl disable --now keepalived.service >/dev/null 2>&1 || true

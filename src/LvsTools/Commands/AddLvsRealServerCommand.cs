@@ -48,7 +48,7 @@ public sealed class AddLvsRealServerCommand : RealServerCommandBase
     [Parameter]
     public TunnelChecksum? TunnelChecksum { get; set; }
 
-    protected override void ProcessRecord()
+    protected override void ProcessInNamespace()
     {
         if (!ActInServiceNamespace())
             return;

@@ -76,13 +76,13 @@ public sealed class AddLvsVirtualIpCommand : LvsCommandBase
 
     private readonly record struct NetNamespaceKey(string? Name);
 
-    protected override void ProcessRecord()
+    protected override void ProcessInNamespace()
     {
         AddressRequest request;
         VirtualIpSpec spec;
         try
         {
-            var key = new NetNamespaceKey(NetNamespace);
+            var key = new NetNamespaceKey(ItemNamespace);
             if (!_contexts.TryGetValue(key, out var context))
                 _contexts[key] = context = new VirtualIpPlanContext(Route);
             spec = new VirtualIpSpec
@@ -107,7 +107,7 @@ public sealed class AddLvsVirtualIpCommand : LvsCommandBase
             return;
         }
         if (ShouldProcess($"{request.Address}/{request.PrefixLength} on {request.InterfaceName}{Where}", request.Describe("add")))
-            _pending.Add((NetNamespace, spec, request));
+            _pending.Add((ItemNamespace, spec, request));
     }
 
     // The adds of a whole pipeline go to the kernel together, many per sendmsg (as `ip -batch` but without a
@@ -118,7 +118,7 @@ public sealed class AddLvsVirtualIpCommand : LvsCommandBase
     {
         foreach (var group in _pending.GroupBy(p => p.Namespace))
         {
-            NetNamespace = group.Key;
+            ActInNamespace(group.Key);
             var added = new List<NetAlias>();
             try
             {
@@ -165,7 +165,7 @@ public sealed class AddLvsVirtualIpCommand : LvsCommandBase
             }
             catch (Exception e)
             {
-                WriteLvsError(e, NetNamespace, Ids);
+                WriteLvsError(e, ItemNamespace, Ids);
             }
             // Written after the lock is released: a writer further down the pipeline takes it in turn.
             WriteObject(added, enumerateCollection: true);

@@ -10,5 +10,5 @@ public sealed class ClearLvsServiceCommand : LvsCommandBase
 {
     protected override string ErrorSubject => "LvsService";
 
-    protected override void ProcessRecord() => ForNamespace(() => ShouldExecute(IpvsOperation.Flush()), terminating: true);
+    protected override void ProcessInNamespace() => ForNamespace(() => ShouldExecute(IpvsOperation.Flush()), terminating: true);
 }

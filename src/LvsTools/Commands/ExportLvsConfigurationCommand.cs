@@ -41,7 +41,7 @@ public sealed class ExportLvsConfigurationCommand : LvsCommandBase
 
     protected override string ErrorSubject => "LvsConfiguration";
 
-    protected override void ProcessRecord()
+    protected override void ProcessInNamespace()
     {
         // The path is checked before the kernel is read: a directory or a missing folder is reported as such, at once.
         string file = "";
@@ -64,7 +64,7 @@ public sealed class ExportLvsConfigurationCommand : LvsCommandBase
         }
         catch (Exception e)
         {
-            ThrowLvsError(e, NetNamespace);
+            ThrowLvsError(e, ItemNamespace);
             return;
         }
         if (ParameterSetName == "Object")

@@ -23,7 +23,7 @@ public sealed class ExportLvsMetricCommand : LvsCommandBase
 
     protected override string ErrorSubject => "LvsMetric";
 
-    protected override void ProcessRecord()
+    protected override void ProcessInNamespace()
     {
         // The path is checked before the kernel is read: a missing folder is reported at once and nothing is written.
         string file = "";
@@ -43,11 +43,11 @@ public sealed class ExportLvsMetricCommand : LvsCommandBase
         try
         {
             var services = Ipvs.GetServices();
-            table = new LvsMetricsTable(NetNamespace ?? "", services, Ipvs.GetAllRealServers(services));
+            table = new LvsMetricsTable(ItemNamespace ?? "", services, Ipvs.GetAllRealServers(services));
         }
         catch (Exception e)
         {
-            ThrowLvsError(e, NetNamespace);
+            ThrowLvsError(e, ItemNamespace);
             return;
         }
         if (ParameterSetName == "Text")

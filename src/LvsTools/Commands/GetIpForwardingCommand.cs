@@ -22,7 +22,7 @@ public sealed class GetIpForwardingCommand : LvsCommandBase
 
     protected override string ErrorSubject => "IpForwarding";
 
-    protected override void ProcessRecord()
+    protected override void ProcessInNamespace()
     {
         foreach (var family in AddressFamily.Families())
         foreach (var iface in InterfaceName ?? [null!])

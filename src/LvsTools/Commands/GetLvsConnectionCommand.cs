@@ -104,7 +104,7 @@ public sealed class GetLvsConnectionCommand : LvsCommandBase
         return patterns;
     }
 
-    protected override void ProcessRecord()
+    protected override void ProcessInNamespace()
     {
         List<LvsConnection> table;
         try
@@ -113,7 +113,7 @@ public sealed class GetLvsConnectionCommand : LvsCommandBase
         }
         catch (Exception e)
         {
-            WriteLvsError(e, NetNamespace);
+            WriteLvsError(e, ItemNamespace);
             return;
         }
         foreach (var c in table)

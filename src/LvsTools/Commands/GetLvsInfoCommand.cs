@@ -19,5 +19,5 @@ public sealed class GetLvsInfoCommand : LvsCommandBase
 
     protected override string ErrorSubject => "LvsInfo";
 
-    protected override void ProcessRecord() => ForNamespace(() => WriteObject(Capabilities ? Ipvs.Probe() : Ipvs.GetInfo()));
+    protected override void ProcessInNamespace() => ForNamespace(() => WriteObject(Capabilities ? Ipvs.Probe() : Ipvs.GetInfo()));
 }

@@ -19,7 +19,7 @@ public sealed class GetLvsRealServerCommand : RealServerCommandBase
     [Parameter]
     public int? Port { get; set; }
 
-    protected override void ProcessRecord()
+    protected override void ProcessInNamespace()
     {
         var wanted = new List<(System.Net.IPAddress Address, ushort? Port)>();
         try

@@ -29,7 +29,7 @@ public sealed class GetLvsServiceCommand : LvsCommandBase
 
     protected override string ErrorSubject => "LvsService";
 
-    protected override void ProcessRecord()
+    protected override void ProcessInNamespace()
     {
         var addresses = new List<System.Net.IPAddress>();
         try
@@ -51,7 +51,7 @@ public sealed class GetLvsServiceCommand : LvsCommandBase
         }
         catch (Exception e)
         {
-            ThrowLvsError(e, NetNamespace);
+            ThrowLvsError(e, ItemNamespace);
             return;
         }
         IEnumerable<LvsService> result = services.OrderBy(s => s.Key, IpvsParameters.ServiceOrder);

@@ -15,6 +15,6 @@ public sealed class GetLvsSyncDaemonCommand : LvsCommandBase
 
     protected override string ErrorSubject => "LvsSyncDaemon";
 
-    protected override void ProcessRecord() => ForNamespace(() =>
+    protected override void ProcessInNamespace() => ForNamespace(() =>
         WriteObject(Ipvs.GetSyncDaemons().Where(d => State is null || State.Contains(d.State)).OrderBy(d => d.State), enumerateCollection: true));
 }

@@ -10,5 +10,5 @@ public sealed class GetLvsTimeoutCommand : LvsCommandBase
 {
     protected override string ErrorSubject => "LvsTimeout";
 
-    protected override void ProcessRecord() => ForNamespace(() => WriteObject(Ipvs.GetTimeouts()));
+    protected override void ProcessInNamespace() => ForNamespace(() => WriteObject(Ipvs.GetTimeouts()));
 }

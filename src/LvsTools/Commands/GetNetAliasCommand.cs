@@ -33,7 +33,7 @@ public sealed class GetNetAliasCommand : LvsCommandBase
 
     protected override string ErrorSubject => "NetAlias";
 
-    protected override void ProcessRecord()
+    protected override void ProcessInNamespace()
     {
         var wanted = new List<System.Net.IPAddress>();
         foreach (var text in IPAddress ?? [])
@@ -48,7 +48,7 @@ public sealed class GetNetAliasCommand : LvsCommandBase
         }
         catch (Exception e)
         {
-            ThrowLvsError(e, NetNamespace);
+            ThrowLvsError(e, ItemNamespace);
             return;
         }
         IEnumerable<NetAlias> result = Filters.ByName(all, InterfaceName, a => a.InterfaceName, this, "InterfaceNotFound", "interface");

@@ -18,7 +18,7 @@ public sealed class GetNetInterfaceCommand : LvsCommandBase
 
     protected override string ErrorSubject => "NetInterface";
 
-    protected override void ProcessRecord()
+    protected override void ProcessInNamespace()
     {
         List<NetInterface> links;
         List<NetAlias> addresses;
@@ -29,7 +29,7 @@ public sealed class GetNetInterfaceCommand : LvsCommandBase
         }
         catch (Exception e)
         {
-            ThrowLvsError(e, NetNamespace);
+            ThrowLvsError(e, ItemNamespace);
             return;
         }
         foreach (var link in links)

@@ -21,7 +21,7 @@ public sealed class GetSysctlCommand : LvsCommandBase
 
     protected override string ErrorSubject => "Sysctl";
 
-    protected override void ProcessRecord()
+    protected override void ProcessInNamespace()
     {
         foreach (var n in Name ?? ["*"])
         {

@@ -15,7 +15,7 @@ public sealed class NewLvsServiceCommand : ServiceSettingsCommandBase
     [ValidateNotNullOrEmpty]
     public string Scheduler { get; set; } = LvsService.DefaultScheduler;
 
-    protected override void ProcessRecord()
+    protected override void ProcessInNamespace()
     {
         if (TryParameterKey() is not { } key)
             return;

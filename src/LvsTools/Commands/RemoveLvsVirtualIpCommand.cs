@@ -13,6 +13,7 @@ public sealed class RemoveLvsVirtualIpCommand : LvsCommandBase
     /// <summary>Aliases from Get-NetAlias or Add-LvsVirtualIp.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = "InputObject")]
     [ValidateNotNull]
+    [RemoteObjectGuard]
     public NetAlias[] InputObject { get; set; } = [];
 
     /// <summary>The interface that has the address.</summary>
@@ -37,7 +38,7 @@ public sealed class RemoveLvsVirtualIpCommand : LvsCommandBase
 
     protected override string ErrorSubject => "NetAlias";
 
-    protected override void ProcessRecord()
+    protected override void ProcessInNamespace()
     {
         if (ParameterSetName == "InputObject")
         {

@@ -16,15 +16,16 @@ public sealed class ResetLvsStatisticsCommand : ServiceSelectionCommandBase
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = InputObjectSet)]
     [Alias("Service")]
     [ValidateNotNull]
+    [RemoteObjectGuard]
     public new LvsService[] InputObject { get => base.InputObject; set => base.InputObject = value; }
 
     protected override string ErrorSubject => "LvsStatistics";
 
-    protected override void ProcessRecord()
+    protected override void ProcessInNamespace()
     {
         if (ParameterSetName != "All")
         {
-            base.ProcessRecord();
+            base.ProcessInNamespace();
             return;
         }
         ActInParameterNamespace();

@@ -29,7 +29,7 @@ public sealed class SetIpForwardingCommand : SysctlWriteCommandBase
 
     protected override string ErrorSubject => "IpForwarding";
 
-    protected override void ProcessRecord()
+    protected override void ProcessInNamespace()
     {
         try
         {
@@ -37,7 +37,7 @@ public sealed class SetIpForwardingCommand : SysctlWriteCommandBase
         }
         catch (LvsException e)
         {
-            WriteLvsError(e, NetNamespace);
+            WriteLvsError(e, ItemNamespace);
             return;
         }
         if (PersistFile() is not { } path)

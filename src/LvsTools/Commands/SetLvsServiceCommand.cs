@@ -15,6 +15,7 @@ public sealed class SetLvsServiceCommand : ServiceSettingsCommandBase
     /// <summary>Services from Get-LvsService or New-LvsService.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = InputObjectSet)]
     [ValidateNotNull]
+    [RemoteObjectGuard]
     public LvsService[] InputObject { get; set; } = [];
 
     /// <summary>The new scheduler.</summary>
@@ -27,7 +28,7 @@ public sealed class SetLvsServiceCommand : ServiceSettingsCommandBase
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    protected override void ProcessRecord() => ForEachService(InputObject, Change);
+    protected override void ProcessInNamespace() => ForEachService(InputObject, Change);
 
     private void Change(ServiceKey key, LvsService? given)
     {

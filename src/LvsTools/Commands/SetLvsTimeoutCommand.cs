@@ -33,7 +33,7 @@ public sealed class SetLvsTimeoutCommand : LvsCommandBase
 
     protected override string ErrorSubject => "LvsTimeout";
 
-    protected override void ProcessRecord()
+    protected override void ProcessInNamespace()
     {
         var op = IpvsOperation.SetTimeouts(new LvsTimeouts
         {

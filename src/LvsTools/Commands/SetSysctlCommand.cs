@@ -32,7 +32,7 @@ public sealed class SetSysctlCommand : SysctlWriteCommandBase
 
     protected override bool HostWideSysctl => HostWide;
 
-    protected override void ProcessRecord()
+    protected override void ProcessInNamespace()
     {
         SysctlName name;
         try

@@ -46,7 +46,17 @@ public sealed class StartLvsControllerCommand : LvsCommandBase
 
     protected override string ErrorSubject => "LvsController";
 
-    protected override void ProcessRecord()
+    // A controller runs until it is stopped: one director per process (or per job), not one after the other.
+    protected override void Begin()
+    {
+        if (NetNamespace is { Length: > 1 })
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException(
+                    $"Start-LvsController runs one director until it is stopped; -NetNamespace names {NetNamespace.Length}. " +
+                    "Start one controller per namespace (a systemd unit or a Start-ThreadJob each)."),
+                "LvsControllerOneNamespace", ErrorCategory.InvalidArgument, NetNamespace));
+    }
+
+    protected override void ProcessInNamespace()
     {
         LvsControllerOptions options;
         try
@@ -56,7 +66,7 @@ public sealed class StartLvsControllerCommand : LvsCommandBase
             options = new LvsControllerOptions
             {
                 Path = FilePath.Resolve(this, Path),
-                NetNamespace = string.IsNullOrEmpty(NetNamespace) ? null : NetNamespace,
+                NetNamespace = ItemNamespace,
                 Interval = Interval,
                 WhatIf = this.IsWhatIf(),
                 EventLogPath = EventLogPath is null ? null : FilePath.ResolveForWrite(this, EventLogPath, "LvsControllerEventLogFolderNotFound"),

@@ -53,7 +53,7 @@ public sealed class StartLvsSyncDaemonCommand : LvsCommandBase
 
     protected override string ErrorSubject => "LvsSyncDaemon";
 
-    protected override void ProcessRecord()
+    protected override void ProcessInNamespace()
     {
         string target = $"{IpvsadmSyntax.DaemonStateName(State)} sync daemon";
         try

@@ -22,7 +22,7 @@ public sealed class StopLvsSyncDaemonCommand : LvsCommandBase
 
     protected override string ErrorSubject => "LvsSyncDaemon";
 
-    protected override void ProcessRecord()
+    protected override void ProcessInNamespace()
     {
         string target = $"{IpvsadmSyntax.DaemonStateName(State)} sync daemon";
         try

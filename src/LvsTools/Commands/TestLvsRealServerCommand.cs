@@ -36,6 +36,7 @@ public sealed class TestLvsRealServerCommand : LvsCommandBase
     /// <summary>A real server from Get-LvsRealServer: its address and port are probed from the namespace it was read from.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = "RealServer")]
     [ValidateNotNull]
+    [RemoteObjectGuard]
     public LvsRealServer? InputObject { get; set; }
 
     /// <summary>The addresses to probe ("10.0.1.11", "10.0.1.11:8080", "[2001:db8::5]:80").</summary>
@@ -142,7 +143,7 @@ public sealed class TestLvsRealServerCommand : LvsCommandBase
         _probes = new(ThrottleLimit, Cancellation);
     }
 
-    protected override void ProcessRecord()
+    protected override void ProcessInNamespace()
     {
         if (InputObject is { } server)
         {

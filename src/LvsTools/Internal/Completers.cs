@@ -32,7 +32,7 @@ internal sealed class InterfaceNameCompleter : IArgumentCompleter
     {
         try
         {
-            var ns = NetNamespace.Resolve(fakeBoundParameters["NetNamespace"] as string);
+            var ns = NetNamespace.Resolve(FirstNamespace(fakeBoundParameters));
             using var route = RouteClient.Open(ns);
             var prefix = wordToComplete.Trim('\'', '"');
             return route.GetInterfaces()
@@ -47,4 +47,12 @@ internal sealed class InterfaceNameCompleter : IArgumentCompleter
             return []; // completion must never throw at the prompt
         }
     }
+
+    /// <summary>The first name bound to -NetNamespace so far (one, or the first of several), or null.</summary>
+    private static string? FirstNamespace(IDictionary bound) => bound["NetNamespace"] switch
+    {
+        string s => s,
+        IEnumerable e => e.Cast<object?>().FirstOrDefault()?.ToString(),
+        _ => null,
+    };
 }

@@ -62,7 +62,7 @@ public abstract partial class ConfigurationCommandBase
             }
             try
             {
-                var drain = RealServerDrain.Start(Ipvs, server with { NetNamespace = NetNamespace },
+                var drain = RealServerDrain.Start(Ipvs, server with { NetNamespace = ItemNamespace },
                     timeouts.GetValueOrDefault(op.Key, options.Timeout), options.WaitForUdp, DateTimeOffset.UtcNow);
                 writes += server.Weight != 0 ? 1 : 0;
                 foreach (var w in RealServerDrainAdvice.AtStart(service.Service, server, settings))

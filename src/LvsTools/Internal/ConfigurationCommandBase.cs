@@ -37,7 +37,7 @@ public abstract partial class ConfigurationCommandBase : LvsCommandBase
 
     protected abstract string Activity { get; }
 
-    protected override void ProcessRecord()
+    protected override void ProcessInNamespace()
     {
         LvsConfigurationDocument desired;
         LvsResolvedEntries resolved;
@@ -72,11 +72,11 @@ public abstract partial class ConfigurationCommandBase : LvsCommandBase
         catch (Exception e)
         {
             ReleaseLock();
-            ThrowLvsError(e, InputObject is null ? Path : NetNamespace);
+            ThrowLvsError(e, InputObject is null ? Path : ItemNamespace);
             return;
         }
         foreach (var step in plan)
-            step.NetNamespace = NetNamespace;
+            step.NetNamespace = ItemNamespace;
         // -WhatIf and -Confirm go step by step (the plan, each step with its exact operation); an ordinary run asks
         // once for the whole plan rather than 50,000 times.
         bool stepwise = MyInvocation.BoundParameters.ContainsKey("WhatIf") || MyInvocation.BoundParameters.ContainsKey("Confirm")
@@ -89,7 +89,7 @@ public abstract partial class ConfigurationCommandBase : LvsCommandBase
         {
             result = new LvsApplyResult
             {
-                Steps = plan, NetNamespace = NetNamespace, RequestsSent = current.RequestsSent,
+                Steps = plan, NetNamespace = ItemNamespace, RequestsSent = current.RequestsSent,
                 ManagedSections = desired.ManagedSections, UnmanagedSections = desired.UnmanagedSections,
             };
         }
@@ -115,7 +115,7 @@ public abstract partial class ConfigurationCommandBase : LvsCommandBase
             result = new LvsApplyResult
             {
                 Steps = plan, Cancelled = applied.Cancelled || drained.Stopped, RequestsSent = applied.RequestsSent + drained.Requests,
-                WritesSent = applied.WritesSent + drained.Writes, Elapsed = applied.Elapsed + drained.Elapsed, NetNamespace = NetNamespace,
+                WritesSent = applied.WritesSent + drained.Writes, Elapsed = applied.Elapsed + drained.Elapsed, NetNamespace = ItemNamespace,
                 ManagedSections = desired.ManagedSections, UnmanagedSections = desired.UnmanagedSections,
             };
             foreach (var failed in approved.Where(s => s.Status == LvsPlanStatus.Failed))

@@ -7,9 +7,11 @@ using LvsTools.Core.Sysctl;
 namespace LvsTools.Internal;
 
 /// <summary>
-/// Base of every cmdlet that talks to the kernel: the -NetNamespace parameter (bindable by property name, so
-/// objects carry their namespace down a pipeline), kernel clients opened lazily once per namespace and
-/// closed when the cmdlet ends, cancellation on Ctrl+C, and error reporting through <see cref="ErrorMapper"/>.
+/// Base of every cmdlet that talks to the kernel: the -NetNamespace parameter (one or several names, bindable by
+/// property name, so objects carry their namespace down a pipeline), kernel clients opened lazily once per namespace
+/// and closed when the cmdlet ends, cancellation on Ctrl+C, and error reporting through <see cref="ErrorMapper"/>.
+/// Each pipeline item is processed once per namespace named (<see cref="ProcessInNamespace"/>); every name on the
+/// command line is resolved before the first item, so one bad name changes nothing anywhere.
 /// An object given to a cmdlet (piped or by parameter) acts in the namespace it came from: a cmdlet calls
 /// <see cref="ActIn"/> with the object's NetNamespace before it touches the kernel for that object.
 /// </summary>
@@ -20,16 +22,18 @@ public abstract class LvsCommandBase : PSCmdlet, IDisposable
     private readonly Dictionary<string, IpvsClient> _ipvs = new();
     private readonly CancellationTokenSource _stop = new();
     private bool _namespaceOnCommandLine;
-    private string? _commandLineNamespace;
+    private string?[] _commandLineNamespaces = [null];
+    private string? _pass;
+    private bool _firstPass;
     private (string? Name, bool Set) _object;
 
     /// <summary>
-    /// The network namespace to work in: a name from /run/netns (as `ip netns add` creates) or a
-    /// /proc/PID/ns/net path. Default: the namespace of the PowerShell process.
+    /// The network namespaces to work in: names from /run/netns (as `ip netns add` creates) or /proc/PID/ns/net
+    /// paths. Default: the namespace of the PowerShell process. With several, the command runs in each in turn.
     /// </summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(NetNamespaceCompleter))]
-    public string? NetNamespace { get; set; }
+    public string[]? NetNamespace { get; set; }
 
     /// <summary>The noun used for error ids of kernel failures ("NetAlias" → "NetAliasExists").</summary>
     protected abstract string ErrorSubject { get; }
@@ -41,7 +45,7 @@ public abstract class LvsCommandBase : PSCmdlet, IDisposable
     /// <see cref="ActIn"/>), else -NetNamespace (given, or bound from a piped object's property); null for the
     /// process's own namespace. Objects written out carry this spelling.
     /// </summary>
-    protected string? ItemNamespace => _object.Set ? _object.Name : NetNamespace;
+    protected string? ItemNamespace => _object.Set ? _object.Name : _pass;
 
     /// <summary>The namespace of the current pipeline item, resolved once per spelling.</summary>
     protected NetNamespace Namespace
@@ -66,12 +70,68 @@ public abstract class LvsCommandBase : PSCmdlet, IDisposable
     protected sealed override void BeginProcessing()
     {
         _namespaceOnCommandLine = MyInvocation.BoundParameters.ContainsKey(nameof(NetNamespace));
-        _commandLineNamespace = NetNamespace;
+        if (_namespaceOnCommandLine)
+        {
+            _commandLineNamespaces = Distinct(NetNamespace);
+            // Every name first: a list with one bad name fails before anything is read or changed anywhere.
+            foreach (var name in _commandLineNamespaces)
+            {
+                _pass = name;
+                try
+                {
+                    _ = Namespace;
+                }
+                catch (Exception e)
+                {
+                    ThrowLvsError(e, name);
+                }
+            }
+        }
         Begin();
     }
 
     /// <summary>What a derived cmdlet does at BeginProcessing (the base captures the command line's -NetNamespace first).</summary>
     protected virtual void Begin() { }
+
+    // One pass per namespace named: on the command line, or bound from the piped object's NetNamespace property.
+    protected sealed override void ProcessRecord()
+    {
+        var passes = _namespaceOnCommandLine ? _commandLineNamespaces : Distinct(NetNamespace);
+        _firstPass = true;
+        foreach (var name in passes)
+        {
+            _pass = name;
+            _object = default;
+            ProcessInNamespace();
+            _firstPass = false;
+        }
+    }
+
+    /// <summary>What a derived cmdlet does for one pipeline item in one namespace (<see cref="ItemNamespace"/>).</summary>
+    protected virtual void ProcessInNamespace() { }
+
+    /// <summary>The names as given, empty ones meaning the current namespace, each namespace once (by identity).</summary>
+    private static string?[] Distinct(string[]? names)
+    {
+        if (names is not { Length: > 0 })
+            return [null];
+        var result = new List<string?>();
+        foreach (var n in names)
+        {
+            var name = string.IsNullOrEmpty(n) ? null : n;
+            if (!result.Exists(r => Core.NetNamespace.Same(r, name)))
+                result.Add(name);
+        }
+        return [.. result];
+    }
+
+    /// <summary>Makes the kernel calls that follow act in the namespace <paramref name="name"/> (a cmdlet that
+    /// gathers work in its pipeline and sends it at the end, per namespace).</summary>
+    protected void ActInNamespace(string? name)
+    {
+        _object = default;
+        _pass = string.IsNullOrEmpty(name) ? null : name;
+    }
 
     /// <summary>
     /// Makes the kernel calls that follow act in the namespace an object came from (its NetNamespace property),
@@ -85,14 +145,35 @@ public abstract class LvsCommandBase : PSCmdlet, IDisposable
     protected bool ActIn(string? objectNamespace, object target, string what)
     {
         _object = default;
-        if (_namespaceOnCommandLine && !Core.NetNamespace.Same(_commandLineNamespace, objectNamespace))
+        if (RemoteObjectGuardAttribute.IsDeserialized(target, out var computer))
         {
-            WriteError(new ErrorRecord(new ArgumentException(
-                    $"{what} comes from {Describe(objectNamespace)}, but -NetNamespace names {Describe(_commandLineNamespace)}. " +
-                    "An object acts where it came from: leave out -NetNamespace, or name the object's namespace."),
-                "NetNamespaceMismatch", ErrorCategory.InvalidArgument, target));
+            if (_firstPass)
+                WriteError(new ErrorRecord(new ArgumentException(
+                        $"{what} is a deserialized copy" + (computer.Length > 0 ? $" read on '{computer}'" : "") +
+                        " (from PowerShell remoting, a job or Import-Clixml): it acts only where it was read. " +
+                        (computer.Length > 0
+                            ? $"Run the command there: Invoke-Command -HostName {computer} {{ ... }}."
+                            : "Read it again with the Get- cmdlet on the machine it belongs to.")),
+                    "DeserializedObject", ErrorCategory.InvalidArgument, target));
             return false;
         }
+        if (_namespaceOnCommandLine)
+        {
+            if (!Array.Exists(_commandLineNamespaces, n => Core.NetNamespace.Same(n, objectNamespace)))
+            {
+                if (_firstPass)
+                    WriteError(new ErrorRecord(new ArgumentException(
+                            $"{what} comes from {Describe(objectNamespace)}, but -NetNamespace names {Describe(_commandLineNamespaces)}. " +
+                            "An object acts where it came from: leave out -NetNamespace, or name the object's namespace."),
+                        "NetNamespaceMismatch", ErrorCategory.InvalidArgument, target));
+                return false;
+            }
+            // The object acts once: in the pass of its own namespace.
+            if (!Core.NetNamespace.Same(_pass, objectNamespace))
+                return false;
+        }
+        else if (!_firstPass)
+            return false;
         _object = (string.IsNullOrEmpty(objectNamespace) ? null : objectNamespace, true);
         return true;
     }
@@ -102,6 +183,9 @@ public abstract class LvsCommandBase : PSCmdlet, IDisposable
 
     private static string Describe(string? ns) =>
         string.IsNullOrEmpty(ns) ? "the current network namespace" : $"network namespace '{ns}'";
+
+    private static string Describe(string?[] names) =>
+        names.Length == 1 ? Describe(names[0]) : "network namespaces " + string.Join(", ", names.Select(n => n is null ? "(current)" : $"'{n}'"));
 
     /// <summary>The IPVS table of the current item's namespace (GenericFamilyNotFoundException → NotInstalled when absent).</summary>
     protected IpvsClient Ipvs => ClientFor(_ipvs, IpvsClient.Open);
@@ -150,11 +234,11 @@ public abstract class LvsCommandBase : PSCmdlet, IDisposable
         }
         catch (Exception e) when (!terminating)
         {
-            WriteLvsError(e, NetNamespace);
+            WriteLvsError(e, ItemNamespace);
         }
         catch (Exception e)
         {
-            ThrowLvsError(e, NetNamespace);
+            ThrowLvsError(e, ItemNamespace);
         }
     }
 

@@ -12,6 +12,7 @@ public abstract class RealServerChangeCommandBase : RealServerCommandBase
     /// <summary>Real servers from Get-LvsRealServer or Add-LvsRealServer.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = "InputObject")]
     [ValidateNotNull]
+    [RemoteObjectGuard]
     public LvsRealServer[] InputObject { get; set; } = [];
 
     /// <summary>The real server's address (with the service given by -Service, -VirtualAddress or -FirewallMark).</summary>
@@ -32,7 +33,7 @@ public abstract class RealServerChangeCommandBase : RealServerCommandBase
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    protected override void ProcessRecord()
+    protected override void ProcessInNamespace()
     {
         if (ParameterSetName == "InputObject")
         {

@@ -14,6 +14,7 @@ public abstract class RealServerCommandBase : ServiceKeyCommandBase
     /// <summary>The virtual service, from Get-LvsService or New-LvsService.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = "Service")]
     [ValidateNotNull]
+    [RemoteObjectGuard]
     public LvsService? Service { get; set; }
 
     /// <summary>The virtual IP of the service.</summary>

@@ -13,9 +13,10 @@ public abstract class ServiceSelectionCommandBase : ServiceCommandBase
     /// <summary>Services from Get-LvsService or New-LvsService.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = InputObjectSet)]
     [ValidateNotNull]
+    [RemoteObjectGuard]
     public LvsService[] InputObject { get; set; } = [];
 
-    protected override void ProcessRecord() => ForEachService(InputObject, Process);
+    protected override void ProcessInNamespace() => ForEachService(InputObject, Process);
 
     /// <summary>Acts on one service; <paramref name="given"/> is the piped object, if any.</summary>
     protected abstract void Process(ServiceKey key, LvsService? given);

@@ -26,9 +26,9 @@ public abstract class SysctlWriteCommandBase : LvsCommandBase
     /// <exception cref="LvsException">PersistInNetNamespace.</exception>
     protected void CheckPersistScope()
     {
-        if (Persist && !string.IsNullOrEmpty(NetNamespace))
+        if (Persist && !string.IsNullOrEmpty(ItemNamespace))
             throw LvsException.Invalid("PersistInNetNamespace",
-                "-Persist writes a host-wide sysctl.d file; it cannot be combined with -NetNamespace.", NetNamespace);
+                "-Persist writes a host-wide sysctl.d file; it cannot be combined with -NetNamespace.", ItemNamespace);
     }
 
     /// <summary>
