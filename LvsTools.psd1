@@ -42,6 +42,8 @@
         'Start-LvsController'
         'ConvertFrom-IpvsadmRule'
         'ConvertTo-IpvsadmRule'
+        'ConvertFrom-KeepalivedConfig'
+        'ConvertTo-KeepalivedConfig'
         'Test-LvsRealServer'
     )
     FunctionsToExport    = @()
