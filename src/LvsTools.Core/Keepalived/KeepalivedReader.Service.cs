@@ -127,14 +127,20 @@ internal sealed partial class KeepalivedReader
             return entry;
         }
 
-        /// <summary>One check for all real servers goes to the service, as a document writes it.</summary>
+        /// <summary>
+        /// The check most real servers share (all, or at least two) goes to the service, as a document writes it; a server
+        /// without a checker then says so (type none), the others keep their own.
+        /// </summary>
         private static void HoistCheck(LvsServiceEntry entry)
         {
-            var texts = entry.RealServers!.Select(r => r.HealthCheck is null ? "" : System.Text.Json.JsonSerializer.Serialize(r.HealthCheck)).Distinct().ToList();
-            if (texts.Count != 1 || texts[0].Length == 0)
+            var reals = entry.RealServers!;
+            string Key(LvsRealServerEntry r) => r.HealthCheck is null ? "" : System.Text.Json.JsonSerializer.Serialize(r.HealthCheck);
+            var common = reals.Where(r => r.HealthCheck is not null).GroupBy(Key).OrderByDescending(g => g.Count()).FirstOrDefault();
+            if (common is null || (common.Count() < 2 && common.Count() < reals.Count))
                 return;
-            entry.HealthCheck = entry.RealServers![0].HealthCheck;
-            foreach (var r in entry.RealServers) r.HealthCheck = null;
+            entry.HealthCheck = common.First().HealthCheck;
+            foreach (var r in reals)
+                r.HealthCheck = r.HealthCheck is null ? new LvsHealthCheckEntry { Type = "none" } : Key(r) == common.Key ? null : r.HealthCheck;
         }
     }
 
