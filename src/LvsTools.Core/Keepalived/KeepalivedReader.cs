@@ -37,6 +37,7 @@ internal sealed partial class KeepalivedReader(List<string> syntaxNotes)
             _groups[Arg(g, 0)] = (g, GroupMembers(g));
         var services = new List<LvsServiceEntry>();
         var seen = new Dictionary<string, KeepalivedNode>();
+        LvsTimeoutsEntry? timeouts = null;
         foreach (var node in top)
         {
             switch (node.Keyword)
@@ -53,6 +54,9 @@ internal sealed partial class KeepalivedReader(List<string> syntaxNotes)
                     break;
                 case "virtual_server_group":
                     break;
+                case "global_defs":
+                    timeouts = GlobalDefs(node) ?? timeouts;
+                    break;
                 default:
                     if (!SkippedTop.Contains(node.Keyword) && !node.Keyword.StartsWith("vrrp_", StringComparison.Ordinal))
                         throw Unknown(node, "the top level");
@@ -67,9 +71,40 @@ internal sealed partial class KeepalivedReader(List<string> syntaxNotes)
             SchemaVersion = v2 ? LvsConfigurationDocument.CurrentSchemaVersion : LvsConfigurationDocument.ExportSchemaVersion,
             Generator = "LvsTools ConvertFrom-KeepalivedConfig",
             Services = services,
+            Timeouts = timeouts,
         };
         doc.Canonicalize();
         return new KeepalivedReadResult(doc, _notes);
+    }
+
+    /// <summary>global_defs: its `lvs_timeouts` are the document's timeouts (0: left as they are, as keepalived leaves them);
+    /// the rest is not part of an IPVS table.</summary>
+    private LvsTimeoutsEntry? GlobalDefs(KeepalivedNode g)
+    {
+        LvsTimeoutsEntry? result = null;
+        foreach (var n in g.Block ?? [])
+        {
+            if (n.Keyword != "lvs_timeouts")
+            {
+                if (n.Keyword == "lvs_sync_daemon")
+                    Drop(n, "global_defs", "runs the sync daemon by a VRRP instance's state, which a document does not hold; use Start-LvsSyncDaemon");
+                continue;
+            }
+            result = new LvsTimeoutsEntry();
+            for (int i = 0; i < n.Args.Count; i += 2)
+            {
+                int v = (int)Number(n, i + 1, 1, (long)IpvsValidation.MaxTimeout.TotalSeconds);
+                switch (n.Args[i])
+                {
+                    case "tcp": result.Tcp = v; break;
+                    case "tcpfin": result.TcpFin = v; break;
+                    case "udp": result.Udp = v; break;
+                    default: throw Bad(n, $"'{n.Args[i]}' is not tcp, tcpfin or udp");
+                }
+            }
+        }
+        Skip(g, "'global_defs' is not part of an IPVS table; LvsTools skips it" + (result is null ? "" : " but for its lvs_timeouts"));
+        return result;
     }
 
     private static string Name(LvsServiceEntry s) => s.FirewallMark is { } m ? $"fwmark {m} ({s.Family})"

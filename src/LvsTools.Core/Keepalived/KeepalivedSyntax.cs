@@ -203,7 +203,48 @@ internal sealed class KeepalivedSyntax
         return words;
     }
 
-    private static string Unescape(string s) => s.Contains('\\') ? Regex.Unescape(s.Replace("\\E", "\\e")) : s;
+    /// <summary>The escapes of a "…" string as keepalived reads them: \a \b \E \f \n \r \t \v, \nnn (octal), \xXX (hex),
+    /// \cC (control-C); any other \C is C.</summary>
+    private static string Unescape(string s)
+    {
+        if (!s.Contains('\\'))
+            return s;
+        var sb = new StringBuilder(s.Length);
+        for (int i = 0; i < s.Length; i++)
+        {
+            if (s[i] != '\\' || i + 1 == s.Length)
+            {
+                sb.Append(s[i]);
+                continue;
+            }
+            char c = s[++i];
+            int start = i, n;
+            switch (c)
+            {
+                case 'a': sb.Append('\a'); break;
+                case 'b': sb.Append('\b'); break;
+                case 'E': sb.Append('\x1b'); break;
+                case 'f': sb.Append('\f'); break;
+                case 'n': sb.Append('\n'); break;
+                case 'r': sb.Append('\r'); break;
+                case 't': sb.Append('\t'); break;
+                case 'v': sb.Append('\v'); break;
+                case 'c' when i + 1 < s.Length: sb.Append((char)(s[++i] & 0x1f)); break;
+                case >= '0' and <= '7':
+                    for (n = 0; i < s.Length && i - start < 3 && s[i] is >= '0' and <= '7'; i++) n = n * 8 + (s[i] - '0');
+                    sb.Append((char)(n & 0xff));
+                    i--;
+                    break;
+                case 'x' when i + 1 < s.Length && char.IsAsciiHexDigit(s[i + 1]):
+                    for (n = 0, i++; i < s.Length && char.IsAsciiHexDigit(s[i]); i++) n = (n * 16 + Convert.ToInt32(s[i].ToString(), 16)) & 0xff;
+                    sb.Append((char)n);
+                    i--;
+                    break;
+                default: sb.Append(c); break;
+            }
+        }
+        return sb.ToString();
+    }
 
     /// <summary>Lines into statements and blocks; every `{` must close, no `}` may close what is not open.</summary>
     private List<KeepalivedNode> Build(IEnumerable<Line> lines)

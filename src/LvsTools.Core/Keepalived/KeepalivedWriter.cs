@@ -197,9 +197,19 @@ internal sealed partial class KeepalivedWriter(LvsConfigurationDocument doc, Kee
 
     internal static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.######", CultureInfo.InvariantCulture);
 
-    /// <summary>A word as keepalived reads it back: bare when it can be, else in "…" with \ and " escaped.</summary>
-    internal static string Quote(string word) =>
-        word.Length > 0 && !word.Any(c => char.IsWhiteSpace(c) || c is '"' or '\'' or '#' or '!' or '{' or '}' or '\\')
-            ? word
-            : "\"" + word.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+    /// <summary>A word as keepalived reads it back: bare when it can be, else in "…" with \ and " escaped and control characters
+    /// as three-digit octal escapes (a hex escape would swallow the hex digits after it).</summary>
+    internal static string Quote(string word)
+    {
+        if (word.Length > 0 && !word.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c is '"' or '\'' or '#' or '!' or '{' or '}' or '\\'))
+            return word;
+        var sb = new System.Text.StringBuilder("\"");
+        foreach (char c in word)
+        {
+            if (c is '"' or '\\') sb.Append('\\').Append(c);
+            else if (char.IsControl(c) && c < 0x100) sb.Append('\\').Append(Convert.ToString(c, 8).PadLeft(3, '0'));
+            else sb.Append(c);
+        }
+        return sb.Append('"').ToString();
+    }
 }

@@ -264,4 +264,31 @@ public class KeepalivedConfigTests
         Assert.Contains("    virtual_ipaddress_excluded {\n        2001:db8::1/128\n    }", text);
         Assert.Equal(Rules.Order(StringComparer.Ordinal), IpvsadmRules.Format(Read(text).Document).Order(StringComparer.Ordinal));
     }
+
+    [Fact]
+    public void Timeouts_round_trip_as_lvs_timeouts_in_global_defs()
+    {
+        var doc = IpvsadmRules.Parse(Rules);
+        doc.Timeouts = new LvsTimeoutsEntry { Tcp = 900, TcpFin = 120, Udp = 300 };
+        var lines = KeepalivedConfig.Write(doc).Lines;
+        Assert.Contains("    lvs_timeouts tcp 900 tcpfin 120 udp 300", lines);
+        var back = Read(string.Join("\n", lines));
+        Assert.Equal((900, 120, 300), (back.Document.Timeouts!.Tcp, back.Document.Timeouts.TcpFin, back.Document.Timeouts.Udp));
+        Assert.Contains(back.Notes, n => n.Kind == KeepalivedNoteKind.Skipped && n.Message.Contains("but for its lvs_timeouts", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("\"/a\\tb\"", "/a\tb")]
+    [InlineData("\"/a\\qb\"", "/aqb")]
+    [InlineData("\"/a\\x41\\101\\\\\\\"\"", "/aAA\\\"")]
+    [InlineData("'/a\\n b'", "/a\\n b")]
+    [InlineData("/a\"b c\"d", "/ab cd")]
+    [InlineData("\"a\\nb\\015\"", "a\nb\r")]
+    public void Quoted_strings_read_as_keepalived_reads_them_and_are_written_back_so(string written, string path)
+    {
+        var doc = Read($"virtual_server 10.0.0.1 80 {{\n protocol TCP\n real_server 10.0.1.1 80 {{\n HTTP_GET {{\n url {{\n path /\n regex {written}\n }}\n }}\n }}\n}}").Document;
+        Assert.Equal(path, doc.Services![0].HealthCheck!.ExpectBody);
+        var again = Read(Text(doc)).Document;
+        Assert.Equal(path, again.Services![0].HealthCheck!.ExpectBody);
+    }
 }
