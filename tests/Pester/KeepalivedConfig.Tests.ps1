@@ -196,7 +196,11 @@ Describe 'the real keepalived builds the table LvsTools builds' -Tag Kernel -Ski
                    {"address": "10.77.0.60", "port": 0, "forwarding": "tunnel", "weight": 2, "tunnel": {"type": "gue", "port": 6080, "checksum": "checksum"}}]},
   {"protocol": "tcp", "address": "192.0.2.101", "port": 443, "scheduler": "mh", "schedulerFlags": ["mh-port"],
    "realServers": [{"address": "10.77.0.70", "port": 443, "forwarding": "tunnel", "weight": 1, "tunnel": {"type": "ipip"}},
-                   {"address": "10.77.0.71", "port": 443, "forwarding": "route", "weight": 7, "upperThreshold": 20}]}]}
+                   {"address": "10.77.0.71", "port": 443, "forwarding": "route", "weight": 7, "upperThreshold": 20}]},
+  {"protocol": "tcp", "address": "2001:db8::100", "port": 80, "family": "ipv6", "scheduler": "wlc", "persistence": {"timeout": 60, "netmask": "64"},
+   "realServers": [{"address": "2001:db8:1::10", "port": 8080, "forwarding": "masquerade", "weight": 3, "lowerThreshold": 2, "upperThreshold": 9}]},
+  {"firewallMark": 8, "family": "ipv6", "scheduler": "rr",
+   "realServers": [{"address": "2001:db8:1::11", "port": 0, "forwarding": "tunnel", "weight": 1, "tunnel": {"type": "ipip"}}]}]}
 "@)
         try {
             # 1. The exported file against Import-LvsConfiguration.
@@ -301,13 +305,14 @@ virtual_server fwmark 9 {
     }
 
     It 'keepalived builds from the exported file what Import-LvsConfiguration builds, by ipvsadm -S -n' {
-        $expected.Count | Should -Be 15
+        $expected.Count | Should -Be 19
         $exportedTable | Should -Be $expected
     }
 
     It 'and by Export-LvsConfiguration, which also shows thresholds and tunnel options' {
         $expectedFull | Should -Contain "-a -t 192.0.2.100:$($p) -r $($rs1):$p -m -w 3 -x 100 -y 10"
         $expectedFull | Should -Contain '-a -f 7 -r 10.77.0.60:0 -i -w 2 --tun-type gue --tun-port 6080 --tun-csum'
+        $expectedFull | Should -Contain '-A -t [2001:db8::100]:80 -s wlc -p 60 -M 64'
         $exportedFull | Should -Be $expectedFull
         $exportWarnings | Should -BeNullOrEmpty
     }
