@@ -43,6 +43,8 @@
         'Start-LvsController'
         'ConvertFrom-IpvsadmRule'
         'ConvertTo-IpvsadmRule'
+        'ConvertFrom-KeepalivedConfig'
+        'ConvertTo-KeepalivedConfig'
         'Test-LvsRealServer'
     )
     FunctionsToExport    = @()
