@@ -71,9 +71,13 @@ public abstract class LvsCommandBase : PSCmdlet, IDisposable
     {
         _namespaceOnCommandLine = MyInvocation.BoundParameters.ContainsKey(nameof(NetNamespace));
         if (_namespaceOnCommandLine)
-        {
             _commandLineNamespaces = Distinct(NetNamespace);
-            // Every name first: a list with one bad name fails before anything is read or changed anywhere.
+        Begin();
+        // A command that changes the kernel checks every name after its parameters and before its first item: a list
+        // with one bad name fails before anything is changed anywhere. A command that only reads reports a bad name in
+        // its turn and goes on with the others.
+        if (_namespaceOnCommandLine && ChangesState)
+        {
             foreach (var name in _commandLineNamespaces)
             {
                 _pass = name;
@@ -86,9 +90,12 @@ public abstract class LvsCommandBase : PSCmdlet, IDisposable
                     ThrowLvsError(e, name);
                 }
             }
+            _pass = null;
         }
-        Begin();
     }
+
+    private bool ChangesState =>
+        GetType().GetCustomAttributes(typeof(CmdletAttribute), false) is [CmdletAttribute { SupportsShouldProcess: true }];
 
     /// <summary>What a derived cmdlet does at BeginProcessing (the base captures the command line's -NetNamespace first).</summary>
     protected virtual void Begin() { }
