@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace LvsTools.Core.Role;
+namespace LvsTools;
 
 /// <summary>How the director forwards to this real server: the packet keeps the VIP as its destination either way.</summary>
 public enum RealServerMode
