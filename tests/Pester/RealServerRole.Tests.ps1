@@ -47,7 +47,10 @@ BeforeAll {
 AfterAll { $env:LVSTOOLS_ROLE_STATE_DIR = $script:stateBefore }
 
 Describe 'Enable-LvsRealServerRole -Mode DirectRouting' -Tag Kernel -Skip:$skipKernel {
-    BeforeEach { $ns = New-RealServerNamespace }
+    BeforeEach {
+        $ns = New-RealServerNamespace
+        Remove-Item (Join-Path $env:LVSTOOLS_ROLE_STATE_DIR '*') -ErrorAction SilentlyContinue   # records of namespaces already gone
+    }
     AfterEach { Remove-TestNamespace $ns }
 
     It 'silences ARP on all and on the default route''s interface, then puts the VIPs on lo as /32 and /128' {
@@ -58,7 +61,7 @@ Describe 'Enable-LvsRealServerRole -Mode DirectRouting' -Tag Kernel -Skip:$skipK
         $r.Changed.Command | Should -Be @(
             'sysctl -w net.ipv4.conf.all.arp_ignore=1', 'sysctl -w net.ipv4.conf.veth0.arp_ignore=1',
             'sysctl -w net.ipv4.conf.all.arp_announce=2', 'sysctl -w net.ipv4.conf.veth0.arp_announce=2',
-            'ip addr add 10.0.0.100/32 brd 10.0.0.100 dev lo label lo:1', 'ip addr add 2001:db8::100/128 dev lo')
+            'ip addr add 10.0.0.100/32 dev lo label lo:1', 'ip addr add 2001:db8::100/128 dev lo')
         $r.Changed[0].Previous | Should -Be '0'
         $r.Unchanged.Target | Should -Be @('lo')   # New-TestNamespace brought lo up
         Get-RoleSysctl $ns | Select-Object -First 4 | Should -Be @('all.arp_ignore=1', 'veth0.arp_ignore=1', 'all.arp_announce=2', 'veth0.arp_announce=2')
@@ -84,7 +87,7 @@ Describe 'Enable-LvsRealServerRole -Mode DirectRouting' -Tag Kernel -Skip:$skipK
             "What if: Performing the operation ""sysctl -w net.ipv4.conf.veth0.arp_ignore=1"" on target ""net.ipv4.conf.veth0.arp_ignore (netns $ns)"".",
             "What if: Performing the operation ""sysctl -w net.ipv4.conf.all.arp_announce=2"" on target ""net.ipv4.conf.all.arp_announce (netns $ns)"".",
             "What if: Performing the operation ""sysctl -w net.ipv4.conf.veth0.arp_announce=2"" on target ""net.ipv4.conf.veth0.arp_announce (netns $ns)"".",
-            "What if: Performing the operation ""ip addr add 10.0.0.100/32 brd 10.0.0.100 dev lo label lo:1"" on target ""10.0.0.100/32 on lo (netns $ns)"".")
+            "What if: Performing the operation ""ip addr add 10.0.0.100/32 dev lo label lo:1"" on target ""10.0.0.100/32 on lo (netns $ns)"".")
         Get-RoleSnapshot $ns | Should -Be $before
         @(Get-ChildItem $env:LVSTOOLS_ROLE_STATE_DIR -ErrorAction SilentlyContinue) | Should -BeNullOrEmpty -Because 'a -WhatIf records nothing'
         Disable-LvsRealServerRole -NetNamespace $ns -WarningVariable w -WarningAction SilentlyContinue | Should -BeNullOrEmpty

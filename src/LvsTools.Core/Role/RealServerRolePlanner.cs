@@ -47,7 +47,7 @@ public static class RealServerRolePlanner
                 throw LvsException.Invalid("InvalidIPAddress", $"{a} is an IPv4-mapped IPv6 address: give the IPv4 address {a.MapToIPv4()}.", a);
             if ((IPNetworkMath.NotUnicastReason(a) ?? (IPAddress.IsLoopback(a) ? "a loopback address" : null)) is { } why)
                 throw LvsException.Invalid("InvalidIPAddress", $"{a} is {why}, not a unicast address a virtual IP can be.", a);
-            var plain = a.ScopeId != 0 ? new IPAddress(a.GetAddressBytes()) : a;
+            var plain = a.AddressFamily == AddressFamily.InterNetworkV6 && a.ScopeId != 0 ? new IPAddress(a.GetAddressBytes()) : a;
             if (!vips.Contains(plain))
                 vips.Add(plain);
         }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Text.Json;
 
 namespace LvsTools.Core.Role;
@@ -7,7 +8,9 @@ namespace LvsTools.Core.Role;
 /// What Enable-LvsRealServerRole changed in a namespace, with the values it found, so that Disable-LvsRealServerRole
 /// undoes that and only that. One JSON file per namespace, named by the namespace's nsfs inode (net-INODE.json, as the
 /// writer lock names its file), under /run/lvstools/realserver-role (tmpfs: it goes with a reboot, as the runtime
-/// settings it describes do); LVSTOOLS_ROLE_STATE_DIR points it elsewhere.
+/// settings it describes do); LVSTOOLS_ROLE_STATE_DIR points it elsewhere. The kernel reuses the inode of a deleted
+/// namespace, so the record also carries the namespace's cookie (SO_NETNS_COOKIE, never reused while the host runs): a
+/// record left by a namespace that is gone is not taken for the new one's.
 /// </summary>
 public sealed class RealServerRoleStateStore(string directory)
 {
@@ -28,8 +31,8 @@ public sealed class RealServerRoleStateStore(string directory)
             return null;
         try
         {
-            return JsonSerializer.Deserialize<RealServerRoleRecord.Stored>(File.ReadAllText(path))?.ToRecord()
-                ?? throw new JsonException("empty");
+            var stored = JsonSerializer.Deserialize<RealServerRoleRecord.Stored>(File.ReadAllText(path)) ?? throw new JsonException("empty");
+            return stored.Cookie is { } then && Cookie(ns) is { } now && then != now ? null : stored.ToRecord();
         }
         catch (Exception e) when (e is JsonException or FormatException or ArgumentException or NotSupportedException)
         {
@@ -49,9 +52,28 @@ public sealed class RealServerRoleStateStore(string directory)
         }
         System.IO.Directory.CreateDirectory(Directory);
         var tmp = path + $".{Environment.ProcessId}.tmp";
-        File.WriteAllText(tmp, JsonSerializer.Serialize(RealServerRoleRecord.Stored.From(record)));
+        File.WriteAllText(tmp, JsonSerializer.Serialize(RealServerRoleRecord.Stored.From(record) with { Cookie = Cookie(ns) }));
         File.Move(tmp, path, overwrite: true);
     }
+
+    /// <summary>
+    /// The namespace's cookie: a 64-bit number the kernel gives each network namespace and never reuses while it runs
+    /// (getsockopt SO_NETNS_COOKIE, Linux 5.14+); null where the kernel has none.
+    /// </summary>
+    public static ulong? Cookie(NetNamespace ns) => ns.Run<ulong?>(() =>
+    {
+        const int SO_NETNS_COOKIE = 71;
+        try
+        {
+            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            Span<byte> value = stackalloc byte[8];
+            return socket.GetRawSocketOption(1 /* SOL_SOCKET */, SO_NETNS_COOKIE, value) == 8 ? BitConverter.ToUInt64(value) : null;
+        }
+        catch (SocketException)
+        {
+            return null;
+        }
+    });
 }
 
 /// <summary>A sysctl line -Persist wrote, with what the file said before (null: no line).</summary>
@@ -91,6 +113,9 @@ public sealed record RealServerRoleRecord
     // The file's shape: plain strings, so that the format is readable and stable.
     internal sealed record Stored(string Mode, string? Interface, string[] VirtualAddress, StoredStep[] Steps, string? PersistPath, PersistedSysctl[]? Persisted)
     {
+        /// <summary>The namespace's SO_NETNS_COOKIE when the record was written.</summary>
+        public ulong? Cookie { get; init; }
+
         public static Stored From(RealServerRoleRecord r) => new(r.Mode.ToString(), r.Interface,
             r.VirtualAddress.Select(a => a.ToString()).ToArray(),
             r.Steps.Select(s => new StoredStep(s.Kind.ToString(), s.Target, s.Value, s.Previous, s.Command, s.Reason,

@@ -161,6 +161,12 @@ public class RealServerRolePlannerTests
             Assert.Equal(record.Steps, back.Steps);
             Assert.Equal(record.VirtualAddress, back.VirtualAddress);
             Assert.Equal(record.Persisted, back.Persisted);
+            // A record whose namespace cookie is another's was left by a namespace that is gone (its inode reused): not ours.
+            var path = store.PathFor(NetNamespace.Current);
+            var json = File.ReadAllText(path);
+            Assert.Matches("\"Cookie\":[0-9]+", json);
+            File.WriteAllText(path, System.Text.RegularExpressions.Regex.Replace(json, "\"Cookie\":[0-9]+", "\"Cookie\":1"));
+            Assert.Null(store.Load(NetNamespace.Current));
             store.Save(NetNamespace.Current, back with { Steps = [], Persisted = [] });
             Assert.False(File.Exists(store.PathFor(NetNamespace.Current)));
             File.WriteAllText(store.PathFor(NetNamespace.Current), "{not json");
