@@ -42,7 +42,8 @@ for m in sorted(seen):
     function Get-ArpAnswer($Lab, [string] $Address) {
         $probe = Join-Path $Lab.StateDirectory 'arp-probe.py'
         if (-not (Test-Path $probe)) { [IO.File]::WriteAllText($probe, $script:ArpProbePy) }
-        @(Invoke-LvsLabCommand $Lab.Client @((Get-LvsLabPython), '-I', '-S', $probe, $Lab.ClientInterface, $Address, $Lab.ClientAddress))
+        $python = & (Get-Module LvsLab) { Get-LvsLabPython }
+        @(Invoke-LvsLabCommand $Lab.Client @($python, '-I', '-S', $probe, $Lab.ClientInterface, $Address, $Lab.ClientAddress))
     }
     function Get-Mac([string] $Namespace) { (ip -n $Namespace -j link show dev eth0 | ConvertFrom-Json).address }
 }

@@ -76,10 +76,15 @@ public sealed class RealServerRoleHost(RouteClient route, SysctlStore sysctl)
                 sysctl.Set(name, step.Value);
                 return step with { Previous = now, AlreadySet = false };
             case RealServerRoleStepKind.CreateLink:
+                // The module's own tunl0 appears while the request is replayed after the autoload, so the request
+                // itself then ends in EEXIST: whether it was there before is asked first.
+                if (route.GetInterface(step.Target) is not null)
+                    return step with { Previous = "present", AlreadySet = true };
                 try
                 {
-                    bool created = route.EnsureLink(step.Target, RealServerRolePlanner.TunnelKind);
-                    return step with { Previous = created ? "absent" : "present", AlreadySet = !created };
+                    route.EnsureLink(step.Target, RealServerRolePlanner.TunnelKind);
+                    _ = route.RequireInterface(step.Target);
+                    return step with { Previous = "absent", AlreadySet = false };
                 }
                 catch (NetlinkException e) when (e.Errno is Errno.EOPNOTSUPP)
                 {
