@@ -35,30 +35,20 @@ public sealed class DisableLvsRealServerRoleCommand : RealServerRoleCommandBase
             WriteLvsError(e, NetNamespace);
             return;
         }
-        var changed = new List<RealServerRoleStep>();
-        var unchanged = new List<RealServerRoleStep>();
-        var declined = new List<RealServerRoleStep>();
+        StepOutcome outcome;
         try
         {
             using (WriterLock.ForNamespace(Namespace, cancellation: Cancellation))
             {
-                foreach (var step in undo)
+                outcome = TakeSteps(undo, step => { host.Undo(step); return step; }, step => States.Save(Namespace, record = record with
                 {
-                    if (step.AlreadySet)
-                        unchanged.Add(step);
-                    else if (ShouldTake(step.Target + Where, step.Command))
-                    {
-                        host.Undo(step);
-                        changed.Add(step);
-                        States.Save(Namespace, record = record with { Steps = record.Steps.Where(s => !(s.Kind == step.Kind && s.Target == step.Target)).ToList() });
-                    }
-                    else
-                        declined.Add(step);
-                }
+                    Steps = record.Steps.Where(s => !(s.Kind == step.Kind && s.Target == step.Target)).ToList(),
+                }));
                 bool filePutBack = record.Persisted.Count == 0 || record.PersistPath is null || RestoreFile(record.PersistPath, record.Persisted);
                 if (!WhatIfSeen)
                 {
-                    var left = record.Steps.Where(s => declined.Any(d => d.Kind == s.Kind && d.Target == s.Target)).ToList();
+                    // What the user declined (-Confirm) stays recorded for another run; the rest is done or left alone for good.
+                    var left = record.Steps.Where(s => outcome.Declined.Any(d => d.Kind == s.Kind && d.Target == s.Target)).ToList();
                     States.Save(Namespace, record with { Steps = left, Persisted = filePutBack ? [] : record.Persisted });
                 }
             }
@@ -68,13 +58,7 @@ public sealed class DisableLvsRealServerRoleCommand : RealServerRoleCommandBase
             WriteLvsError(e, NetNamespace);
             return;
         }
-        if (WhatIfSeen)
-            return;
-        WriteObject(new RealServerRoleResult
-        {
-            Action = "Disable", Mode = record.Mode, VirtualAddress = record.VirtualAddress, Interface = record.Interface,
-            Changed = changed, Unchanged = unchanged, PersistPath = record.PersistPath, NetNamespace = ItemNamespace,
-        });
+        WriteOutcome("Disable", record.Mode, record.VirtualAddress, record.Interface, outcome, record.PersistPath);
     }
 
     // The sysctl.d lines Enable -Persist wrote: removed when the file had none before, else given their old value back.

@@ -65,29 +65,15 @@ public sealed class EnableLvsRealServerRoleCommand : RealServerRoleCommandBase
             WriteLvsError(e, NetNamespace);
             return;
         }
-        var changed = new List<RealServerRoleStep>();
-        var unchanged = new List<RealServerRoleStep>();
+        StepOutcome outcome;
         try
         {
             using (WriterLock.ForNamespace(Namespace, cancellation: Cancellation))
             {
                 var store = States;
                 var record = store.Load(Namespace) ?? new RealServerRoleRecord { Mode = Mode, Interface = clientInterface, VirtualAddress = [], Steps = [] };
-                foreach (var step in plan)
-                {
-                    if (step.AlreadySet)
-                    {
-                        unchanged.Add(step);
-                        continue;
-                    }
-                    if (!ShouldTake(step.Target + Where, step.Command))
-                        continue;
-                    var taken = host.Apply(step);
-                    (taken.AlreadySet ? unchanged : changed).Add(taken);
-                    if (!taken.AlreadySet)
-                        store.Save(Namespace, record = record.Add([taken], [], [], null));
-                }
-                var persisted = persistFile is null ? [] : PersistSysctls(persistFile, changed.Concat(unchanged));
+                outcome = TakeSteps(plan, host.Apply, taken => store.Save(Namespace, record = record.Add([taken], [], [], null)));
+                var persisted = persistFile is null ? [] : PersistSysctls(persistFile, outcome.Changed.Concat(outcome.Unchanged));
                 if (!WhatIfSeen)
                     store.Save(Namespace, record.Add([], request.VirtualAddress, persisted, persisted.Count > 0 ? persistFile : null));
             }
@@ -98,13 +84,7 @@ public sealed class EnableLvsRealServerRoleCommand : RealServerRoleCommandBase
             WriteLvsError(e, NetNamespace);
             return;
         }
-        if (WhatIfSeen)
-            return;
-        WriteObject(new RealServerRoleResult
-        {
-            Action = "Enable", Mode = Mode, VirtualAddress = request.VirtualAddress, Interface = clientInterface,
-            Changed = changed, Unchanged = unchanged, PersistPath = persistFile, NetNamespace = ItemNamespace,
-        });
+        WriteOutcome("Enable", Mode, request.VirtualAddress, clientInterface, outcome, persistFile);
     }
 
     // The role's sysctls, as the kernel holds them now, in the sysctl.d file; returns the lines it wrote with the file's
