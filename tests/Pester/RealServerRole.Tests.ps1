@@ -4,7 +4,13 @@
 BeforeDiscovery {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     $script:skipKernel = -not (Test-KernelTestsAvailable)
-    $script:hasIpip = (Test-Path /sys/module/ipip) -or [bool](Get-ChildItem "/lib/modules/$(uname -r)" -Recurse -Filter 'ipip.ko*' -ErrorAction SilentlyContinue | Select-Object -First 1)
+    # Whether this kernel can make ipip tunnels: built in or loadable (its config, or the module in one of the trees
+    # modprobe may use: the host's, or User-mode Linux's).
+    $release = uname -r
+    $script:hasIpip = (Test-Path /sys/module/ipip) -or
+        ((Test-Path /proc/config.gz) -and [bool](zcat /proc/config.gz | Select-String -SimpleMatch -Pattern 'CONFIG_NET_IPIP=')) -or
+        [bool](@("/lib/modules/$release", "/usr/lib/uml/modules/$release") | Where-Object { Test-Path $_ } |
+            ForEach-Object { Get-ChildItem $_ -Recurse -Filter 'ipip.ko*' -ErrorAction SilentlyContinue } | Select-Object -First 1)
 }
 
 BeforeAll {
@@ -108,6 +114,17 @@ Describe 'Enable-LvsRealServerRole -Mode DirectRouting' -Tag Kernel -Skip:$skipK
         @(Get-ChildItem $env:LVSTOOLS_ROLE_STATE_DIR -Filter 'net-*.json') | Should -BeNullOrEmpty -Because 'all undone, the record goes'
         # Nothing left to undo: a warning, no change.
         Disable-LvsRealServerRole -NetNamespace $ns -WarningAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+
+    It 'brings lo up first when it is down, and Disable leaves it up' {
+        ip -n $ns link set lo down
+        $r = Enable-LvsRealServerRole -NetNamespace $ns -VirtualAddress 10.0.0.100 -Mode DirectRouting -ErrorAction Stop
+        $r.Changed.Command[-2..-1] | Should -Be @('ip link set dev lo up', 'ip addr add 10.0.0.100/32 dev lo label lo:1')
+        ($r.Changed | Where-Object Target -EQ 'lo').Previous | Should -Be 'down'
+        ip -n $ns -o link show lo | Should -Match '<LOOPBACK,UP,LOWER_UP>'
+        $off = Disable-LvsRealServerRole -NetNamespace $ns -ErrorAction Stop
+        ($off.Unchanged | Where-Object Target -EQ 'lo').Reason | Should -Match 'lo stays up'
+        ip -n $ns -o link show lo | Should -Match '<LOOPBACK,UP,LOWER_UP>'
     }
 
     It 'Disable keeps a VIP that was there before Enable' {
