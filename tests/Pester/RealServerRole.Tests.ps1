@@ -1,6 +1,8 @@
 # The real server's role (Enable-, Disable-, Get-LvsRealServerRole) in namespaces of the tests' own. No IPVS is needed:
 # sysctls, links and addresses work in any namespace. Cross-checked with `ip` and /proc/sys read inside the namespace.
 # The role's state files go to a folder of the test's own (LVSTOOLS_ROLE_STATE_DIR), never /run/lvstools.
+# Tagged Namespace, not Kernel: the host kernel is enough (root and network namespaces), so the User-mode Linux run,
+# where each of these tests costs 20 to 40 s, leaves them out; RealServerRoleTraffic.Tests.ps1 is the kernel's part.
 BeforeDiscovery {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     $script:skipKernel = -not (Test-KernelTestsAvailable)
@@ -52,7 +54,7 @@ BeforeAll {
 
 AfterAll { $env:LVSTOOLS_ROLE_STATE_DIR = $script:stateBefore }
 
-Describe 'Enable-LvsRealServerRole -Mode DirectRouting' -Tag Kernel -Skip:$skipKernel {
+Describe 'Enable-LvsRealServerRole -Mode DirectRouting' -Tag Namespace -Skip:$skipKernel {
     BeforeEach {
         $ns = New-RealServerNamespace
         Remove-Item (Join-Path $env:LVSTOOLS_ROLE_STATE_DIR '*') -ErrorAction SilentlyContinue   # records of namespaces already gone
@@ -157,7 +159,7 @@ Describe 'Enable-LvsRealServerRole -Mode DirectRouting' -Tag Kernel -Skip:$skipK
     }
 }
 
-Describe 'Enable-LvsRealServerRole: bad input changes nothing' -Tag Kernel -Skip:$skipKernel {
+Describe 'Enable-LvsRealServerRole: bad input changes nothing' -Tag Namespace -Skip:$skipKernel {
     BeforeAll { $ns = New-RealServerNamespace -NoDefaultRoute }
     AfterAll { Remove-TestNamespace $ns }
     BeforeEach { $before = Get-RoleSnapshot $ns }
@@ -214,7 +216,7 @@ Describe 'Enable-LvsRealServerRole: bad input changes nothing' -Tag Kernel -Skip
     }
 }
 
-Describe 'Enable-LvsRealServerRole -Persist' -Tag Kernel -Skip:$skipKernel {
+Describe 'Enable-LvsRealServerRole -Persist' -Tag Namespace -Skip:$skipKernel {
     # -Persist is for the host's own namespace: a child pwsh runs inside a namespace of the test's own, so the
     # "current namespace" it changes is the test's, and -PersistPath keeps /etc out of it.
     BeforeAll { $ns = New-RealServerNamespace }

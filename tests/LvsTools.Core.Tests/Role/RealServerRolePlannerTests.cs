@@ -177,4 +177,22 @@ public class RealServerRolePlannerTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Fact]
+    public void Persistence_removes_only_the_named_keys_and_keeps_comments_and_others()
+    {
+        var dir = Directory.CreateTempSubdirectory("lvst-role-").FullName;
+        try
+        {
+            var file = Path.Combine(dir, "90-lvstools.conf");
+            File.WriteAllLines(file, ["# mine", "net.ipv4.ip_forward = 1", "net/ipv4/conf/all/arp_ignore=1"]);
+            Sysctl.SysctlPersistence.Save(file, [(Sysctl.SysctlName.Parse("net.ipv4.conf.all.arp_announce"), "2")]);
+            Sysctl.SysctlPersistence.Remove(file, [Sysctl.SysctlName.Parse("net.ipv4.conf.all.arp_ignore"), Sysctl.SysctlName.Parse("net.ipv4.conf.all.arp_announce")]);
+            Assert.Equal(new[] { "# mine", "net.ipv4.ip_forward = 1" }, File.ReadAllLines(file));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }
