@@ -1,5 +1,6 @@
 using System.Net;
 using LvsTools.Core.Role;
+using LvsTools.Core.Sysctl;
 
 namespace LvsTools.Core.Tests.Role;
 
@@ -186,8 +187,8 @@ public class RealServerRolePlannerTests
         {
             var file = Path.Combine(dir, "90-lvstools.conf");
             File.WriteAllLines(file, ["# mine", "net.ipv4.ip_forward = 1", "net/ipv4/conf/all/arp_ignore=1"]);
-            Sysctl.SysctlPersistence.Save(file, [(Sysctl.SysctlName.Parse("net.ipv4.conf.all.arp_announce"), "2")]);
-            Sysctl.SysctlPersistence.Remove(file, [Sysctl.SysctlName.Parse("net.ipv4.conf.all.arp_ignore"), Sysctl.SysctlName.Parse("net.ipv4.conf.all.arp_announce")]);
+            SysctlPersistence.Save(file, [(SysctlName.Parse("net.ipv4.conf.all.arp_announce"), "2")]);
+            SysctlPersistence.Remove(file, [SysctlName.Parse("net.ipv4.conf.all.arp_ignore"), SysctlName.Parse("net.ipv4.conf.all.arp_announce")]);
             Assert.Equal(new[] { "# mine", "net.ipv4.ip_forward = 1" }, File.ReadAllLines(file));
         }
         finally
