@@ -129,6 +129,17 @@ Describe 'Enable-LvsRealServerRole -Mode DirectRouting' -Tag Namespace -Skip:$sk
         ip -n $ns -o link show lo | Should -Match '<LOOPBACK,UP,LOWER_UP>'
     }
 
+    It 'names a VIP held on another interface (the real server would answer ARP for it there), and leaves it' {
+        ip -n $ns addr add 10.0.0.100/32 dev veth0
+        $r = Enable-LvsRealServerRole -NetNamespace $ns -VirtualAddress 10.0.0.100 -Mode DirectRouting -ErrorAction Stop -WarningVariable w -WarningAction SilentlyContinue
+        "$w" | Should -Match ('10\.0\.0\.100/32 is also on veth0: .*\(ip addr del 10\.0\.0\.100/32 dev veth0\) \(netns {0}\)' -f $ns)
+        $r.Changed.Command | Should -Contain 'ip addr add 10.0.0.100/32 dev lo label lo:1'
+        Get-AddressSnapshot $ns | Should -Contain 'veth0 10.0.0.100/32 veth0'
+        $s = Get-LvsRealServerRole -NetNamespace $ns
+        $s.Ready | Should -BeFalse
+        $s.Missing | Should -Be @('10.0.0.100/32 is also on veth0: a real server holds its VIP on lo only, or it answers ARP for it (ip addr del 10.0.0.100/32 dev veth0)')
+    }
+
     It 'Disable keeps a VIP that was there before Enable' {
         ip -n $ns addr add 10.0.0.100/32 dev lo
         $null = Enable-LvsRealServerRole -NetNamespace $ns -VirtualAddress 10.0.0.100, 10.0.0.101 -Mode DirectRouting -ErrorAction Stop

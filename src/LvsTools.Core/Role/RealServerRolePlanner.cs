@@ -164,6 +164,21 @@ public static class RealServerRolePlanner
         };
     }
 
+    /// <summary>
+    /// VIPs that the namespace also holds on another interface than the one the role puts them on (lo, tunl0): there the
+    /// real server owns the VIP on the wire and answers ARP for it, which the role exists to prevent. One line each.
+    /// </summary>
+    public static List<string> Conflicts(RealServerRoleRequest request, RealServerRoleSnapshot snapshot)
+    {
+        string holder = request.Mode == RealServerMode.DirectRouting ? Loopback : Tunnel;
+        return snapshot.Addresses
+            .Where(a => a.Interface != holder && request.VirtualAddress.Contains(a.Address))
+            .OrderBy(a => a.Interface, StringComparer.Ordinal)
+            .Select(a => $"{a.Address}/{a.PrefixLength} is also on {a.Interface}: a real server holds its VIP on {holder} only, or it answers ARP for it " +
+                $"(ip addr del {a.Address}/{a.PrefixLength} dev {a.Interface})")
+            .ToList();
+    }
+
     /// <summary>A missing step in words, as Get-LvsRealServerRole lists it.</summary>
     public static string Describe(RealServerRoleStep step) => step.Kind switch
     {

@@ -59,6 +59,9 @@ public sealed class EnableLvsRealServerRoleCommand : RealServerRoleCommandBase
             var snapshot = host.Read();
             clientInterface = host.RequireClientInterface(request, snapshot);
             plan = RealServerRolePlanner.Plan(request, snapshot, clientInterface).Select(host.Preview).ToList();
+            // Not removed: an address on another interface may be meant (a director that is also a real server); said.
+            foreach (var conflict in RealServerRolePlanner.Conflicts(request, snapshot))
+                WriteWarning(conflict + Where);
         }
         catch (Exception e)
         {

@@ -44,7 +44,8 @@ public sealed class GetLvsRealServerRoleCommand : RealServerRoleCommandBase
             var snapshot = host.Read();
             string? client = request.Interface is { } given ? Route.RequireInterface(given).Name : RealServerRolePlanner.ClientInterface(request, snapshot);
             var steps = RealServerRolePlanner.Plan(request, snapshot, client);
-            var missing = steps.Where(s => !s.AlreadySet).Select(RealServerRolePlanner.Describe).ToList();
+            var missing = steps.Where(s => !s.AlreadySet).Select(RealServerRolePlanner.Describe)
+                .Concat(RealServerRolePlanner.Conflicts(request, snapshot)).ToList();
             if (request.NeedsArpSteps && client is null)
                 missing.Insert(0, "the client-facing interface is unknown (no IPv4 default route): give -Interface to check its arp_ignore and arp_announce");
             WriteObject(new RealServerRoleStatus

@@ -196,4 +196,15 @@ public class RealServerRolePlannerTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Fact]
+    public void A_vip_held_on_another_interface_is_named_as_a_conflict()
+    {
+        var snapshot = Snapshot(addresses: [("lo", Vip, 32), ("eth0", Vip, 24), ("eth0", IPAddress.Parse("192.0.2.5"), 24)]);
+        Assert.Equal(new[] { "10.0.0.100/24 is also on eth0: a real server holds its VIP on lo only, or it answers ARP for it (ip addr del 10.0.0.100/24 dev eth0)" },
+            RealServerRolePlanner.Conflicts(Dr(Vip), snapshot));
+        var tunnel = RealServerRolePlanner.Validate(RealServerMode.Tunnel, [Vip], null);
+        Assert.Equal(2, RealServerRolePlanner.Conflicts(tunnel, snapshot).Count); // on lo and on eth0, not on tunl0
+        Assert.Empty(RealServerRolePlanner.Conflicts(Dr(IPAddress.Parse("10.0.0.101")), snapshot));
+    }
 }
