@@ -70,7 +70,7 @@ public sealed record AddressRequest
 /// rtnetlink: interfaces and their addresses, the `ip link` / `ip addr` half. One instance owns one
 /// NETLINK_ROUTE socket in one network namespace.
 /// </summary>
-public sealed class RouteClient : IDisposable
+public sealed partial class RouteClient : IDisposable
 {
     public const ushort RTM_NEWLINK = 16, RTM_GETLINK = 18, RTM_NEWADDR = 20, RTM_DELADDR = 21, RTM_GETADDR = 22;
 

@@ -30,6 +30,23 @@ public static class SysctlPersistence
             else
                 lines.Add(line);
         }
+        Replace(path, lines);
+    }
+
+    /// <summary>Removes the lines that set <paramref name="names"/> from <paramref name="path"/> (under its lock), leaving the rest.</summary>
+    public static void Remove(string path, IEnumerable<SysctlName> names)
+    {
+        using var held = WriterLock.ForFile(path);
+        if (!File.Exists(path))
+            return;
+        var gone = names.ToList();
+        var lines = File.ReadAllLines(path).Where(l => !(KeyOf(l) is { } k && gone.Any(n => SameKey(k, n)))).ToList();
+        Replace(path, lines);
+    }
+
+    // Writes the lines beside the file, flushed to disk, then renamed over it.
+    private static void Replace(string path, List<string> lines)
+    {
         var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(dir);
         var tmp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
