@@ -216,6 +216,22 @@ while True:
         $loop.Events = Read-EventLog $log
         Set-Content -LiteralPath $loopDoc -Value (New-Document '10.0.0.2' 2 2 2)
         $script:restart = Invoke-Once $loopDoc
+
+        # Ctrl+C: the loop in `pwsh -Command` (LvsControllerProcess), a weight changed in the document and applied,
+        # then SIGINT.
+        Import-Module (Join-Path $PSScriptRoot 'LvsControllerProcess.psm1') -Force
+        $script:ctrlC = @{}
+        $intDoc = Join-Path $TestDrive 'sigint.json'
+        Set-Content -LiteralPath $intDoc -Value (New-Document '10.0.0.2' 2 2 2)
+        $intProc = Start-LvsControllerProcess -ModulePath (Get-LvsModulePath) -Path $intDoc -Directory (Join-Path $TestDrive 'sigint') -NetNamespace $ns -Interval 1 -Name sigint -Command
+        Set-Content -LiteralPath $intDoc -Value ((New-Document '10.0.0.2' 2 2 2) -replace '"weight":\s*2', '"weight": 3')
+        $ctrlC.Applied = Wait-LvsControllerEvent $intProc -Kind Applied -TimeoutSec 120
+        $ctrlC.BeforeStop = Get-Table
+        $ctrlC.Stop = Stop-LvsControllerProcess $intProc -Signal INT -TimeoutSec 60
+        $ctrlC.AfterStop = Get-Table
+        $ctrlC.Events = @(Get-LvsControllerEvent $intProc)
+        $ctrlC.Output = Get-Content -Raw -LiteralPath $intProc.OutputPath -ErrorAction SilentlyContinue
+        Write-Host ("Ctrl+C (SIGINT) to pwsh -Command Start-LvsController: ended in {0:0.0} s with exit code {1}" -f $ctrlC.Stop.Seconds, $ctrlC.Stop.ExitCode)
     }
 
     AfterAll {
@@ -279,6 +295,16 @@ while True:
         $loop.ExitCode | Should -Be 0
         $loop.StopSeconds | Should -BeLessThan 5
         $loop.AfterStop | Should -Be $loop.BeforeStop
+    }
+
+    It 'Ctrl+C (SIGINT) ends pwsh -Command Start-LvsController with exit code 0, a Stopped event and the table as it was' {
+        $ctrlC.Applied | Should -Not -BeNullOrEmpty -Because 'the changed weight is applied before the signal'
+        $ctrlC.BeforeStop | Should -Contain '-a -t 10.0.0.2:80 -r 10.0.1.12:80 -g -w 3'
+        $ctrlC.Stop.Killed | Should -BeFalse
+        $ctrlC.Stop.ExitCode | Should -Be 0 -Because "Ctrl+C is a stop the user asked for, not a failure ($($ctrlC.Output))"
+        $ctrlC.Events[-1].Kind | Should -Be 'Stopped'
+        $ctrlC.AfterStop | Should -Be $ctrlC.BeforeStop
+        $ctrlC.AfterStop | Should -Contain '-a -t 10.0.0.9:80 -r 10.0.1.11:80 -g -w 5'
     }
 
     It 'started again over its table, it sends no write' {
