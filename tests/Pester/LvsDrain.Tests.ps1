@@ -150,7 +150,7 @@ while left and time.monotonic() < end:
                 "setsid ip netns exec $($lab.RealServers[$i]) $py $dir/server.py $($lab.RealServerNames[$i]) 9090 $dir/ready$i >/dev/null 2>&1 < /dev/null &"
             }
             bash -c ($start -join "`n")
-            Wait-Until { (0..2 | Where-Object { Test-Path "$dir/ready$_" }).Count -eq 3 } | Should -BeTrue -Because 'the hold servers start'
+            Wait-Until { (0..2 | Where-Object { Test-Path "$dir/ready$_" }).Count -eq 3 } -TimeoutSec 180 | Should -BeTrue -Because 'the hold servers start'
 
             Set-IpForwarding -NetNamespace $d -Enabled $true -ErrorAction Stop
             $null = Add-LvsVirtualIp -NetNamespace $d -InterfaceName $lab.DirectorVipInterface -IPAddress $vip -PrefixLength 32 -ErrorAction Stop
