@@ -263,7 +263,7 @@ while left and time.monotonic() < end:
                     [pscustomobject]@{ Result = $r; Seconds = $w.Elapsed.TotalSeconds }
                 }).AddArgument((Get-LvsModulePath)).AddArgument($d).AddArgument($doc)
             $async = $bg.BeginInvoke()
-            $gone.Quiesced = Wait-Until { $t = Get-Service9093; $t.Count -ge 1 -and -not ($t | Where-Object { $_ -match '^-a .* -w [1-9]' }) } -TimeoutSec 60
+            $gone.Quiesced = Wait-Until { $t = Get-Service9093; $t.Count -ge 1 -and -not ($t | Where-Object { $_ -cmatch '^-a .* -w [1-9]' }) } -TimeoutSec 60
             Start-Sleep -Seconds 2
             $gone.During = Get-Service9093
             $gone.DuringList = @(Invoke-LvsLabCommand $d @('ipvsadm', '-Ln', '-t', "$($vip):9093"))
@@ -367,7 +367,7 @@ while left and time.monotonic() < end:
         $gone.Quiesced | Should -BeTrue -Because 'both servers of the removed service go to weight 0 first'
         # While the connection lives the service stays, its server at weight 0 with the connection (the other, idle, is gone).
         $gone.During | Should -Contain "-A -t $($vip):9093 -s rr"
-        ($gone.During | Where-Object { $_ -match '^-a ' }) | Should -Be "-a -t $($vip):9093 -r $($heldBy):9090 -m -w 0"
+        ($gone.During | Where-Object { $_ -cmatch '^-a ' }) | Should -Be "-a -t $($vip):9093 -r $($heldBy):9090 -m -w 0"
         ($gone.DuringList -join "`n") | Should -Match "$([regex]::Escape($heldBy)):9090\s+Masq\s+0\s+1\s+"
         $gone.After | Should -BeNullOrEmpty
         $step = $gone.Run.Result.Steps | Where-Object { $_.Object -eq 'Service' -and $_.Action -eq 'Delete' -and $_.Target -match ':9093' }
