@@ -38,8 +38,9 @@ BeforeAll {
         # After the cmdlet returns, the child notes the time: the stop is measured without pwsh's own exit.
         $stopped = Join-Path $TestDrive "$Name.stopped"
         $command = "Import-Module '$(Get-LvsModulePath)'; Start-LvsController $($Arguments -join ' '); [IO.File]::WriteAllText('$stopped', [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds())"
-        Start-Process -FilePath $pwsh -PassThru -RedirectStandardOutput (Join-Path $TestDrive "$Name.out") -RedirectStandardError (Join-Path $TestDrive "$Name.err") `
-            -ArgumentList (@($pwshArgs) + @('-NoLogo', '-NoProfile', '-NonInteractive', '-Command', $command))
+        # Through env --default-signal=INT: a child started from a shell without job control inherits SIGINT ignored.
+        Start-Process -FilePath env -PassThru -RedirectStandardOutput (Join-Path $TestDrive "$Name.out") -RedirectStandardError (Join-Path $TestDrive "$Name.err") `
+            -ArgumentList (@('--default-signal=INT', $pwsh) + @($pwshArgs) + @('-NoLogo', '-NoProfile', '-NonInteractive', '-Command', $command))
     }
 
     function Read-EventLog([string] $Path) {
@@ -113,6 +114,22 @@ Describe 'Start-LvsController: bad input stops it before anything runs; SIGTERM 
         Write-Host "SIGTERM to the end of Start-LvsController: $stop s (interval 1 s)"
         $stop | Should -BeLessThan 5 -Because 'the loop ends after the cycle under way (a 1 s interval)'
         (Read-EventLog $log)[0].kind | Should -Be 'ConfigLoaded'
+        (Read-EventLog $log)[-1].kind | Should -Be 'Stopped'
+    }
+
+    It 'Ctrl+C (SIGINT) ends it as SIGTERM does: the cycle under way finishes, a Stopped event, and pwsh -c exits with 0' {
+        $log = Join-Path $TestDrive 'sigint.jsonl'
+        $proc = Start-Controller @('-Path', "'$good'", '-NetNamespace', $badNs, '-Interval', '1', '-EventLogPath', "'$log'") 'sigint'
+        $ready = Wait-Until { @(Read-EventLog $log | Where-Object kind -in 'Applied', 'Error').Count -ge 1 } 300
+        $ready | Should -Not -BeNullOrEmpty -Because "the controller writes events ($(Get-Content -Raw (Join-Path $TestDrive 'sigint.err') -ErrorAction SilentlyContinue))"
+        kill -INT $proc.Id
+        $proc.WaitForExit(120000) | Should -BeTrue
+        # PowerShell stops the pipeline on Ctrl+C: what follows the cmdlet on the command line does not run, and
+        # without the cmdlet's clean exit pwsh -c would end with 1, its code for a stopped command.
+        $proc.ExitCode | Should -Be 0 -Because "Ctrl+C is a stop the user asked for ($(Get-Content -Raw (Join-Path $TestDrive 'sigint.err') -ErrorAction SilentlyContinue))"
+        $events = Read-EventLog $log
+        $events[-1].kind | Should -Be 'Stopped'
+        $events[-1].detail | Should -Match 'the table is left as it is'
     }
 }
 
@@ -199,6 +216,22 @@ while True:
         $loop.Events = Read-EventLog $log
         Set-Content -LiteralPath $loopDoc -Value (New-Document '10.0.0.2' 2 2 2)
         $script:restart = Invoke-Once $loopDoc
+
+        # Ctrl+C: the loop in `pwsh -Command` (LvsControllerProcess), a weight changed in the document and applied,
+        # then SIGINT.
+        Import-Module (Join-Path $PSScriptRoot 'LvsControllerProcess.psm1') -Force
+        $script:ctrlC = @{}
+        $intDoc = Join-Path $TestDrive 'sigint.json'
+        Set-Content -LiteralPath $intDoc -Value (New-Document '10.0.0.2' 2 2 2)
+        $intProc = Start-LvsControllerProcess -ModulePath (Get-LvsModulePath) -Path $intDoc -Directory (Join-Path $TestDrive 'sigint') -NetNamespace $ns -Interval 1 -Name sigint -Command
+        Set-Content -LiteralPath $intDoc -Value ((New-Document '10.0.0.2' 2 2 2) -replace '"weight":\s*2', '"weight": 3')
+        $ctrlC.Applied = Wait-LvsControllerEvent $intProc -Kind Applied -TimeoutSec 120
+        $ctrlC.BeforeStop = Get-Table
+        $ctrlC.Stop = Stop-LvsControllerProcess $intProc -Signal INT -TimeoutSec 60
+        $ctrlC.AfterStop = Get-Table
+        $ctrlC.Events = @(Get-LvsControllerEvent $intProc)
+        $ctrlC.Output = Get-Content -Raw -LiteralPath $intProc.OutputPath -ErrorAction SilentlyContinue
+        Write-Host ("Ctrl+C (SIGINT) to pwsh -Command Start-LvsController: ended in {0:0.0} s with exit code {1}" -f $ctrlC.Stop.Seconds, $ctrlC.Stop.ExitCode)
     }
 
     AfterAll {
@@ -262,6 +295,16 @@ while True:
         $loop.ExitCode | Should -Be 0
         $loop.StopSeconds | Should -BeLessThan 5
         $loop.AfterStop | Should -Be $loop.BeforeStop
+    }
+
+    It 'Ctrl+C (SIGINT) ends pwsh -Command Start-LvsController with exit code 0, a Stopped event and the table as it was' {
+        $ctrlC.Applied | Should -Not -BeNullOrEmpty -Because 'the changed weight is applied before the signal'
+        $ctrlC.BeforeStop | Should -Contain '-a -t 10.0.0.2:80 -r 10.0.1.12:80 -g -w 3'
+        $ctrlC.Stop.Killed | Should -BeFalse
+        $ctrlC.Stop.ExitCode | Should -Be 0 -Because "Ctrl+C is a stop the user asked for, not a failure ($($ctrlC.Output))"
+        $ctrlC.Events[-1].Kind | Should -Be 'Stopped'
+        $ctrlC.AfterStop | Should -Be $ctrlC.BeforeStop
+        $ctrlC.AfterStop | Should -Contain '-a -t 10.0.0.9:80 -r 10.0.1.11:80 -g -w 5'
     }
 
     It 'started again over its table, it sends no write' {

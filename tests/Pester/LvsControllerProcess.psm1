@@ -21,7 +21,9 @@ function Start-LvsControllerProcess {
         [double] $Interval = 1,
         [string] $Name = 'controller',
         [string[]] $ExtraArgument = @(),
-        [int] $StartTimeoutSec = 180
+        [int] $StartTimeoutSec = 180,
+        # pwsh -Command TEXT rather than -File SCRIPT (how PowerShell ends a stopped command differs between the two).
+        [switch] $Command
     )
     $null = New-Item -ItemType Directory -Path $Directory -Force
     $events = Join-Path $Directory "$Name.events.jsonl"
@@ -38,8 +40,11 @@ function Start-LvsControllerProcess {
     [IO.File]::WriteAllText($script, ($cmd -join ' ') + "`n")
     $pwsh = Join-Path $PSHOME 'pwsh'
     # The shell waits for pwsh and keeps its exit code; pwsh's own pid goes to the pid file (SIGTERM goes there).
-    $sh = '{0} -NoLogo -NoProfile -NonInteractive -File {1} </dev/null >{2} 2>&1 & echo $! >{3}; wait $!; echo $? >{4}' -f (ConvertTo-ShellWord $pwsh),
-        (ConvertTo-ShellWord $script), (ConvertTo-ShellWord $out), (ConvertTo-ShellWord $pidFile), (ConvertTo-ShellWord $rc)
+    # A shell without job control starts its background commands with SIGINT ignored: env gives pwsh SIGINT back,
+    # so that the signal Ctrl+C sends reaches it as it does in a terminal.
+    $run = if ($Command) { '-Command ' + (ConvertTo-ShellWord ($cmd -join ' ')) } else { '-File ' + (ConvertTo-ShellWord $script) }
+    $sh = 'env --default-signal=INT {0} -NoLogo -NoProfile -NonInteractive {1} </dev/null >{2} 2>&1 & echo $! >{3}; wait $!; echo $? >{4}' -f (ConvertTo-ShellWord $pwsh),
+        $run, (ConvertTo-ShellWord $out), (ConvertTo-ShellWord $pidFile), (ConvertTo-ShellWord $rc)
     $t0 = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds() / 1000.0
     & /bin/sh -c "( $sh ) >/dev/null 2>&1 &"
     $deadline = [DateTime]::UtcNow.AddSeconds($StartTimeoutSec)
@@ -55,6 +60,7 @@ function Start-LvsControllerProcess {
         OutputPath   = $out
         ExitCodePath = $rc
         ScriptPath   = $script
+        Command      = [bool]$Command
         StartTime    = $t0
     }
     while (-not (Get-LvsControllerEvent $proc | Where-Object Kind -In 'ConfigLoaded', 'ConfigRejected', 'Error')) {
@@ -114,13 +120,13 @@ function Test-LvsControllerAlive($Process) {
     try {
         $stat = [IO.File]::ReadAllText("/proc/$($Process.Pid)/stat")
         $state = $stat.Substring($stat.LastIndexOf(')') + 2, 1)
-        $state -ne 'Z' -and $state -ne 'X' -and [IO.File]::ReadAllText("/proc/$($Process.Pid)/cmdline").Contains($Process.ScriptPath)
+        $state -ne 'Z' -and $state -ne 'X' -and [IO.File]::ReadAllText("/proc/$($Process.Pid)/cmdline").Contains($(if ($Process.Command) { $Process.EventLogPath } else { $Process.ScriptPath }))
     } catch { $false }
 }
 
 <#
 .SYNOPSIS
-Sends SIGTERM (or -Signal) to the controller and waits for it to end; returns Seconds (signal to exit), ExitCode
+Sends SIGTERM (or -Signal, e.g. INT for Ctrl+C) to the controller and waits for it to end; returns Seconds (signal to exit), ExitCode
 (from the shell that waited for it) and Killed (it did not end within -TimeoutSec and got SIGKILL).
 #>
 function Stop-LvsControllerProcess {

@@ -150,7 +150,7 @@ while left and time.monotonic() < end:
                 "setsid ip netns exec $($lab.RealServers[$i]) $py $dir/server.py $($lab.RealServerNames[$i]) 9090 $dir/ready$i >/dev/null 2>&1 < /dev/null &"
             }
             bash -c ($start -join "`n")
-            Wait-Until { (0..2 | Where-Object { Test-Path "$dir/ready$_" }).Count -eq 3 } | Should -BeTrue -Because 'the hold servers start'
+            Wait-Until { (0..2 | Where-Object { Test-Path "$dir/ready$_" }).Count -eq 3 } -TimeoutSec 180 | Should -BeTrue -Because 'the hold servers start'
 
             Set-IpForwarding -NetNamespace $d -Enabled $true -ErrorAction Stop
             $null = Add-LvsVirtualIp -NetNamespace $d -InterfaceName $lab.DirectorVipInterface -IPAddress $vip -PrefixLength 32 -ErrorAction Stop
@@ -237,6 +237,43 @@ while left and time.monotonic() < end:
             $sync = Sync-LvsConfiguration -NetNamespace $d -Path $doc -Drain -DrainTimeout 60 -WarningVariable syncWarnings -WarningAction SilentlyContinue
             $syncWatch.Stop()
             $syncAfter = Get-Dest
+
+            # Sync -Drain over a document that removes a whole service (VIP:9093, two servers, one live connection):
+            # its servers are drained, and the service deleted only after them, at -DrainTimeout (the document no longer
+            # holds its drainTimeout). The persistent VIP:9091, empty, goes too.
+            $null = New-LvsService -NetNamespace $d -VirtualAddress $vip -Port 9093 -Scheduler rr -ErrorAction Stop
+            foreach ($a in $lab.RealServerAddresses[0..1]) {
+                $null = Add-LvsRealServer -NetNamespace $d -VirtualAddress $vip -VirtualPort 9093 -Address $a -Port 9090 -ForwardingMethod Masquerade -ErrorAction Stop
+            }
+            $dir2 = Join-Path $TestDrive 'drain2'
+            $null = New-Item -ItemType Directory -Path $dir2
+            bash -c "setsid ip netns exec $($lab.Client) $py $dir/holder.py $vip 9093 1 $dir2 >$dir2/holder.log 2>&1 < /dev/null &"
+            Wait-Until { Test-Path "$dir2/held" } | Should -BeTrue -Because 'the client holds a connection to VIP:9093'
+            $heldBy = $byName[(Get-Content "$dir2/held" -Raw).Trim()]
+            function Get-Service9093 { @(Invoke-LvsLabCommand $d @('ipvsadm', '-S', '-n') | Where-Object { $_ -match ' -t \S+:9093' }) }
+            $gone = @{ Before = Get-Service9093 }
+            $gone.WhatIf = Get-HostText { Sync-LvsConfiguration -NetNamespace $d -Path $doc -Drain -DrainTimeout 8 -WhatIf }
+            $gone.AfterWhatIf = Get-Service9093
+            $bg = [powershell]::Create()
+            $null = $bg.AddScript({
+                    param($Module, $Namespace, $Path)
+                    Import-Module $Module
+                    $w = [Diagnostics.Stopwatch]::StartNew()
+                    $r = Sync-LvsConfiguration -NetNamespace $Namespace -Path $Path -Drain -DrainTimeout 8
+                    [pscustomobject]@{ Result = $r; Seconds = $w.Elapsed.TotalSeconds }
+                }).AddArgument((Get-LvsModulePath)).AddArgument($d).AddArgument($doc)
+            $async = $bg.BeginInvoke()
+            $gone.Quiesced = Wait-Until { $t = Get-Service9093; $t.Count -ge 1 -and -not ($t | Where-Object { $_ -cmatch '^-a .* -w [1-9]' }) } -TimeoutSec 60
+            Start-Sleep -Seconds 2
+            $gone.During = Get-Service9093
+            $gone.DuringList = @(Invoke-LvsLabCommand $d @('ipvsadm', '-Ln', '-t', "$($vip):9093"))
+            $null = $async.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds(90))
+            $gone.Run = @($bg.EndInvoke($async))[0]
+            $gone.Warnings = @($bg.Streams.Warning | ForEach-Object Message)
+            $bg.Dispose()
+            $gone.After = Get-Service9093
+            New-Item -ItemType File -Path "$dir2/close0" | Out-Null
+            Write-Host ("Sync -Drain of a removed service with a live connection: {0:0.0} s (-DrainTimeout 8)" -f $gone.Run.Seconds)
             Write-Host ($statuses | Format-Table | Out-String)
             $byState = @{}; foreach ($st in $statuses) { $byState["$($st.Server.Address)"] = $st }
             Write-Host ("drain: reset connection's server deleted {0:0.0} s after the reset (elapsed {1:0.0} s); living connection's server {2} at {3:0.0} s of 30; Sync -Drain took {4:0.0} s" -f
@@ -322,5 +359,21 @@ while left and time.monotonic() < end:
         $syncAfter.Count | Should -Be 0
         $syncWatch.Elapsed.TotalSeconds | Should -BeLessThan 30 -Because 'the document''s drainTimeout of 2 s wins over -DrainTimeout 60'
         ($syncWarnings -join "`n") | Should -Match "$([regex]::Escape($other)).*deleted at the drain timeout"
+    }
+
+    It 'Sync-LvsConfiguration -Drain drains the real servers of a service the document removes, then deletes the service' {
+        ($gone.WhatIf.Text) | Should -Match "What if: .*Drain the 2 real server\(s\) of the service the document removes: ipvsadm -e -t 192\.0\.2\.100:9093 .*-w 0.*; wait up to 00:00:08 .*; ipvsadm -D -t 192\.0\.2\.100:9093"
+        $gone.AfterWhatIf | Should -Be $gone.Before
+        $gone.Quiesced | Should -BeTrue -Because 'both servers of the removed service go to weight 0 first'
+        # While the connection lives the service stays, its server at weight 0 with the connection (the other, idle, is gone).
+        $gone.During | Should -Contain "-A -t $($vip):9093 -s rr"
+        ($gone.During | Where-Object { $_ -cmatch '^-a ' }) | Should -Be "-a -t $($vip):9093 -r $($heldBy):9090 -m -w 0"
+        ($gone.DuringList -join "`n") | Should -Match "$([regex]::Escape($heldBy)):9090\s+Masq\s+0\s+1\s+"
+        $gone.After | Should -BeNullOrEmpty
+        $step = $gone.Run.Result.Steps | Where-Object { $_.Object -eq 'Service' -and $_.Action -eq 'Delete' -and $_.Target -match ':9093' }
+        $step.Status | Should -Be 'Applied'
+        $gone.Run.Result.Failed | Should -Be 0
+        $gone.Run.Seconds | Should -BeGreaterOrEqual 7.5 -Because 'the service is deleted at the timeout, not before, while its connection lives'
+        ($gone.Warnings -join "`n") | Should -Match "$([regex]::Escape($heldBy)).*deleted at the drain timeout"
     }
 }

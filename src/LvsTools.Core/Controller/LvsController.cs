@@ -101,6 +101,20 @@ public sealed partial class LvsController : IDisposable
     {
         Load();
         StartMetrics();
+        try
+        {
+            await LoopAsync(once, stop).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (stop.IsCancellationRequested)
+                Raise(LvsReconciler.Event(_time.GetUtcNow(), LvsControllerEventKind.Stopped, null, null,
+                    $"Stopped after {_cycles} cycle(s), {WritesSent} write(s) in all; the table is left as it is."));
+        }
+    }
+
+    private async Task LoopAsync(bool once, CancellationToken stop)
+    {
         await WarmUpAsync(stop).ConfigureAwait(false);
         if (stop.IsCancellationRequested)
             return;

@@ -28,6 +28,8 @@ public enum LvsControllerEventKind
     WeightRestored,
     /// <summary>A cycle failed (a kernel error, a lock that could not be taken); the loop goes on.</summary>
     Error,
+    /// <summary>Ctrl+C or SIGTERM ended the loop, after the cycle under way; the table is left as it is.</summary>
+    Stopped,
 }
 
 /// <summary>

@@ -130,17 +130,31 @@ public sealed class StartLvsControllerCommand : LvsCommandBase
             {
                 stop.Cancel();
                 loop.ContinueWith(_ => { }, TaskScheduler.Default).Wait(); // never dispose the kernel clients under a running apply
+                ExitCleanlyIfStopped();
             }
             if (loop.Exception?.GetBaseException() is { } failure)
                 ThrowLvsError(failure, Path);
         }
     }
 
-    // Writes what the loop posts, on this (the pipeline's) thread, until the loop ends.
+    // Ctrl+C (SIGINT) reaches the cmdlet through PowerShell: the host stops the pipeline (StopProcessing cancels the loop,
+    // which ends after the cycle under way), and `pwsh -c` would then exit with 1, PowerShell's code for a stopped
+    // command. The stop is the one the user asked for and the loop ended cleanly, so a process that exists to run this
+    // command (pwsh -c / -File, as systemd runs it) exits with 0, as on SIGTERM. An interactive session is never ended.
+    private void ExitCleanlyIfStopped()
+    {
+        if (Stopping && Host.Name == "ConsoleHost" && PwshCommandLine.EndsAfterCommand(Environment.GetCommandLineArgs()))
+            Host.SetShouldExit(0);
+    }
+
+    // Writes what the loop posts, on this (the pipeline's) thread, until the loop ends; once the pipeline is stopping
+    // (Ctrl+C) nothing more can be written, and the rest is only consumed (the event log still gets every event).
     private void DrainTo(BlockingCollection<object> output)
     {
         foreach (var item in output.GetConsumingEnumerable())
         {
+            if (Stopping)
+                continue;
             switch (item)
             {
                 case LvsControllerEvent e:

@@ -107,6 +107,44 @@ public class HealthProberTests
     }
 
     [Fact]
+    public async Task Http_probes_share_one_handler_and_each_opens_and_closes_a_connection_of_its_own()
+    {
+        // One server for all the probes; it keeps each connection open after its answer, so a probe that reused one
+        // would show as fewer connections than probes.
+        var listener = new TcpListener(Loopback, 0);
+        listener.Start();
+        var requests = new List<string>();
+        var held = new List<TcpClient>();
+        async Task Serve(int count)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                var client = await listener.AcceptTcpClientAsync();
+                held.Add(client);
+                var stream = client.GetStream();
+                var request = new StringBuilder();
+                var buffer = new byte[4096];
+                while (!request.ToString().Contains("\r\n\r\n"))
+                    request.Append(Encoding.ASCII.GetString(buffer, 0, await stream.ReadAsync(buffer)));
+                requests.Add(request.ToString());
+                await stream.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nup"u8.ToArray());
+            }
+        }
+        var serving = Serve(5);
+        var check = new HealthCheck { Type = HealthCheckType.Http, Timeout = TimeSpan.FromSeconds(7) };
+        ushort port = (ushort)((IPEndPoint)listener.LocalEndpoint).Port;
+        long before = HttpProbe.HandlersCreated;
+        for (int i = 0; i < 5; i++)
+            Assert.True((await Probe(check, port)).Healthy);
+        await serving.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.InRange(HttpProbe.HandlersCreated - before, 0, 1);
+        Assert.Equal(5, requests.Count);
+        Assert.All(requests, r => Assert.Contains("\r\nConnection: close\r\n", r));
+        listener.Stop();
+        held.ForEach(c => c.Dispose());
+    }
+
+    [Fact]
     public async Task Http_reads_at_most_64_KiB_of_the_body()
     {
         var body = Encoding.ASCII.GetBytes(new string('a', HealthProber.MaxBodyBytes - 4) + "MARK" + new string('b', 1 << 20) + "LATE");
