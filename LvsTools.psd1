@@ -43,6 +43,11 @@
         'ConvertFrom-IpvsadmRule'
         'ConvertTo-IpvsadmRule'
         'Test-LvsRealServer'
+        'New-LvsLab'
+        'Get-LvsLab'
+        'Remove-LvsLab'
+        'Invoke-LvsLabRequest'
+        'Set-LvsLabServer'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
