@@ -8,7 +8,7 @@
     Description          = 'Linux Virtual Server (IPVS) load balancers from PowerShell: virtual IPs, sysctls, IP forwarding and IPVS services over netlink, with typed objects, pipelines, -WhatIf and network-namespace targeting.'
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
-    FormatsToProcess     = @('LvsTools.format.ps1xml', 'LvsTools.Ipvs.format.ps1xml', 'LvsTools.IpvsConfig.format.ps1xml', 'LvsTools.Health.format.ps1xml')
+    FormatsToProcess     = @('LvsTools.format.ps1xml', 'LvsTools.Ipvs.format.ps1xml', 'LvsTools.IpvsConfig.format.ps1xml', 'LvsTools.Health.format.ps1xml', 'LvsTools.Lab.format.ps1xml')
     CmdletsToExport      = @(
         'Get-NetInterface'
         'Get-NetAlias'

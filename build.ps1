@@ -95,7 +95,9 @@ function Invoke-Build {
     Import-Module (Join-Path $Root 'tools/HelpBuilder/HelpBuilder.psd1') -Force
     $docs = Join-Path $Root 'docs/en-US'
     ConvertTo-MamlHelp -Path $docs -OutputPath (Join-Path $ModuleOut 'en-US/LvsTools.dll-Help.xml') | Out-Null
-    ConvertTo-AboutHelp -Path (Join-Path $docs 'about_LvsTools.md') -OutputPath (Join-Path $ModuleOut 'en-US/about_LvsTools.help.txt') | Out-Null
+    foreach ($about in Get-ChildItem -Path $docs -Filter 'about_*.md') {
+        ConvertTo-AboutHelp -Path $about.FullName -OutputPath (Join-Path $ModuleOut "en-US/$($about.BaseName).help.txt") | Out-Null
+    }
 
     # Check manifest and help in a child process, so this session never loads (and locks) the module.
     $check = @"

@@ -4,18 +4,6 @@ using LvsTools.Core.Route;
 
 namespace LvsTools.Core.Lab;
 
-/// <summary>What New-LvsLab is asked for.</summary>
-public sealed record LvsLabOptions
-{
-    /// <summary>The lab's name; null picks lvslab-XXXXXX.</summary>
-    public string? Name { get; init; }
-    public LvsLabMode Mode { get; init; }
-    public IPFamily AddressFamily { get; init; } = IPFamily.IPv4;
-    public int RealServerCount { get; init; } = 2;
-    public bool SorryServer { get; init; }
-    public ushort Port { get; init; } = 80;
-}
-
 /// <summary>
 /// The address plan of a lab. Every lab uses the same plan: its namespaces are its own and linked to nothing
 /// outside, so two labs never see each other's addresses (nor the host's), and a script tested in one lab sees the

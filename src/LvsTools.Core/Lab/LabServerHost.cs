@@ -85,7 +85,7 @@ public static class LabServerHost
                 quit = true;
                 return "ok";
             case "status":
-                return "ok " + JsonSerializer.Serialize(servers.Values.Select(s => new LabServerStatus(s.Name, s.State, (int)s.Delay.TotalMilliseconds)), LvsLab.Json)
+                return "ok " + JsonSerializer.Serialize(servers.Values.Select(s => new LvsLabServerStatus(s.Name, s.State, (int)s.Delay.TotalMilliseconds)), LvsLab.Json)
                     .ReplaceLineEndings(" ");
             case "set" when words.Length == 4 && Enum.TryParse<LvsLabServerState>(words[2], out var state) && int.TryParse(words[3], out int ms) && ms >= 0:
                 if (!servers.TryGetValue(words[1], out var server))
@@ -104,6 +104,3 @@ public static class LabServerHost
         }
     }
 }
-
-/// <summary>What one of a lab's HTTP servers is doing.</summary>
-public sealed record LabServerStatus(string Name, LvsLabServerState State, int DelayMilliseconds);

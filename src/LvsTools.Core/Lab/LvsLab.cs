@@ -1,9 +1,20 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using LvsTools.Core.Route;
 
-namespace LvsTools.Core.Lab;
+namespace LvsTools;
+
+/// <summary>What New-LvsLab is asked for.</summary>
+public sealed record LvsLabOptions
+{
+    /// <summary>The lab's name; null picks lvslab-XXXXXX.</summary>
+    public string? Name { get; init; }
+    public LvsLabMode Mode { get; init; }
+    public IPFamily AddressFamily { get; init; } = IPFamily.IPv4;
+    public int RealServerCount { get; init; } = 2;
+    public bool SorryServer { get; init; }
+    public ushort Port { get; init; } = 80;
+}
 
 /// <summary>The topology of a lab: how the director reaches its real servers (the IPVS forwarding method the user's script will use).</summary>
 public enum LvsLabMode
@@ -110,3 +121,6 @@ public sealed class LvsLab
         public override void Write(Utf8JsonWriter writer, IPAddress value, JsonSerializerOptions options) => writer.WriteStringValue(value.ToString());
     }
 }
+
+/// <summary>What one of a lab's HTTP servers is doing.</summary>
+public sealed record LvsLabServerStatus(string Name, LvsLabServerState State, int DelayMilliseconds);

@@ -8,7 +8,7 @@ namespace LvsTools.Commands;
 
 /// <summary>Tells a lab's HTTP servers what to do with new connections: Up, Down (refused), Slow (answer after -Delay), Hang (never answer).</summary>
 [Cmdlet(VerbsCommon.Set, "LvsLabServer", SupportsShouldProcess = true, DefaultParameterSetName = "Name")]
-[OutputType(typeof(LabServerStatus))]
+[OutputType(typeof(LvsLabServerStatus))]
 public sealed class SetLvsLabServerCommand : LabCommandBase
 {
     /// <summary>The lab (from New-LvsLab or Get-LvsLab).</summary>
@@ -85,11 +85,11 @@ public sealed class SetLvsLabServerCommand : LabCommandBase
         }
     }
 
-    private LabServerStatus? Status(string name)
+    private LvsLabServerStatus? Status(string name)
     {
         var reply = LabServerProcess.Send(Lab, "status");
         var all = reply.StartsWith("ok ", StringComparison.Ordinal)
-            ? JsonSerializer.Deserialize<LabServerStatus[]>(reply[3..], new JsonSerializerOptions { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } })
+            ? JsonSerializer.Deserialize<LvsLabServerStatus[]>(reply[3..], new JsonSerializerOptions { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } })
             : null;
         return all?.FirstOrDefault(s => s.Name == name);
     }
