@@ -80,11 +80,28 @@ public static class LabBuilder
     /// namespaces, then deletes the namespaces (their links go with them). Touches nothing the lab did not create.
     /// Returns the problems met (empty when all is gone).
     /// </summary>
-    public static List<string> Destroy(LvsLab lab)
+    public static List<string> Destroy(LvsLab lab) =>
+        Destroy(lab.Name, LabServerProcess.ProcessesOf(lab), lab.Namespaces);
+
+    /// <summary>
+    /// Tears down a lab whose state file cannot be read (written over, truncated): the processes whose command line
+    /// names <paramref name="statePath"/> and the namespaces named as the lab's are (NAME-client, NAME-director,
+    /// NAME-switch, NAME-rsN, NAME-sorry).
+    /// </summary>
+    public static List<string> DestroyUnreadable(string name, string statePath)
+    {
+        var pattern = new System.Text.RegularExpressions.Regex("^" + System.Text.RegularExpressions.Regex.Escape(name) + "-(client|director|switch|sorry|rs[0-9]+)$");
+        var namespaces = System.IO.Directory.Exists(NamedNetNamespace.Directory)
+            ? System.IO.Directory.EnumerateFiles(NamedNetNamespace.Directory).Select(Path.GetFileName).Where(n => pattern.IsMatch(n!)).ToArray()
+            : [];
+        return Destroy(name, LabServerProcess.ProcessesNaming(statePath), namespaces!);
+    }
+
+    private static List<string> Destroy(string lab, IEnumerable<int> servers, IEnumerable<string> namespaces)
     {
         var problems = new List<string>();
-        var victims = new HashSet<int>(LabServerProcess.ProcessesOf(lab));
-        foreach (var name in lab.Namespaces.Where(NamedNetNamespace.Exists))
+        var victims = new HashSet<int>(servers);
+        foreach (var name in namespaces.Where(NamedNetNamespace.Exists))
         {
             try
             {
@@ -102,8 +119,8 @@ public static class LabBuilder
         while (victims.Any(LabServerProcess.IsAlive) && DateTime.UtcNow < deadline)
             Thread.Sleep(20);
         foreach (int pid in victims.Where(LabServerProcess.IsAlive))
-            problems.Add($"Process {pid} of lab '{lab.Name}' did not end.");
-        foreach (var name in lab.Namespaces)
+            problems.Add($"Process {pid} of lab '{lab}' did not end.");
+        foreach (var name in namespaces)
         {
             try
             {

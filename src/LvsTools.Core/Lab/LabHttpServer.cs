@@ -11,7 +11,7 @@ namespace LvsTools.Core.Lab;
 /// what it does with the next connection: Up answers, Slow answers after <see cref="Delay"/>, Hang never answers,
 /// Down closes the listening socket (connections are refused).
 /// </summary>
-internal sealed class LabHttpServer(string name, NetNamespace ns, AddressFamily family, ushort port)
+internal sealed class LabHttpServer(string lab, string name, NetNamespace ns, AddressFamily family, ushort port)
 {
     private readonly object _gate = new();
     private Socket? _listener;
@@ -111,7 +111,7 @@ internal sealed class LabHttpServer(string name, NetNamespace ns, AddressFamily 
                 await Task.Delay(delay).ConfigureAwait(false);
             var remote = (IPEndPoint)client.RemoteEndPoint!;
             var local = (IPEndPoint)client.LocalEndPoint!;
-            var body = JsonSerializer.SerializeToUtf8Bytes(new LabAnswer(Name, remote.Address.ToString(), remote.Port,
+            var body = JsonSerializer.SerializeToUtf8Bytes(new LabAnswer(lab, Name, remote.Address.ToString(), remote.Port,
                 local.Address.ToString(), local.Port, state.ToString()), LabAnswer.Json);
             var head = Encoding.ASCII.GetBytes(
                 $"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\n" +
@@ -127,8 +127,8 @@ internal sealed class LabHttpServer(string name, NetNamespace ns, AddressFamily 
     }
 }
 
-/// <summary>The body a lab's HTTP server answers: who answered, and the client address and port it saw.</summary>
-public sealed record LabAnswer(string Server, string Client, int ClientPort, string Local, int LocalPort, string State)
+/// <summary>The body a lab's HTTP server answers: which lab and server answered, and the client address and port it saw.</summary>
+public sealed record LabAnswer(string Lab, string Server, string Client, int ClientPort, string Local, int LocalPort, string State)
 {
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 }

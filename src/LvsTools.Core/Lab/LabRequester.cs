@@ -83,6 +83,7 @@ public static class LabRequester
             return new LvsLabRequest
             {
                 Index = index,
+                Lab = answer?.Lab,
                 Server = answer?.Server,
                 ClientAddress = answer is not null && IPAddress.TryParse(answer.Client, out var seen) ? seen : null,
                 StatusCode = (int)response.StatusCode,

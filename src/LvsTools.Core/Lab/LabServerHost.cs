@@ -32,7 +32,7 @@ public static class LabServerHost
             var servers = new Dictionary<string, LabHttpServer>();
             foreach (var (name, ns, _) in lab.Servers())
             {
-                var server = new LabHttpServer(name, NetNamespace.Resolve(ns), family, lab.Port);
+                var server = new LabHttpServer(lab.Name, name, NetNamespace.Resolve(ns), family, lab.Port);
                 server.Set(LvsLabServerState.Up, TimeSpan.Zero);
                 servers[name] = server;
             }

@@ -117,6 +117,14 @@ public static class LabServerProcess
             yield break;
         }
         // The recorded pid is gone or was never written (the creating process died first): look for the marker.
+        foreach (int pid in ProcessesNaming(lab.StatePath))
+            yield return pid;
+    }
+
+    /// <summary>The processes whose command line contains <paramref name="statePath"/>.</summary>
+    public static IEnumerable<int> ProcessesNaming(string statePath)
+    {
+        var marker = Encoding.UTF8.GetBytes(statePath);
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
             if (int.TryParse(Path.GetFileName(dir), out int pid) && pid != Environment.ProcessId && Names(pid, marker))
                 yield return pid;

@@ -37,14 +37,21 @@ public sealed class LabStore
             throw LvsException.Invalid("LvsLabStatePathTooLong",
                 $"The lab's control socket '{lab.ControlPath}' would be longer than {MaxSocketPath} bytes: choose a shorter name or state folder.", lab.Name);
         System.IO.Directory.CreateDirectory(Directory);
+        // Written whole under a name of its own, then linked in place (File.Move without overwrite: link(2), which
+        // fails when the name exists): a state file is never seen empty, even when this process is killed here.
+        var tmp = $"{lab.StatePath}.{Guid.NewGuid():N}.tmp";
+        File.WriteAllText(tmp, JsonSerializer.Serialize(lab, LvsLab.Json));
         try
         {
-            using var f = new FileStream(lab.StatePath, FileMode.CreateNew, FileAccess.Write);
-            JsonSerializer.Serialize(f, lab, LvsLab.Json);
+            File.Move(tmp, lab.StatePath, overwrite: false);
         }
         catch (IOException) when (File.Exists(lab.StatePath))
         {
             throw Exists(lab.Name);
+        }
+        finally
+        {
+            File.Delete(tmp);
         }
     }
 
@@ -99,9 +106,12 @@ public sealed class LabStore
     }
 
     /// <summary>Deletes the lab's files (state, control socket, log).</summary>
-    public static void Forget(LvsLab lab)
+    public static void Forget(LvsLab lab) => Forget(lab.StatePath);
+
+    /// <summary>Deletes the files of the lab whose state file is <paramref name="statePath"/>.</summary>
+    public static void Forget(string statePath)
     {
-        foreach (var f in new[] { lab.ControlPath, lab.LogPath, lab.StatePath + ".tmp", lab.StatePath })
+        foreach (var f in new[] { Path.ChangeExtension(statePath, ".sock"), Path.ChangeExtension(statePath, ".log"), statePath + ".tmp", statePath })
             File.Delete(f);
     }
 }

@@ -7,6 +7,8 @@ public sealed record LvsLabRequest
 {
     /// <summary>1 for the first request.</summary>
     public required int Index { get; init; }
+    /// <summary>The lab whose server answered (labs never see each other's servers).</summary>
+    public string? Lab { get; init; }
     /// <summary>The server that answered (rs1, rs2, sorry), or null.</summary>
     public string? Server { get; init; }
     /// <summary>The client address the server saw (the client's own in NAT, DR and TUN; another when something rewrites it).</summary>

@@ -17,7 +17,8 @@ public sealed class GetLvsLabCommand : LabCommandBase
 
     protected override void ProcessRecord()
     {
-        var labs = Store.List((path, e) => WriteWarning($"Cannot read lab state file '{path}': {e.Message}"));
+        var labs = Store.List((path, e) => WriteWarning(
+            $"Cannot read lab state file '{path}' ({e.Message}); Remove-LvsLab -Name {Path.GetFileNameWithoutExtension(path)} removes that lab."));
         foreach (var name in Name ?? ["*"])
         {
             var pattern = new WildcardPattern(name, WildcardOptions.IgnoreCase);

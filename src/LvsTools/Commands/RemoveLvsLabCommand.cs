@@ -35,27 +35,51 @@ public sealed class RemoveLvsLabCommand : LabCommandBase
         }
         foreach (var name in Name)
         {
-            if (Store.Find(name) is { } lab)
+            LvsLab? lab;
+            try
+            {
+                lab = Store.Find(name);
+            }
+            catch (Exception e) when (e is IOException or System.Text.Json.JsonException or FormatException)
+            {
+                RemoveUnreadable(name);
+                continue;
+            }
+            if (lab is not null)
                 Remove(lab);
             else
                 WriteLabError(NotFound(name), name);
         }
     }
 
+    // A state file that cannot be read still names the lab: its processes and namespaces are found by name.
+    private void RemoveUnreadable(string name)
+    {
+        var path = Store.PathOf(name);
+        if (!ShouldProcess(name, "Remove lab (its state file cannot be read): end the processes that name it, delete the namespaces named after it"))
+            return;
+        if (Removed(name, LabBuilder.DestroyUnreadable(name, path)))
+            LabStore.Forget(path);
+    }
+
     private void Remove(LvsLab lab)
     {
         if (!ShouldProcess(lab.Name, $"Remove lab: end its server process, delete its {lab.Namespaces.Length} network namespaces and its state files"))
             return;
-        var problems = LabBuilder.Destroy(lab);
-        if (problems.Count > 0)
-        {
-            WriteLabError(new LvsException(LvsErrorKind.OperationFailed, "LvsLabRemoveFailed",
-                $"Lab '{lab.Name}' was not removed completely (its state file stays, run Remove-LvsLab again): {string.Join(" ", problems)}", lab.Name), lab.Name);
+        if (!Removed(lab.Name, LabBuilder.Destroy(lab)))
             return;
-        }
         LabStore.Forget(lab);
         lab.Status = "Removed";
         if (PassThru)
             WriteObject(lab);
+    }
+
+    private bool Removed(string name, List<string> problems)
+    {
+        if (problems.Count == 0)
+            return true;
+        WriteLabError(new LvsException(LvsErrorKind.OperationFailed, "LvsLabRemoveFailed",
+            $"Lab '{name}' was not removed completely (its state file stays, run Remove-LvsLab again): {string.Join(" ", problems)}", name), name);
+        return false;
     }
 }
