@@ -289,3 +289,72 @@ Describe 'Bad input: a clear error and nothing left behind' -Skip:$skipHost {
         { Get-LvsLab -Name "$tag-none" -ErrorAction Stop } | Should -Throw -ErrorId 'LvsLabNotFound,LvsTools.Commands.GetLvsLabCommand'
     }
 }
+
+Describe 'IPVS through a lab: NAT, DirectRouting and Tunnel' -Tag Kernel -Skip:$skipKernel {
+    BeforeAll {
+        # tunl0, the real servers' end of LVS-TUN, comes with the ipip module (in every namespace).
+        if (-not (Test-Path /sys/module/ipip)) { modprobe ipip }
+        $script:labs = [ordered]@{}
+        $script:results = @{}
+        $cases = [ordered]@{
+            Nat           = @{ Mode = 'Nat'; Family = 'IPv4'; Method = 'Masquerade' }
+            DirectRouting = @{ Mode = 'DirectRouting'; Family = 'IPv4'; Method = 'Route' }
+            Tunnel        = @{ Mode = 'Tunnel'; Family = 'IPv4'; Method = 'Tunnel' }
+            NatIPv6       = @{ Mode = 'Nat'; Family = 'IPv6'; Method = 'Masquerade' }
+        }
+        foreach ($key in $cases.Keys) {
+            $c = $cases[$key]
+            $watch = [Diagnostics.Stopwatch]::StartNew()
+            $lab = New-LvsLab -Mode $c.Mode -AddressFamily $c.Family -RealServerCount 2 -Name "$tag-$($key.ToLowerInvariant())"
+            Write-Host "New-LvsLab $key`: $($watch.ElapsedMilliseconds) ms"
+            $labs[$key] = $lab
+            $single = if ($c.Family -eq 'IPv6') { 128 } else { 32 }
+            # The director, as the user's script would set it up: the VIP, the service, the real servers.
+            Add-LvsVirtualIp -NetNamespace $lab.Director -InterfaceName $lab.VipInterface -IPAddress $lab.Vip -PrefixLength $single |
+                New-LvsService -Protocol Tcp -Port $lab.Port -Scheduler rr |
+                Add-LvsRealServer -Address @($lab.RealServerAddresses | ForEach-Object { "$_" }) -Port $lab.Port -ForwardingMethod $c.Method | Out-Null
+            # The real servers' role (Enable-LvsRealServerRole does this; built in parallel, so by hand here).
+            if ($c.Mode -ne 'Nat') {
+                $vipDev = if ($c.Mode -eq 'Tunnel') { 'tunl0' } else { 'lo' }
+                foreach ($rs in $lab.RealServers) {
+                    if ($c.Mode -eq 'Tunnel') {
+                        ip -n $rs link set tunl0 up
+                        Set-Sysctl -NetNamespace $rs -Name net.ipv4.conf.tunl0.rp_filter -Value 0 | Out-Null
+                        Set-Sysctl -NetNamespace $rs -Name net.ipv4.conf.all.rp_filter -Value 0 | Out-Null
+                    }
+                    Add-LvsVirtualIp -NetNamespace $rs -InterfaceName $vipDev -IPAddress $lab.Vip -PrefixLength 32 | Out-Null
+                    # The real servers share the client's segment: they must not answer ARP for the VIP.
+                    foreach ($dev in 'all', 'eth0') {
+                        Set-Sysctl -NetNamespace $rs -Name "net.ipv4.conf.$dev.arp_ignore" -Value 1 | Out-Null
+                        Set-Sysctl -NetNamespace $rs -Name "net.ipv4.conf.$dev.arp_announce" -Value 2 | Out-Null
+                    }
+                }
+            }
+            $results[$key] = Invoke-LvsLabRequest -Lab $lab -Count 10 -Timeout 5
+        }
+    }
+    AfterAll { $labs.Values | Remove-LvsLab }
+
+    It '<_>: every request answered through the VIP, round robin over both real servers' -ForEach 'Nat', 'DirectRouting', 'Tunnel', 'NatIPv6' {
+        $r = $results[$_]
+        $lab = $labs[$_]
+        $r.Target | Should -BeLike "*$($lab.Vip)*"
+        @($r.Requests | Where-Object Error | ForEach-Object Error) | Should -BeNullOrEmpty
+        $r.Summary.Ok | Should -Be 10
+        $r.Summary.Servers.rs1 | Should -Be 5
+        $r.Summary.Servers.rs2 | Should -Be 5
+        # No SNAT in any mode: the real server sees the client's own address.
+        $r.Requests.ClientAddress | ForEach-Object { "$_" } | Sort-Object -Unique | Should -Be "$($lab.ClientAddress)"
+        $r.Requests.Lab | Sort-Object -Unique | Should -Be $lab.Name
+    }
+
+    It 'Set-LvsLabServer Down: IPVS still sends there, and those requests are refused' {
+        $lab = $labs.Nat
+        Set-LvsLabServer -Lab $lab -Name rs2 -State Down
+        try {
+            $r = Invoke-LvsLabRequest -Lab $lab -Count 4 -Timeout 5
+            $r.Summary.Servers.rs1 | Should -Be 2
+            @($r.Requests | Where-Object Error).Error | Sort-Object -Unique | Should -Be 'ConnectionRefused'
+        } finally { Set-LvsLabServer -Lab $lab -Name rs2 -State Up }
+    }
+}
