@@ -12,25 +12,54 @@ namespace LvsTools.Core.Lab;
 public static class LabServerProcess
 {
     /// <summary>
-    /// Starts the server process with <paramref name="pwsh"/> and waits until it answers on its control socket
-    /// (every HTTP server listening). Returns its process id.
+    /// How the server process is started: the dotnet host running LvsTools.LabServer.dll (beside this assembly) when
+    /// both are found, else <paramref name="pwsh"/> loading this assembly. The command line names the state file.
+    /// </summary>
+    public static ProcessStartInfo Command(LvsLab lab, string? pwsh)
+    {
+        var folder = Path.GetDirectoryName(typeof(LabServerHost).Assembly.Location)!;
+        var program = Path.Combine(folder, "LvsTools.LabServer.dll");
+        var info = new ProcessStartInfo { UseShellExecute = false };
+        if (File.Exists(program) && DotnetHost() is { } dotnet)
+        {
+            info.FileName = dotnet;
+            foreach (var a in new[] { "exec", program, lab.StatePath })
+                info.ArgumentList.Add(a);
+            return info;
+        }
+        info.FileName = pwsh ?? throw new LvsException(LvsErrorKind.NotInstalled, "LvsLabServerFailed",
+            "Neither a dotnet host nor pwsh was found to run the lab's HTTP servers.", lab.Name);
+        foreach (var a in new[] { "-NoLogo", "-NoProfile", "-NonInteractive", "-Command",
+            $"Add-Type -LiteralPath {Quote(typeof(LabServerHost).Assembly.Location)}; [LvsTools.Core.Lab.LabServerHost]::Run({Quote(lab.StatePath)})" })
+            info.ArgumentList.Add(a);
+        return info;
+    }
+
+    // The dotnet host of the runtime this process runs on: the process itself (pwsh as a .NET tool), or the muxer at
+    // the root of the shared runtime (DOTNET_ROOT/shared/Microsoft.NETCore.App/VERSION/). A self-contained pwsh has none.
+    private static string? DotnetHost()
+    {
+        if (Environment.ProcessPath is { } self && Path.GetFileName(self) == "dotnet")
+            return self;
+        var runtime = Path.GetDirectoryName(typeof(object).Assembly.Location);
+        var root = runtime is null ? null : Path.GetFullPath(Path.Combine(runtime, "..", "..", ".."));
+        foreach (var candidate in new[] { root, Environment.GetEnvironmentVariable("DOTNET_ROOT") })
+            if (!string.IsNullOrEmpty(candidate) && File.Exists(Path.Combine(candidate, "dotnet")))
+                return Path.Combine(candidate, "dotnet");
+        return null;
+    }
+
+    /// <summary>
+    /// Starts the server process (see <see cref="Command"/>) and waits until it answers on its control socket (every
+    /// HTTP server listening). Returns its process id.
     /// </summary>
     /// <exception cref="LvsException">LvsLabServerFailed, with the process's log, when it exits or does not answer in time.</exception>
-    public static int Start(LvsLab lab, string pwsh, TimeSpan timeout, CancellationToken cancellation = default)
+    public static int Start(LvsLab lab, string? pwsh, TimeSpan timeout, CancellationToken cancellation = default)
     {
-        var dll = typeof(LabServerHost).Assembly.Location;
-        var info = new ProcessStartInfo(pwsh)
-        {
-            UseShellExecute = false,
-            // Pipes of our own that are closed at once: the server never holds the caller's stdout (a CI log would
-            // wait for it); it writes to its log file instead.
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var a in new[] { "-NoLogo", "-NoProfile", "-NonInteractive", "-Command",
-            $"Add-Type -LiteralPath {Quote(dll)}; [LvsTools.Core.Lab.LabServerHost]::Run({Quote(lab.StatePath)})" })
-            info.ArgumentList.Add(a);
+        var info = Command(lab, pwsh);
+        // Pipes of our own that are closed at once: the server never holds the caller's stdout (a CI log would
+        // wait for it); it writes to its log file instead.
+        info.RedirectStandardInput = info.RedirectStandardOutput = info.RedirectStandardError = true;
         Process process;
         try
         {
@@ -39,7 +68,7 @@ public static class LabServerProcess
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
         {
             throw new LvsException(LvsErrorKind.NotInstalled, "LvsLabServerFailed",
-                $"Cannot start the lab's HTTP servers with '{pwsh}': {e.Message}", lab.Name, e);
+                $"Cannot start the lab's HTTP servers with '{info.FileName}': {e.Message}", lab.Name, e);
         }
         using (process)
         {
