@@ -313,6 +313,10 @@ Describe 'IPVS through a lab: NAT, DirectRouting and Tunnel' -Tag Kernel -Skip:$
             Add-LvsVirtualIp -NetNamespace $lab.Director -InterfaceName $lab.VipInterface -IPAddress $lab.Vip -PrefixLength $single |
                 New-LvsService -Protocol Tcp -Port $lab.Port -Scheduler rr |
                 Add-LvsRealServer -Address @($lab.RealServerAddresses | ForEach-Object { "$_" }) -Port $lab.Port -ForwardingMethod $c.Method | Out-Null
+            # An IPv6 VIP answers once duplicate address detection is over (its Tentative flag clears).
+            $deadline = [DateTime]::UtcNow.AddSeconds(30)
+            while ([DateTime]::UtcNow -lt $deadline -and
+                (Get-NetAlias -NetNamespace $lab.Director -IPAddress $lab.Vip).Flags.HasFlag([LvsTools.AddressFlags]::Tentative)) { Start-Sleep -Milliseconds 200 }
             # The real servers' role (Enable-LvsRealServerRole does this; built in parallel, so by hand here).
             if ($c.Mode -ne 'Nat') {
                 $vipDev = if ($c.Mode -eq 'Tunnel') { 'tunl0' } else { 'lo' }
