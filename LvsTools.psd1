@@ -9,7 +9,7 @@
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
     TypesToProcess       = @('LvsTools.types.ps1xml')
-    FormatsToProcess     = @('LvsTools.format.ps1xml', 'LvsTools.Ipvs.format.ps1xml', 'LvsTools.IpvsConfig.format.ps1xml', 'LvsTools.Health.format.ps1xml', 'LvsTools.Role.format.ps1xml')
+    FormatsToProcess     = @('LvsTools.format.ps1xml', 'LvsTools.Ipvs.format.ps1xml', 'LvsTools.IpvsConfig.format.ps1xml', 'LvsTools.Health.format.ps1xml', 'LvsTools.Role.format.ps1xml', 'LvsTools.Lab.format.ps1xml')
     CmdletsToExport      = @(
         'Get-NetInterface'
         'Get-NetAlias'
@@ -49,6 +49,11 @@
         'Enable-LvsRealServerRole'
         'Disable-LvsRealServerRole'
         'Get-LvsRealServerRole'
+        'New-LvsLab'
+        'Get-LvsLab'
+        'Remove-LvsLab'
+        'Invoke-LvsLabRequest'
+        'Set-LvsLabServer'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -87,6 +87,11 @@ function Invoke-Build {
     foreach ($f in 'LvsTools.dll', 'LvsTools.Core.dll') {
         Copy-Item (Join-Path $bin $f) $ModuleOut
     }
+    # The lab's HTTP server program (New-LvsLab starts it with the dotnet host).
+    $labServer = Join-Path $Root "src/LvsTools.LabServer/bin/$Configuration/net8.0"
+    foreach ($f in 'LvsTools.LabServer.dll', 'LvsTools.LabServer.runtimeconfig.json') {
+        Copy-Item (Join-Path $labServer $f) $ModuleOut
+    }
     $manifest = Import-PowerShellDataFile (Join-Path $Root 'LvsTools.psd1')
     foreach ($f in @($manifest.FormatsToProcess) + @($manifest.TypesToProcess)) {
         Copy-Item (Join-Path $bin $f) $ModuleOut

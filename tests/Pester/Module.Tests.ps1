@@ -27,6 +27,10 @@ Describe 'LvsTools module' {
     It 'ships the about topic' {
         (Get-Help about_LvsTools | Out-String) | Should -Match 'LvsTools'
     }
+
+    It 'ships the testing about topic' {
+        (Get-Help about_LvsTools_Testing | Out-String) | Should -Match 'New-LvsLab'
+    }
 }
 
 Describe '<Name> help' -ForEach $cmdlets {
