@@ -39,6 +39,8 @@
         'Export-LvsMetric'
         'Import-LvsConfiguration'
         'Sync-LvsConfiguration'
+        'Compare-LvsConfiguration'
+        'Test-LvsConfiguration'
         'Start-LvsController'
         'ConvertFrom-IpvsadmRule'
         'ConvertTo-IpvsadmRule'

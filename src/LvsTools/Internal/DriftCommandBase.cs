@@ -1,0 +1,56 @@
+using System.Management.Automation;
+using LvsTools.Core.Config;
+
+namespace LvsTools.Internal;
+
+/// <summary>
+/// Base of Compare- and Test-LvsConfiguration: reads the document, reads what it manages from the kernel once, and
+/// derives the drift from Sync-LvsConfiguration's own plan (<see cref="LvsConfigurationDrift"/>). Read only: nothing is
+/// sent but dumps, so no writer lock is taken and there is no -WhatIf.
+/// </summary>
+public abstract class DriftCommandBase : ConfigurationDocumentCommandBase
+{
+    protected override string ErrorSubject => "LvsConfiguration";
+
+    /// <summary>Reports one document's drift (every difference, in Sync's plan order).</summary>
+    protected abstract void Report(List<LvsConfigurationDifference> drift);
+
+    protected override void ProcessRecord()
+    {
+        LvsConfigurationDocument desired;
+        LvsResolvedEntries resolved;
+        try
+        {
+            desired = ReadDocument(out resolved);
+        }
+        catch (Exception e)
+        {
+            ThrowLvsError(e, DocumentTarget);
+            return;
+        }
+        string name = MyInvocation.MyCommand.Name;
+        foreach (var section in desired.UnmanagedSections)
+        {
+            string what = section.StartsWith('$') ? $"the real servers of {section[..section.LastIndexOf('.')]}" : $"section '{section}'";
+            WriteVerbose($"{name}: {what} is not in the document: not managed, not compared.");
+        }
+        if (desired.SchemaVersion >= 2)
+            WriteVerbose($"{name}: health checks, sorry servers, quorum and drain timeouts are the controller's, not kernel state: not compared (maintenance is, as weight 0).");
+        List<LvsConfigurationDifference> drift;
+        try
+        {
+            var current = LvsConfigurationDrift.Read(desired, () => Ipvs, desired.VirtualIps is not null ? Route : null,
+                desired.Sysctls is not null ? Sysctl : null);
+            drift = LvsConfigurationDrift.Compare(current, desired, desired.VirtualIps is not null ? Route : null, resolved);
+        }
+        catch (Exception e)
+        {
+            ThrowLvsError(e, DocumentTarget);
+            return;
+        }
+        foreach (var d in drift)
+            d.NetNamespace = NetNamespace;
+        WriteVerbose($"{name}: {drift.Count} difference(s){Where}.");
+        Report(drift);
+    }
+}
