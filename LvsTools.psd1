@@ -41,6 +41,7 @@
         'Sync-LvsConfiguration'
         'Compare-LvsConfiguration'
         'Test-LvsConfiguration'
+        'Invoke-LvsLab'
         'Start-LvsController'
         'ConvertFrom-IpvsadmRule'
         'ConvertTo-IpvsadmRule'
