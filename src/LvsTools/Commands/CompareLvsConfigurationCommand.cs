@@ -13,9 +13,5 @@ namespace LvsTools.Commands;
 [OutputType(typeof(LvsConfigurationDifference))]
 public sealed class CompareLvsConfigurationCommand : DriftCommandBase
 {
-    protected override void Report(List<LvsConfigurationDifference> drift)
-    {
-        foreach (var d in drift)
-            WriteObject(d);
-    }
+    protected override void Report(List<LvsConfigurationDifference> drift) => WriteObject(drift, enumerateCollection: true);
 }

@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using LvsTools.Core.Config;
 using LvsTools.Internal;
 
 namespace LvsTools.Commands;
@@ -12,10 +11,5 @@ namespace LvsTools.Commands;
 [OutputType(typeof(bool))]
 public sealed class TestLvsConfigurationCommand : DriftCommandBase
 {
-    protected override void Report(List<LvsConfigurationDifference> drift)
-    {
-        foreach (var d in drift)
-            WriteVerbose(d.ToString());
-        WriteObject(drift.Count == 0);
-    }
+    protected override void Report(List<LvsConfigurationDifference> drift) => WriteObject(drift.Count == 0);
 }

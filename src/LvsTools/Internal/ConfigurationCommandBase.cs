@@ -29,21 +29,11 @@ public abstract partial class ConfigurationCommandBase : ConfigurationDocumentCo
 
     protected override void ProcessRecord()
     {
-        LvsConfigurationDocument desired;
-        LvsResolvedEntries resolved;
         List<LvsPlanStep> plan;
         LvsKernelState current;
-        try
-        {
-            // The whole document is checked before the first request; the services and real servers the check builds are
-            // what the plan compares.
-            desired = ReadDocument(out resolved);
-        }
-        catch (Exception e)
-        {
-            ThrowLvsError(e, DocumentTarget);
-            return;
-        }
+        // The whole document is checked before the first request; the services and real servers the check builds are
+        // what the plan compares.
+        var desired = ReadDocument(out var resolved);
         ShowUnmanaged(desired);
         try
         {
@@ -140,8 +130,7 @@ public abstract partial class ConfigurationCommandBase : ConfigurationDocumentCo
             : SessionState.PSVariable.GetValue("WhatIfPreference") is SwitchParameter { IsPresent: true } or true;
         foreach (var section in desired.UnmanagedSections)
         {
-            string what = section.StartsWith('$') ? $"the real servers of {section[..section.LastIndexOf('.')]}" : $"section '{section}'";
-            string line = $"{Activity}: {what} is not in the document: not managed, left as it is{Where}.";
+            string line = $"{Activity}: {UnmanagedText(section)} is not in the document: not managed, left as it is{Where}.";
             WriteVerbose(line);
             if (whatIf)
                 ShouldProcess(line, line, "What if");

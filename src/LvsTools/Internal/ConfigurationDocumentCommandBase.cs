@@ -23,17 +23,30 @@ public abstract class ConfigurationDocumentCommandBase : LvsCommandBase
     /// The document, checked whole (a piped document was never read from JSON), with the services and real servers the
     /// check built (what a plan compares). Throws the document's own error (a bad file, a bad entry).
     /// </summary>
+    /// A document that cannot be read or checked ends the cmdlet with its own error (its id, the JSON path, the value).
     protected LvsConfigurationDocument ReadDocument(out LvsResolvedEntries resolved)
     {
-        if (InputObject is not null)
+        try
         {
-            resolved = LvsConfigurationValidator.Resolve(InputObject);
-            return InputObject;
+            if (InputObject is not null)
+            {
+                resolved = LvsConfigurationValidator.Resolve(InputObject);
+                return InputObject;
+            }
+            var file = FilePath.Resolve(this, Path);
+            return LvsConfigurationDocument.FromJson(BoundedInput.ReadAllBytes(file, Path, "LvsConfigurationFileNotFound"), out resolved);
         }
-        var file = FilePath.Resolve(this, Path);
-        return LvsConfigurationDocument.FromJson(BoundedInput.ReadAllBytes(file, Path, "LvsConfigurationFileNotFound"), out resolved);
+        catch (Exception e)
+        {
+            ThrowLvsError(e, DocumentTarget);
+            throw; // not reached: ThrowLvsError throws
+        }
     }
 
     /// <summary>What an error about the document names: the file, or the piped document.</summary>
     protected object DocumentTarget => InputObject is null ? Path : InputObject;
+
+    /// <summary>A section the document leaves out, in words: "section 'timeouts'", "the real servers of $.services[2]".</summary>
+    protected static string UnmanagedText(string section) =>
+        section.StartsWith('$') ? $"the real servers of {section[..section.LastIndexOf('.')]}" : $"section '{section}'";
 }

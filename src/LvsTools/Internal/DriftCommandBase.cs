@@ -12,28 +12,15 @@ public abstract class DriftCommandBase : ConfigurationDocumentCommandBase
 {
     protected override string ErrorSubject => "LvsConfiguration";
 
-    /// <summary>Reports one document's drift (every difference, in Sync's plan order).</summary>
+    /// <summary>Reports one document's drift (every difference, in Sync's plan order, already written as a verbose line each).</summary>
     protected abstract void Report(List<LvsConfigurationDifference> drift);
 
     protected override void ProcessRecord()
     {
-        LvsConfigurationDocument desired;
-        LvsResolvedEntries resolved;
-        try
-        {
-            desired = ReadDocument(out resolved);
-        }
-        catch (Exception e)
-        {
-            ThrowLvsError(e, DocumentTarget);
-            return;
-        }
+        var desired = ReadDocument(out var resolved);
         string name = MyInvocation.MyCommand.Name;
         foreach (var section in desired.UnmanagedSections)
-        {
-            string what = section.StartsWith('$') ? $"the real servers of {section[..section.LastIndexOf('.')]}" : $"section '{section}'";
-            WriteVerbose($"{name}: {what} is not in the document: not managed, not compared.");
-        }
+            WriteVerbose($"{name}: {UnmanagedText(section)} is not in the document: not managed, not compared.");
         if (desired.SchemaVersion >= 2)
             WriteVerbose($"{name}: health checks, sorry servers, quorum and drain timeouts are the controller's, not kernel state: not compared (maintenance is, as weight 0).");
         List<LvsConfigurationDifference> drift;
@@ -51,6 +38,8 @@ public abstract class DriftCommandBase : ConfigurationDocumentCommandBase
         foreach (var d in drift)
             d.NetNamespace = NetNamespace;
         WriteVerbose($"{name}: {drift.Count} difference(s){Where}.");
+        foreach (var d in drift)
+            WriteVerbose(d.ToString());
         Report(drift);
     }
 }
