@@ -1,4 +1,5 @@
 using LvsTools.Core.Config;
+using LvsTools.Core.Sysctl;
 
 namespace LvsTools.Core.Tests.Config;
 
@@ -127,5 +128,35 @@ public class DriftTests
         var plan = LvsConfigurationSync.Plan(kernel, document, prune: true);
         Assert.Equal(["scheduler rr -> wrr; netmask 255.255.255.0 -> 255.255.0.0", "weight 1 -> 3; upper threshold 0 -> 10"], plan.Select(s => s.Changes));
         Assert.All(plan, s => Assert.Equal(s.Changes, LvsPropertyDifference.Join(s.Differences)));
+    }
+
+    [Fact]
+    public void A_listed_sysctl_outside_the_dependent_ones_is_read_so_its_value_is_no_drift()
+    {
+        // A /proc/sys of the test's own: ip_forward (a dependent sysctl) and accept_local (not one: read because listed).
+        string root = Path.Combine(Path.GetTempPath(), "lvst-drift-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(root, "net/ipv4/conf/veth0"));
+            File.WriteAllText(Path.Combine(root, "net/ipv4/ip_forward"), "1\n");
+            File.WriteAllText(Path.Combine(root, "net/ipv4/conf/veth0/accept_local"), "0\n");
+            var document = new LvsConfigurationDocument
+            {
+                Sysctls = [new LvsSysctlEntry { Name = "net.ipv4.ip_forward", Value = "1" }, new LvsSysctlEntry { Name = "net.ipv4.conf.veth0.accept_local", Value = "0" }],
+            };
+            var state = LvsConfigurationDrift.Read(document, () => throw new InvalidOperationException("no IPVS section: the IPVS table is not read"),
+                null, new SysctlStore(root: root));
+            Assert.Empty(state.Services);
+            Assert.Contains(state.Sysctls!, e => e.Name == "net.ipv4.conf.veth0.accept_local" && e.Value == "0");
+            Assert.Empty(LvsConfigurationDrift.Compare(state, document));
+            Assert.Empty(LvsConfigurationSync.Plan(state, document, prune: true));
+            File.WriteAllText(Path.Combine(root, "net/ipv4/conf/veth0/accept_local"), "1\n");
+            var changed = LvsConfigurationDrift.Read(document, () => throw new InvalidOperationException(), null, new SysctlStore(root: root));
+            Assert.Equal(["Different Sysctl net.ipv4.conf.veth0.accept_local value: 0 / 1"], LvsConfigurationDrift.Compare(changed, document).Select(Line));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
     }
 }
