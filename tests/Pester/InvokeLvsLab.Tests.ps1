@@ -54,6 +54,51 @@ Describe 'Invoke-LvsLab: bad input, before anything starts' {
     }
 }
 
+Describe 'Invoke-LvsLab: a guest that does not boot or does not finish (a stand-in kernel, no boot)' {
+    BeforeAll {
+        # linux.uml stand-ins: one that exits at once (no exit status reported), one that never ends.
+        $script:exits = Join-Path $TestDrive 'exits.uml'
+        $script:hangs = Join-Path $TestDrive 'hangs.uml'
+        Set-Content -LiteralPath $exits -Value "#!/bin/sh`necho 'stand-in kernel: no boot' >&2`nexit 1"
+        Set-Content -LiteralPath $hangs -Value "#!/bin/sh`nexec sleep 127.25"
+        chmod +x $exits $hangs
+        function Invoke-WithKernel([string] $Kernel, [hashtable] $Params) {
+            $saved = $env:LVSTOOLS_UML_KERNEL
+            try {
+                $env:LVSTOOLS_UML_KERNEL = $Kernel
+                $errors = $null
+                $out = @(Invoke-LvsLab -Uml -Path $TestDrive @Params -ScriptBlock { exit 0 } -PassThru -ErrorVariable errors -ErrorAction SilentlyContinue)
+                [pscustomobject]@{ Code = $LASTEXITCODE; Errors = @($errors); Result = $out[-1] }
+            }
+            finally { $env:LVSTOOLS_UML_KERNEL = $saved }
+        }
+    }
+
+    It 'the guest failing to boot: LvsLabBootFailed with what the harness said, exit status 125' {
+        if (-not (Test-Path /usr/lib/uml/modules)) { Set-ItResult -Skipped -Because 'user-mode-linux is not installed (that error comes first)'; return }
+        if ((id -u) -ne '0') { Set-ItResult -Skipped -Because 'Invoke-LvsLab needs root'; return }
+        $r = Invoke-WithKernel $exits @{}
+        $r.Code | Should -Be 125
+        $r.Result.ExitCode | Should -Be 125
+        $r.Errors[0].FullyQualifiedErrorId | Should -Be 'LvsLabBootFailed,LvsTools.Commands.InvokeLvsLabCommand'
+        $r.Errors[0].CategoryInfo.Category | Should -Be 'ResourceUnavailable'
+        $r.Errors[0].Exception.Message | Should -BeLike '*failed to boot*stand-in kernel: no boot*'
+    }
+
+    It 'a command that does not finish in -Timeout: LvsLabTimeout, exit status 124, the guest ended' {
+        if (-not (Test-Path /usr/lib/uml/modules)) { Set-ItResult -Skipped -Because 'user-mode-linux is not installed (that error comes first)'; return }
+        if ((id -u) -ne '0') { Set-ItResult -Skipped -Because 'Invoke-LvsLab needs root'; return }
+        $watch = [Diagnostics.Stopwatch]::StartNew()
+        $r = Invoke-WithKernel $hangs @{ Timeout = 2 }
+        $watch.Elapsed.TotalSeconds | Should -BeLessThan 60
+        $r.Code | Should -Be 124
+        $r.Errors[0].FullyQualifiedErrorId | Should -Be 'LvsLabTimeout,LvsTools.Commands.InvokeLvsLabCommand'
+        $r.Errors[0].CategoryInfo.Category | Should -Be 'OperationTimeout'
+        # the stand-in kernel was ended, not left behind
+        @(Get-Process sleep -ErrorAction SilentlyContinue | Where-Object CommandLine -EQ 'sleep 127.25') | Should -BeNullOrEmpty
+    }
+}
+
 Describe 'Invoke-LvsLab: one real User-mode Linux boot' {
     It 'runs the script block in the guest with IPVS, streams its output, returns exit code 3; inside, the -- form runs on the guest kernel' {
         if ($env:LVSTOOLS_KERNEL -eq 'uml') { Set-ItResult -Skipped -Because 'the kernel under test is User-mode Linux itself: UML cannot boot inside it'; return }
