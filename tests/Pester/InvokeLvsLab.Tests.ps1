@@ -5,6 +5,14 @@
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     Import-Module (Get-LvsModulePath) -Force
+
+    # Runs a script block with environment variables set, then puts them back.
+    function Invoke-WithEnvironment([hashtable] $Variables, [scriptblock] $Script) {
+        $saved = @{}
+        foreach ($name in $Variables.Keys) { $saved[$name] = [Environment]::GetEnvironmentVariable($name); [Environment]::SetEnvironmentVariable($name, $Variables[$name]) }
+        try { & $Script }
+        finally { foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) } }
+    }
 }
 
 Describe 'Invoke-LvsLab: bad input, before anything starts' {
@@ -25,12 +33,9 @@ Describe 'Invoke-LvsLab: bad input, before anything starts' {
     }
 
     It 'user-mode-linux missing: UmlNotInstalled with the apt-get line' {
-        $saved = $env:LVSTOOLS_UML_KERNEL
-        try {
-            $env:LVSTOOLS_UML_KERNEL = Join-Path $TestDrive 'no-linux.uml'
-            $e = { Invoke-LvsLab -Uml -Path $TestDrive -ScriptBlock { exit 0 } -ErrorAction Stop } | Should -Throw -PassThru
+        $e = Invoke-WithEnvironment @{ LVSTOOLS_UML_KERNEL = (Join-Path $TestDrive 'no-linux.uml') } {
+            { Invoke-LvsLab -Uml -Path $TestDrive -ScriptBlock { exit 0 } -ErrorAction Stop } | Should -Throw -PassThru
         }
-        finally { $env:LVSTOOLS_UML_KERNEL = $saved }
         if ($e.FullyQualifiedErrorId -like 'LvsLabNeedsRoot,*') { Set-ItResult -Skipped -Because 'not root: the root check comes first'; return }
         $e.FullyQualifiedErrorId | Should -Be 'UmlNotInstalled,LvsTools.Commands.InvokeLvsLabCommand'
         $e.CategoryInfo.Category | Should -Be 'NotInstalled'
@@ -41,12 +46,9 @@ Describe 'Invoke-LvsLab: bad input, before anything starts' {
         if (-not (Test-Path /usr/bin/linux.uml)) { Set-ItResult -Skipped -Because 'user-mode-linux is not installed (that error comes first)'; return }
         $shmFree = [IO.DriveInfo]::new('/dev/shm').AvailableFreeSpace
         if ($shmFree -ge 60GB) { Set-ItResult -Skipped -Because "/dev/shm has $([int]($shmFree / 1GB)) GiB free: room for the largest -Memory"; return }
-        $saved = $env:TMPDIR
-        try {
-            $env:TMPDIR = '/dev/shm'
-            $e = { Invoke-LvsLab -Uml -Memory 64GB -Path $TestDrive -ScriptBlock { exit 0 } -ErrorAction Stop } | Should -Throw -PassThru
+        $e = Invoke-WithEnvironment @{ TMPDIR = '/dev/shm' } {
+            { Invoke-LvsLab -Uml -Memory 64GB -Path $TestDrive -ScriptBlock { exit 0 } -ErrorAction Stop } | Should -Throw -PassThru
         }
-        finally { $env:TMPDIR = $saved }
         if ($e.FullyQualifiedErrorId -like 'LvsLabNeedsRoot,*') { Set-ItResult -Skipped -Because 'not root: the root check comes first'; return }
         $e.FullyQualifiedErrorId | Should -Be 'LvsLabMemoryTooLarge,LvsTools.Commands.InvokeLvsLabCommand'
         $e.CategoryInfo.Category | Should -Be 'LimitsExceeded'
@@ -63,14 +65,11 @@ Describe 'Invoke-LvsLab: a guest that does not boot or does not finish (a stand-
         Set-Content -LiteralPath $hangs -Value "#!/bin/sh`nexec sleep 127.25"
         chmod +x $exits $hangs
         function Invoke-WithKernel([string] $Kernel, [hashtable] $Params) {
-            $saved = $env:LVSTOOLS_UML_KERNEL
-            try {
-                $env:LVSTOOLS_UML_KERNEL = $Kernel
+            Invoke-WithEnvironment @{ LVSTOOLS_UML_KERNEL = $Kernel } {
                 $errors = $null
                 $out = @(Invoke-LvsLab -Uml -Path $TestDrive @Params -ScriptBlock { exit 0 } -PassThru -ErrorVariable errors -ErrorAction SilentlyContinue)
                 [pscustomobject]@{ Code = $LASTEXITCODE; Errors = @($errors); Result = $out[-1] }
             }
-            finally { $env:LVSTOOLS_UML_KERNEL = $saved }
         }
     }
 
