@@ -97,6 +97,9 @@ function Invoke-Build {
         Copy-Item (Join-Path $bin $f) $ModuleOut
     }
     Copy-Item (Join-Path $Root 'LvsTools.psd1') $ModuleOut
+    # The User-mode Linux harness Invoke-LvsLab boots (a user's CI has no tests/Uml folder): it ships in the module.
+    New-Item -ItemType Directory -Path (Join-Path $ModuleOut 'uml') -Force | Out-Null
+    Copy-Item (Join-Path $Root 'src/LvsTools/uml/*.sh') (Join-Path $ModuleOut 'uml')
 
     Import-Module (Join-Path $Root 'tools/HelpBuilder/HelpBuilder.psd1') -Force
     $docs = Join-Path $Root 'docs/en-US'

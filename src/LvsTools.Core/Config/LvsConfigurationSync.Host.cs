@@ -58,6 +58,7 @@ public static partial class LvsConfigurationSync
                 Action = currentValues.ContainsKey(name.Dotted) ? LvsPlanAction.Update : LvsPlanAction.Create,
                 Object = LvsPlanObject.Sysctl, Target = name.Dotted, Operation = $"sysctl -w {name.Dotted}={s.Value}",
                 Changes = v is null ? null : $"{v} -> {s.Value}", Sysctl = (name, s.Value),
+                Differences = v is null ? null : [new("value", v, s.Value)],
             });
         }
     }

@@ -122,7 +122,7 @@ public static partial class LvsConfigurationSync
                 p.Reals.AddRange(wantReals.Select(r => Step(LvsPlanAction.Create, LvsPlanObject.RealServer, IpvsOperation.AddRealServer(r.Server), null, r.Checked)));
                 continue;
             }
-            if (ServiceChanges(cur.Service, want) is { } svcChanges)
+            if (ServiceDifferences(cur.Service, want) is { } svcChanges)
                 p.Services.Add(Step(LvsPlanAction.Update, LvsPlanObject.Service, IpvsOperation.EditService(want), svcChanges, svcChecked));
             var wantKeys = new HashSet<(IPAddress, ushort)>();
             foreach (var (r, rChecked) in wantReals)
@@ -131,7 +131,7 @@ public static partial class LvsConfigurationSync
                     throw LvsException.Invalid("DuplicateRealServer", $"The document lists real server {r.Endpoint} of {key} twice.", r.Endpoint);
                 if (!cur.RealServers.TryGetValue((r.Address, r.Port), out var c))
                     p.Reals.Add(Step(LvsPlanAction.Create, LvsPlanObject.RealServer, IpvsOperation.AddRealServer(r), null, rChecked));
-                else if (RealServerChanges(c, r) is { } rsChanges)
+                else if (RealServerDifferences(c, r) is { } rsChanges)
                     p.Reals.Add(Step(LvsPlanAction.Update, LvsPlanObject.RealServer, IpvsOperation.EditRealServer(r), rsChanges, rChecked));
             }
             if (prune && entry.RealServers is not null)
@@ -151,7 +151,12 @@ public static partial class LvsConfigurationSync
             return;
         string changes = current is { } c
             ? $"tcp {(int)c.Tcp.TotalSeconds} -> {t.Tcp}; tcpfin {(int)c.TcpFin.TotalSeconds} -> {t.TcpFin}; udp {(int)c.Udp.TotalSeconds} -> {t.Udp}" : "";
-        p.Config.Add(Step(LvsPlanAction.Update, LvsPlanObject.Timeouts, IpvsOperation.SetTimeouts(t.ToTimeouts()), changes));
+        List<LvsPropertyDifference>? differences = null;
+        if (current is { } k)
+            foreach (var (name, cur, want) in new[] { ("tcp", k.Tcp, t.Tcp), ("tcpfin", k.TcpFin, t.TcpFin), ("udp", k.Udp, t.Udp) })
+                if (Differs(cur, want))
+                    (differences ??= []).Add(new(name, cur, TimeSpan.FromSeconds(want)));
+        p.Config.Add(Step(LvsPlanAction.Update, LvsPlanObject.Timeouts, IpvsOperation.SetTimeouts(t.ToTimeouts()), changes, differences: differences));
     }
 
     private static void PlanDaemons(PlanLists p, IReadOnlyList<LvsSyncDaemon> current, List<LvsSyncDaemonEntry>? desired, bool prune)
@@ -162,13 +167,14 @@ public static partial class LvsConfigurationSync
         var wanted = desired.Select(d => d.ToSyncDaemon()).ToList();
         foreach (var want in wanted)
         {
+            List<LvsPropertyDifference>? differences = null;
             if (have.TryGetValue(want.State, out var cd))
             {
-                if (SameDaemon(cd, want))
+                if ((differences = DaemonDifferences(cd, want)) is null)
                     continue;
-                p.Stops.Add(Step(LvsPlanAction.Delete, LvsPlanObject.SyncDaemon, IpvsOperation.StopSyncDaemon(want.State)));
+                p.Stops.Add(Step(LvsPlanAction.Delete, LvsPlanObject.SyncDaemon, IpvsOperation.StopSyncDaemon(want.State), restart: true));
             }
-            p.Starts.Add(Step(cd is null ? LvsPlanAction.Create : LvsPlanAction.Update, LvsPlanObject.SyncDaemon, IpvsOperation.StartSyncDaemon(want)));
+            p.Starts.Add(Step(cd is null ? LvsPlanAction.Create : LvsPlanAction.Update, LvsPlanObject.SyncDaemon, IpvsOperation.StartSyncDaemon(want), differences));
         }
         if (prune)
             foreach (var cd in current.Where(c => wanted.All(d => d.State != c.State)))
@@ -178,8 +184,15 @@ public static partial class LvsConfigurationSync
     // A document restores what some kernel held (keepalived, moby/ipvs and raw netlink clients write values ipvsadm
     // refuses): its operations are checked only against what the kernel itself refuses.
     // A step whose object the document check built was checked at this level already (checked: true).
-    private static LvsPlanStep Step(LvsPlanAction action, LvsPlanObject obj, IpvsOperation op, string? changes = null, bool @checked = false) => new()
+    // A restart's stop (restart: true) is half of the daemon's update, not a removal.
+    private static LvsPlanStep Step(LvsPlanAction action, LvsPlanObject obj, IpvsOperation op, string? changes = null, bool @checked = false,
+        List<LvsPropertyDifference>? differences = null, bool restart = false) => new()
     {
         Action = action, Object = obj, Changes = changes, Ipvs = op with { Validation = ValidationLevel.Kernel }, Checked = @checked,
+        Differences = differences, Restart = restart,
     };
+
+    private static LvsPlanStep Step(LvsPlanAction action, LvsPlanObject obj, IpvsOperation op, List<LvsPropertyDifference>? differences,
+        bool @checked = false) =>
+        Step(action, obj, op, LvsPropertyDifference.Join(differences), @checked, differences);
 }

@@ -44,14 +44,24 @@ public sealed class LvsKernelState
     public static LvsKernelState Read(IpvsClient ipvs, RouteClient? route = null, SysctlStore? sysctl = null)
     {
         ArgumentNullException.ThrowIfNull(ipvs);
-        long before = ipvs.Connection.RequestsSent + (route?.Connection.RequestsSent ?? 0);
-        var list = ipvs.GetServices();
-        var reals = ipvs.GetRealServersOf(list);
+        return ReadFor(ipvs, route, sysctl, null);
+    }
+
+    /// <summary>
+    /// As <see cref="Read"/>; without <paramref name="ipvs"/> the IPVS table is not read (no services, no timeouts,
+    /// no daemons: for a document that manages only addresses and sysctls, on a kernel without IPVS), and
+    /// <paramref name="sysctlNames"/> (a document's sysctls) are read beside the dependent ones, each that exists.
+    /// </summary>
+    public static LvsKernelState ReadFor(IpvsClient? ipvs, RouteClient? route, SysctlStore? sysctl, IEnumerable<string>? sysctlNames)
+    {
+        long before = (ipvs?.Connection.RequestsSent ?? 0) + (route?.Connection.RequestsSent ?? 0);
+        var list = ipvs?.GetServices() ?? [];
+        var reals = ipvs?.GetRealServersOf(list) ?? [];
         var services = new Dictionary<ServiceKey, LvsKernelService>(list.Count);
         for (int i = 0; i < list.Count; i++)
             services[list[i].Key] = new LvsKernelService(list[i], reals[i].ToDictionary(r => (r.Address, r.Port)));
-        var timeouts = ipvs.GetTimeouts();
-        var daemons = ipvs.GetSyncDaemons();
+        var timeouts = ipvs?.GetTimeouts();
+        var daemons = ipvs?.GetSyncDaemons() ?? [];
         List<LvsVirtualIpEntry>? vips = null;
         if (route is not null)
         {
@@ -70,13 +80,14 @@ public sealed class LvsKernelState
         var sysctls = sysctl is null ? null : LvsConfigurationSync.DependentSysctlPatterns
             .SelectMany(p => sysctl.Find(SysctlName.Parse(p, allowWildcards: true)))
             .Where(e => !e.Name.Contains(".conf.default.", StringComparison.Ordinal))
+            .Concat((sysctlNames ?? []).Select(n => SysctlName.Parse(n)).Where(sysctl.Exists).Select(sysctl.Get))
             .DistinctBy(e => e.Name)
             .Select(e => new LvsSysctlEntry { Name = e.Name, Value = e.Value })
             .ToList();
         return new LvsKernelState
         {
             Services = services, Timeouts = timeouts, SyncDaemons = daemons, VirtualIps = vips, Sysctls = sysctls,
-            RequestsSent = ipvs.Connection.RequestsSent + (route?.Connection.RequestsSent ?? 0) - before,
+            RequestsSent = (ipvs?.Connection.RequestsSent ?? 0) + (route?.Connection.RequestsSent ?? 0) - before,
         };
     }
 

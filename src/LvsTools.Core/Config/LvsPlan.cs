@@ -1,3 +1,4 @@
+using LvsTools.Core.Config;
 using LvsTools.Core.Ipvs;
 using LvsTools.Core.Route;
 using LvsTools.Core.Sysctl;
@@ -62,6 +63,12 @@ public sealed class LvsPlanStep
     }
     /// <summary>For updates: what changes, "weight 1 -> 3; scheduler wlc -> wrr".</summary>
     public string? Changes { get; init; }
+
+    /// <summary>For updates: the settings that differ, each with the kernel's and the document's value (what <see cref="Changes"/> says).</summary>
+    public IReadOnlyList<LvsPropertyDifference>? Differences { get; init; }
+
+    /// <summary>A sync daemon's stop that is the first half of its restart with other settings (the update that follows), not a removal.</summary>
+    public bool Restart { get; init; }
     public LvsPlanStatus Status { get; set; } = LvsPlanStatus.Planned;
     /// <summary>Why the step failed.</summary>
     public string? Error { get; set; }

@@ -9,18 +9,8 @@ namespace LvsTools.Internal;
 /// plans, asks ShouldProcess per step (so -WhatIf prints the plan, each step with its exact operation), applies the
 /// approved steps in bulk with progress, and reports every failed step as an error naming it.
 /// </summary>
-public abstract partial class ConfigurationCommandBase : LvsCommandBase
+public abstract partial class ConfigurationCommandBase : ConfigurationDocumentCommandBase
 {
-    /// <summary>The JSON document to apply.</summary>
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Path")]
-    [ValidateNotNullOrEmpty]
-    public string Path { get; set; } = "";
-
-    /// <summary>A document from Export-LvsConfiguration or ConvertFrom-IpvsadmRule.</summary>
-    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = "InputObject")]
-    [ValidateNotNull]
-    public LvsConfigurationDocument? InputObject { get; set; }
-
     /// <summary>
     /// With -NetNamespace: also apply the document's host-wide sysctls (kernel.*, vm.*, net.core.rmem_max ...), knowing
     /// that they change the whole host. Without it such a document is refused (SysctlNotNamespaced) before any change.
@@ -39,33 +29,22 @@ public abstract partial class ConfigurationCommandBase : LvsCommandBase
 
     protected override void ProcessInNamespace()
     {
-        LvsConfigurationDocument desired;
-        LvsResolvedEntries resolved;
         List<LvsPlanStep> plan;
         LvsKernelState current;
-        try
-        {
-            // The whole document is checked before the first request (a piped document was never read from JSON); the
-            // services and real servers the check builds are what the plan compares.
-            if (InputObject is not null)
-                (desired, resolved) = (InputObject, LvsConfigurationValidator.Resolve(InputObject));
-            else
-                desired = LoadFile(out resolved);
-        }
-        catch (Exception e)
-        {
-            ThrowLvsError(e, InputObject is null ? Path : InputObject);
-            return;
-        }
+        // The whole document is checked before the first request; the services and real servers the check builds are
+        // what the plan compares.
+        var desired = ReadDocument(out var resolved);
         ShowUnmanaged(desired);
         try
         {
             // Concurrent writers: the lock first, THEN the read, the plan and the apply; released in ReleaseLock.
             _held = this.LockUnlessWhatIf(Namespace, Cancellation);
             // One read of the kernel (its requests are counted there), then the plan compares model records.
-            current = LvsConfigurationSync.ReadForPlan(Ipvs,
+            // The document's own sysctls are read too (not only the dependent ones): one it lists is no change when it has its value.
+            current = LvsKernelState.ReadFor(Ipvs,
                 desired.VirtualIps is not null ? Route : null,
-                desired.Sysctls is not null ? Sysctl : null);
+                desired.Sysctls is not null ? Sysctl : null,
+                desired.Sysctls?.Select(s => s.Name));
             plan = LvsConfigurationSync.Plan(current, desired, Prune, desired.VirtualIps is not null ? Route : null, resolved);
             LvsConfigurationSync.CheckSysctlScope(plan, Sysctl);
         }
@@ -151,17 +130,10 @@ public abstract partial class ConfigurationCommandBase : LvsCommandBase
             : SessionState.PSVariable.GetValue("WhatIfPreference") is SwitchParameter { IsPresent: true } or true;
         foreach (var section in desired.UnmanagedSections)
         {
-            string what = section.StartsWith('$') ? $"the real servers of {section[..section.LastIndexOf('.')]}" : $"section '{section}'";
-            string line = $"{Activity}: {what} is not in the document: not managed, left as it is{Where}.";
+            string line = $"{Activity}: {UnmanagedText(section)} is not in the document: not managed, left as it is{Where}.";
             WriteVerbose(line);
             if (whatIf)
                 ShouldProcess(line, line, "What if");
         }
-    }
-
-    private LvsConfigurationDocument LoadFile(out LvsResolvedEntries resolved)
-    {
-        var file = FilePath.Resolve(this, Path);
-        return LvsConfigurationDocument.FromJson(BoundedInput.ReadAllBytes(file, Path, "LvsConfigurationFileNotFound"), out resolved);
     }
 }

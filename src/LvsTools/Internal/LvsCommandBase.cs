@@ -112,7 +112,11 @@ public abstract class LvsCommandBase : PSCmdlet, IDisposable
             ProcessInNamespace();
             _firstPass = false;
         }
+        ProcessedInEveryNamespace();
     }
+
+    /// <summary>What a derived cmdlet does once a pipeline item has been processed in every namespace named.</summary>
+    protected virtual void ProcessedInEveryNamespace() { }
 
     /// <summary>What a derived cmdlet does for one pipeline item in one namespace (<see cref="ItemNamespace"/>).</summary>
     protected virtual void ProcessInNamespace() { }

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Init (PID 1) of the User-mode Linux guest started by tests/Uml/uml-run.sh.
+# Init (PID 1) of the User-mode Linux guest started by uml-run.sh (beside it).
 # The kernel runs it as `init=/bin/bash -- guest-init.sh`; lvstools_run=<run folder> comes from the kernel
 # command line as an environment variable. The guest's / is the host's / (hostfs, read-write): everything
 # this script writes goes to fresh tmpfs mounts or to the run folder.
