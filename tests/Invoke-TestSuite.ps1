@@ -93,6 +93,27 @@ $parts.Add([pscustomobject]@{
     Failures = @($failures)
 })
 
+# --- The example user project, directly in this kernel (it needs IPVS: the UML guest) -------------------------
+# examples/tests is a user's Pester file (no tags, no skips): here it runs in a namespace lab inside the UML kernel;
+# on the host, tests/Pester/Examples.Tests.ps1 runs it through Invoke-LvsLab, as a user's CI would.
+if ($Kernel -eq 'uml') {
+    # The suite's private lab module has functions of the same names as the module's lab cmdlets: out of the way.
+    Get-Module LvsLab, Keepalived, Machines | Remove-Module -Force
+    $ex = New-PesterConfiguration
+    $ex.Run.Path = Join-Path $Root 'examples/tests'
+    $ex.Run.PassThru = $true
+    $ex.Output.Verbosity = 'Normal'
+    $exResult = Invoke-Pester -Configuration $ex
+    $parts.Add([pscustomobject]@{
+        Runner = 'Pester (examples)'
+        Passed = $exResult.PassedCount
+        Failed = $exResult.FailedCount + $exResult.FailedBlocksCount + $exResult.FailedContainersCount
+        Skipped = $exResult.SkippedCount
+        SkipReasons = @()
+        Failures = @($exResult.Failed | ForEach-Object { '{0}: {1}' -f $_.ExpandedPath, "$($_.ErrorRecord | Select-Object -First 1)" })
+    })
+}
+
 [pscustomobject]@{ Kernel = $Kernel; Parts = $parts } | ConvertTo-Json -Depth 5 |
     Set-Content -Path (Join-Path $ResultsDirectory 'summary.json')
 $failed = ($parts | Measure-Object Failed -Sum).Sum
