@@ -14,6 +14,9 @@ BeforeDiscovery {
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    # The suite's private lab (tests/Pester/LvsLab.psm1, imported by other files of the same run) has functions with
+    # the names of the lab cmdlets, and functions win: out of the way, these tests are about the cmdlets.
+    Get-Module LvsLab | Remove-Module -Force
     Import-Module (Get-LvsModulePath) -Force
     $script:savedState = $env:LVSTOOLS_LAB_STATE
     $script:stateDir = Join-Path ([IO.Path]::GetTempPath()) ('lvst-labs-' + [guid]::NewGuid().ToString('N').Substring(0, 8))

@@ -36,7 +36,7 @@ Describe 'LvsTools module' {
 Describe '<Name> help' -ForEach $cmdlets {
     BeforeAll {
         $script:help = Get-Help $Name -Full
-        $script:command = Get-Command $Name
+        $script:command = Get-Command -Name $Name -Module LvsTools   # not a test helper of the same name
     }
 
     It 'has a synopsis and a description' {

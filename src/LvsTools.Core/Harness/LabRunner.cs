@@ -19,6 +19,8 @@ public sealed record LabRunRequest
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(15);
     /// <summary>Variables the command gets (in the guest everything else is a fixed, minimal environment).</summary>
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+    /// <summary>Host folders the guest must show besides <see cref="Folder"/> (the module's, pwsh's).</summary>
+    public IReadOnlyList<string> Expose { get; init; } = [];
 }
 
 /// <summary>
@@ -138,6 +140,12 @@ public static class LabRunner
             foreach (var a in new[] { System.IO.Path.Combine(request.HarnessFolder, "uml-run.sh"), "--timeout", ((long)Math.Ceiling(request.Timeout.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture),
                          "--mem", $"{request.MemoryBytes >> 20}M", "--cwd", request.Folder })
                 start.ArgumentList.Add(a);
+            // The module may live where the guest hides the host's files (/tmp, /run): shown again.
+            foreach (var folder in request.Expose)
+            {
+                start.ArgumentList.Add("--expose");
+                start.ArgumentList.Add(folder);
+            }
             foreach (var (name, value) in request.Environment)
             {
                 start.ArgumentList.Add("--env");

@@ -68,6 +68,7 @@ public sealed class InvokeLvsLabCommand : PSCmdlet, IDisposable
             Pwsh = System.IO.Path.Combine(SessionState.PSVariable.GetValue("PSHOME") as string ?? "", "pwsh"),
             Script = $"$ErrorActionPreference = 'Stop'; Import-Module -Name '{manifest.Replace("'", "''")}'; $ErrorActionPreference = 'Continue'\n{command}",
             HarnessFolder = System.IO.Path.Combine(moduleDir, "uml"),
+            Expose = [moduleDir, SessionState.PSVariable.GetValue("PSHOME") as string ?? moduleDir],
             MemoryBytes = Memory, Timeout = Timeout, Environment = environment,
         };
         bool uml = Uml || !LabRunner.HostHasIpvs();

@@ -25,6 +25,7 @@ public abstract class LvsCommandBase : PSCmdlet, IDisposable
     private string?[] _commandLineNamespaces = [null];
     private string? _pass;
     private bool _firstPass;
+    private bool _refused;
     private (string? Name, bool Set) _object;
 
     /// <summary>
@@ -87,7 +88,10 @@ public abstract class LvsCommandBase : PSCmdlet, IDisposable
                 }
                 catch (Exception e)
                 {
-                    ThrowLvsError(e, name);
+                    // Reported once, as the error of the command; no item is processed anywhere.
+                    WriteLvsError(e, name);
+                    _refused = true;
+                    break;
                 }
             }
             _pass = null;
@@ -103,6 +107,8 @@ public abstract class LvsCommandBase : PSCmdlet, IDisposable
     // One pass per namespace named: on the command line, or bound from the piped object's NetNamespace property.
     protected sealed override void ProcessRecord()
     {
+        if (_refused)
+            return;
         var passes = _namespaceOnCommandLine ? _commandLineNamespaces : Distinct(NetNamespace);
         _firstPass = true;
         foreach (var name in passes)

@@ -62,6 +62,11 @@ if [[ -r $RUN/cwd ]]; then
     cwd=$(<"$RUN/cwd")
     [[ $cwd == "$RUN" ]] || expose_host_dir "$cwd"
 fi
+if [[ -r $RUN/expose ]]; then
+    while IFS= read -r dir; do
+        [[ -n $dir ]] && expose_host_dir "$dir"
+    done <"$RUN/expose"
+fi
 if [[ ! -r $RUN/job.sh ]]; then
     log "run folder $RUN not visible in the guest"
     power_off

@@ -2,7 +2,7 @@
 # Run one command as root inside a User-mode Linux guest (kernel /usr/bin/linux.uml, with IPVS modules)
 # whose root file system is the host's / (hostfs). See tests/Uml/README.md in the repository; Invoke-LvsLab runs it from the module folder.
 #
-#   uml-run.sh [--timeout SECONDS] [--mem SIZE] [--cwd DIR] [--env NAME=VALUE]... [--verbose] -- COMMAND [ARGS...]
+#   uml-run.sh [--timeout SECONDS] [--mem SIZE] [--cwd DIR] [--env NAME=VALUE]... [--expose DIR]... [--verbose] -- COMMAND [ARGS...]
 #
 # Exit status: COMMAND's exit status; 124 on timeout; 125 when the guest failed to boot or never reported an
 # exit status; 2 on a usage error; 130/143 when this script is interrupted by SIGINT/SIGTERM.
@@ -16,10 +16,11 @@ readonly EXIT_USAGE=2
 usage() {
     cat >&2 <<'USAGE'
 usage: uml-run.sh [--timeout SECONDS (default 900)] [--mem SIZE (default 2G)] [--cwd DIR (default: .)]
-                            [--env NAME=VALUE]... [--verbose] -- COMMAND [ARGS...]
+                            [--env NAME=VALUE]... [--expose DIR]... [--verbose] -- COMMAND [ARGS...]
 Runs COMMAND as root in a User-mode Linux guest (host / as root file system, IPVS modules loaded) and exits
 with its status (124: timeout, 125: guest failed to boot / reported no status). --verbose also copies the
-guest's kernel console to stderr.
+guest's kernel console to stderr. --expose shows a host folder under /tmp, /run or /dev/shm that the guest's own
+tmpfs mounts would hide (the working directory and the run folder are shown anyway).
 USAGE
     exit "$EXIT_USAGE"
 }
@@ -36,6 +37,7 @@ mem=2G
 cwd=$PWD
 verbose=0
 envs=()
+exposes=()
 
 while (($# > 0)); do
     case $1 in
@@ -47,6 +49,8 @@ while (($# > 0)); do
         --cwd=*) cwd=${1#*=}; shift ;;
         --env) (($# >= 2)) || die_usage "--env needs NAME=VALUE"; envs+=("$2"); shift 2 ;;
         --env=*) envs+=("${1#*=}"); shift ;;
+        --expose) (($# >= 2)) || die_usage "--expose needs a folder"; exposes+=("$2"); shift 2 ;;
+        --expose=*) exposes+=("${1#*=}"); shift ;;
         --verbose|-v) verbose=1; shift ;;
         -h|--help) usage ;;
         --) shift; break ;;
@@ -188,6 +192,13 @@ fi
     printf '\n'
 } >"$run/job.sh"
 printf '%s\n' "$cwd" >"$run/cwd"
+# Further host folders the command needs (a module under /tmp, say): the guest hides /tmp, /run and /dev/shm
+# behind its own tmpfs mounts and shows these again.
+: >"$run/expose"
+for d in "${exposes[@]+"${exposes[@]}"}"; do
+    [[ -d $d ]] || die_usage "--expose '$d' is not a directory"
+    (cd -- "$d" && pwd -P) >>"$run/expose"
+done
 
 mkfifo "$run/console.fifo" "$run/output.fifo" || exit "$EXIT_HARNESS"
 
