@@ -5,7 +5,8 @@
 .DESCRIPTION
     Part 1 runs on this machine's kernel inside a network namespace of its own (the host's interfaces and
     sysctls are never touched): interfaces like ifconfig, a VIP alias like `ifconfig eth0:1`, IP forwarding,
-    an LVS-DR real server's VIP on lo with its ARP switches.
+    an LVS-DR real server set up by Enable-LvsRealServerRole (ARP switches, then the VIP on lo), several namespaces in
+    one command, and a document turned into keepalived.conf and back.
     Part 2, when the kernel has no IPVS (as here), boots the User-mode Linux kernel and runs
     tools/Demo.Ipvs.ps1 there: an LVS-NAT service with two real servers answering real HTTP requests.
     iproute2 builds the sandbox only; every LVS step is a cmdlet.
@@ -49,16 +50,15 @@ try {
     Set-IpForwarding -NetNamespace $ns -Enabled $true -AddressFamily Both -PassThru | Out-Host
     Write-Host "sysctl -n net.ipv4.ip_forward in the sandbox: $(ip netns exec $ns sysctl -n net.ipv4.ip_forward); on this host it stays $(Get-Content /proc/sys/net/ipv4/ip_forward)."
 
-    Show 'LVS-DR real server: ifconfig lo:0 VIP netmask 255.255.255.255, ARP switches first'
-    Step "'arp_ignore=1','arp_announce=2' | ... | Set-Sysctl -NetNamespace $ns -PassThru"
-    @(
-        [pscustomobject]@{ Name = 'net.ipv4.conf.eth0.arp_ignore'; Value = 1 }
-        [pscustomobject]@{ Name = 'net.ipv4.conf.eth0.arp_announce'; Value = 2 }
-        [pscustomobject]@{ Name = 'net.ipv4.conf.all.arp_ignore'; Value = 1 }
-        [pscustomobject]@{ Name = 'net.ipv4.conf.all.arp_announce'; Value = 2 }
-    ) | Set-Sysctl -NetNamespace $ns -PassThru | Out-Host
-    Step "Add-LvsVirtualIp -NetNamespace $ns -InterfaceName lo -IPAddress 10.0.0.100 -SubnetMask 255.255.255.255"
-    Add-LvsVirtualIp -NetNamespace $ns -InterfaceName lo -IPAddress 10.0.0.100 -SubnetMask 255.255.255.255 | Out-Host
+    Show 'LVS-DR real server: ARP switches first, then ifconfig lo:0 VIP netmask 255.255.255.255  →  Enable-LvsRealServerRole'
+    Step "Enable-LvsRealServerRole -NetNamespace $ns -VirtualAddress 10.0.0.100 -Mode DirectRouting -Interface eth0 -WhatIf"
+    Enable-LvsRealServerRole -NetNamespace $ns -VirtualAddress 10.0.0.100 -Mode DirectRouting -Interface eth0 -WhatIf
+    Step "Enable-LvsRealServerRole -NetNamespace $ns -VirtualAddress 10.0.0.100 -Mode DirectRouting -Interface eth0"
+    Enable-LvsRealServerRole -NetNamespace $ns -VirtualAddress 10.0.0.100 -Mode DirectRouting -Interface eth0 | Out-Host
+    Step "Get-LvsRealServerRole -NetNamespace $ns -VirtualAddress 10.0.0.100 -Mode DirectRouting -Interface eth0    # ready, nothing missing"
+    Get-LvsRealServerRole -NetNamespace $ns -VirtualAddress 10.0.0.100 -Mode DirectRouting -Interface eth0 | Format-List Ready, Missing | Out-Host
+    Step "Get-Sysctl -NetNamespace $ns 'net.ipv4.conf.*.arp_*'"
+    Get-Sysctl -NetNamespace $ns 'net.ipv4.conf.all.arp_ignore', 'net.ipv4.conf.all.arp_announce', 'net.ipv4.conf.eth0.arp_ignore', 'net.ipv4.conf.eth0.arp_announce' | Out-Host
 
     Show 'All aliases (ip addr), then the ifconfig view'
     Step "Get-NetAlias -NetNamespace $ns -AddressFamily IPv4"
@@ -75,9 +75,33 @@ try {
         try { & $bad } catch { Write-Host ("  {0} [{1}] target '{2}': {3}" -f $_.FullyQualifiedErrorId, $_.CategoryInfo.Category, $_.TargetObject, $_.Exception.Message) }
     }
 
+    Show 'Several machines at once: -NetNamespace takes several names, each object says where it came from'
+    ip netns add "$ns-b"
+    ip -n "$ns-b" link set lo up
+    Step "Set-IpForwarding -NetNamespace $ns, $ns-b -Enabled `$true; Get-IpForwarding -NetNamespace $ns, $ns-b"
+    Set-IpForwarding -NetNamespace $ns, "$ns-b" -Enabled $true
+    Get-IpForwarding -NetNamespace $ns, "$ns-b" | Format-Table AddressFamily, Enabled, NetNamespace | Out-Host
+    ip netns del "$ns-b"
+    Write-Host 'Across machines: Invoke-Command -HostName rs1, rs2 { Enable-LvsRealServerRole ... } (Get-Help about_LvsTools_Fleet).'
+
+    Show 'keepalived.conf  ←→  the configuration document: ConvertTo-KeepalivedConfig, ConvertFrom-KeepalivedConfig'
+    $doc = Join-Path ([IO.Path]::GetTempPath()) "$ns.json"
+    $conf = Join-Path ([IO.Path]::GetTempPath()) "$ns.conf"
+    Set-Content $doc -Value '{ "schemaVersion": 2, "services": [ { "protocol": "tcp", "address": "10.0.0.100", "port": 80, "scheduler": "wrr",
+  "healthCheck": { "type": "http", "path": "/health", "timeout": 2, "interval": 5, "fall": 3 },
+  "realServers": [ { "address": "10.0.1.11", "port": 80, "weight": 3 }, { "address": "10.0.1.12", "port": 80, "weight": 1 } ] } ] }'
+    Step "ConvertTo-KeepalivedConfig -Path lb.json -VrrpInterface eth0 -VirtualRouterId 51 -Priority 150 -State MASTER"
+    ConvertTo-KeepalivedConfig -Path $doc -VrrpInterface eth0 -VirtualRouterId 51 -Priority 150 -State MASTER | Tee-Object -Variable text | Out-Host
+    Set-Content $conf -Value $text
+    Step 'ConvertFrom-KeepalivedConfig -Path keepalived.conf | ConvertTo-IpvsadmRule    # and back, as ipvsadm rules'
+    ConvertFrom-KeepalivedConfig -Path $conf | ConvertTo-IpvsadmRule | Out-Host
+    Remove-Item $doc, $conf -ErrorAction SilentlyContinue
+
     Show 'Clean-up through the pipeline'
-    Step "Get-NetAlias -NetNamespace $ns -Label 'eth0:*','lo:*' | Remove-LvsVirtualIp -PassThru"
-    Get-NetAlias -NetNamespace $ns -Label 'eth0:*', 'lo:*' | Sort-Object IsSecondary -Descending | Remove-LvsVirtualIp -PassThru | Out-Host
+    Step "Disable-LvsRealServerRole -NetNamespace $ns    # undoes what Enable did, and only that"
+    Disable-LvsRealServerRole -NetNamespace $ns | Out-Host
+    Step "Get-NetAlias -NetNamespace $ns -Label 'eth0:*' | Remove-LvsVirtualIp -PassThru"
+    Get-NetAlias -NetNamespace $ns -Label 'eth0:*' | Sort-Object IsSecondary -Descending | Remove-LvsVirtualIp -PassThru | Out-Host
 }
 finally {
     ip netns del $ns
