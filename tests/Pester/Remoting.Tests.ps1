@@ -153,7 +153,7 @@ catch { "refused: $($_.FullyQualifiedErrorId): $_"; exit 3 }
 # one script in the admin namespace sets the real servers' role and the director's table over remoting, and the
 # client's requests through the VIP reach every real server. Each remote session starts a pwsh in the guest: slow
 # (tens of seconds), so the sessions are opened once and the whole cluster is one test.
-Describe 'An LVS-DR cluster built over SSH remoting' -Tag Kernel -Skip:($skipIpvs -or -not (Test-MachinesAvailable) -or -not (Get-Command Enable-LvsRealServerRole -ErrorAction SilentlyContinue)) {
+Describe 'An LVS-DR cluster built over SSH remoting' -Tag Kernel -Skip:($skipIpvs -or -not (Test-MachinesAvailable)) {
     BeforeAll {
         Import-Module (Join-Path $PSScriptRoot 'LvsLab.psm1') -Force
         $lab = New-LvsLab -Mode DirectRouting -RealServerCount 2 -Configure
