@@ -180,7 +180,7 @@ Invoke-Command -Session $dir {
     Sync-LvsConfiguration -Path '{DOC}' -Confirm:$false | Out-Null
 }
 Invoke-Command -Session $dir { Get-LvsService | Get-LvsRealServer } | Format-Table | Out-String -Width 200
-Remove-PSSession $rs, $dir
+$rs + $dir | Remove-PSSession
 '@ -replace '\{VIP\}', $lab.Vip -replace '\{DOC\}', $doc
         $r = Invoke-FromAdmin $fleet $script -TimeoutSec 900
         $r.ExitCode | Should -Be 0 -Because ($r.Output -join "`n")
