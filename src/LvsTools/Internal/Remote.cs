@@ -15,6 +15,9 @@ public static class Remote
 {
     private const string Prefix = "Deserialized.";
 
+    // A view calls Local once per column of a row: each copy is rebuilt once, for as long as it lives.
+    private static readonly ConditionalWeakTable<PSObject, object> Rebuilt = new();
+
     /// <summary>The typed object behind <paramref name="value"/>: the object itself, or a deserialized LvsTools object
     /// rebuilt as its record. Anything else is returned as it is.</summary>
     public static object? Local(object? value)
@@ -23,7 +26,12 @@ public static class Remote
             return value;
         if (p.BaseObject is not PSCustomObject)
             return p.BaseObject;
-        return TypeOf(p) is { } type ? Rebuild(p, type) : value;
+        if (Rebuilt.TryGetValue(p, out var known))
+            return known;
+        if (TypeOf(p) is not { } type || Rebuild(p, type) is not { } local)
+            return value;
+        Rebuilt.AddOrUpdate(p, local);
+        return local;
     }
 
     /// <summary>The LvsTools type a deserialized object stood for, or null.</summary>
