@@ -50,9 +50,7 @@ public sealed class EnableLvsRealServerRoleCommand : RealServerRoleCommandBase
         try
         {
             request = RealServerRolePlanner.Validate(Mode, VirtualAddress, Interface);
-            if (Persist && !string.IsNullOrEmpty(ItemNamespace))
-                throw LvsException.Invalid("PersistInNetNamespace",
-                    "-Persist writes a host-wide sysctl.d file; it cannot be combined with -NetNamespace.", ItemNamespace);
+            CheckPersistScope(Persist);
             if (Persist)
                 persistFile = FilePath.ResolveForWrite(this, PersistPath ?? SysctlPersistence.DefaultPath);
             host = RoleHost();

@@ -276,6 +276,18 @@ public abstract class LvsCommandBase : PSCmdlet, IDisposable
     /// <summary>Lets derived cmdlets close further clients.</summary>
     protected virtual void DisposeClients() { }
 
+    /// <summary>
+    /// A sysctl.d file applies to the host's own namespace: -Persist (<paramref name="persist"/>) with a namespace is
+    /// refused (Set-Sysctl, Set-IpForwarding, Enable-LvsRealServerRole).
+    /// </summary>
+    /// <exception cref="LvsException">PersistInNetNamespace.</exception>
+    protected void CheckPersistScope(bool persist)
+    {
+        if (persist && !string.IsNullOrEmpty(ItemNamespace))
+            throw LvsException.Invalid("PersistInNetNamespace",
+                "-Persist writes a host-wide sysctl.d file; it cannot be combined with -NetNamespace.", ItemNamespace);
+    }
+
     /// <summary>" (netns X)" naming the namespace the current item acts in, for messages and -WhatIf; or "".</summary>
     protected string Where => string.IsNullOrEmpty(ItemNamespace) ? "" : $" (netns {ItemNamespace})";
 }

@@ -24,12 +24,7 @@ public abstract class SysctlWriteCommandBase : LvsCommandBase
 
     /// <summary>A sysctl.d file applies to the host's own namespace: -Persist with -NetNamespace is refused.</summary>
     /// <exception cref="LvsException">PersistInNetNamespace.</exception>
-    protected void CheckPersistScope()
-    {
-        if (Persist && !string.IsNullOrEmpty(ItemNamespace))
-            throw LvsException.Invalid("PersistInNetNamespace",
-                "-Persist writes a host-wide sysctl.d file; it cannot be combined with -NetNamespace.", ItemNamespace);
-    }
+    protected void CheckPersistScope() => CheckPersistScope(Persist);
 
     /// <summary>
     /// The sysctl.d file a -Persist writes: -PersistPath resolved as PowerShell resolves paths (relative to the current
