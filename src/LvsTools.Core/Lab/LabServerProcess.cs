@@ -11,16 +11,28 @@ namespace LvsTools.Core.Lab;
 /// </summary>
 public static class LabServerProcess
 {
+    /// <summary>The variable that picks the server process's host: "dotnet", "pwsh", or unset (dotnet when found).</summary>
+    public const string HostVariable = "LVSTOOLS_LAB_SERVER_HOST";
+
     /// <summary>
     /// How the server process is started: the dotnet host running LvsTools.LabServer.dll (beside this assembly) when
-    /// both are found, else <paramref name="pwsh"/> loading this assembly. The command line names the state file.
+    /// both are found, else <paramref name="pwsh"/> loading this assembly. $env:LVSTOOLS_LAB_SERVER_HOST = "pwsh" or
+    /// "dotnet" asks for one of them (a self-contained pwsh has no dotnet host; a dotnet host may lack the runtime
+    /// this assembly needs). The command line names the state file.
     /// </summary>
     public static ProcessStartInfo Command(LvsLab lab, string? pwsh)
     {
         var folder = Path.GetDirectoryName(typeof(LabServerHost).Assembly.Location)!;
         var program = Path.Combine(folder, "LvsTools.LabServer.dll");
         var info = new ProcessStartInfo { UseShellExecute = false };
-        if (File.Exists(program) && DotnetHost() is { } dotnet)
+        var wanted = Environment.GetEnvironmentVariable(HostVariable);
+        if (!string.IsNullOrEmpty(wanted) && wanted is not ("dotnet" or "pwsh"))
+            throw LvsException.Invalid("InvalidLabServerHost",
+                $"${HostVariable} is '{wanted}': it names the lab server's host, 'dotnet' or 'pwsh' (or unset: dotnet when found).", wanted);
+        if (wanted == "dotnet" && !(File.Exists(program) && DotnetHost() is not null))
+            throw new LvsException(LvsErrorKind.NotInstalled, "LvsLabServerFailed",
+                $"${HostVariable} asks for the dotnet host, but {(File.Exists(program) ? "no dotnet host was found" : "LvsTools.LabServer.dll is not beside the module")}.", lab.Name);
+        if (wanted != "pwsh" && File.Exists(program) && DotnetHost() is { } dotnet)
         {
             info.FileName = dotnet;
             foreach (var a in new[] { "exec", program, lab.StatePath })

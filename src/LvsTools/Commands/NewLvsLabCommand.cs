@@ -60,6 +60,8 @@ public sealed class NewLvsLabCommand : LabCommandBase
             if (lab.Namespaces.FirstOrDefault(NamedNetNamespace.Exists) is { } taken)
                 throw new LvsException(LvsErrorKind.AlreadyExists, "LvsLabExists",
                     $"Network namespace '{taken}' exists already: lab '{lab.Name}' cannot be built (choose another -Name).", lab.Name);
+            // The server process's host is known before anything is built ($env:LVSTOOLS_LAB_SERVER_HOST checked).
+            _ = LabServerProcess.Command(lab, PowerShellPath());
         }
         catch (Exception e)
         {
