@@ -149,44 +149,150 @@ catch { "refused: $($_.FullyQualifiedErrorId): $_"; exit 3 }
     }
 }
 
-# The issue's fleet proof in the IPVS kernel: a lab's director and real servers become "machines" with their own sshd;
-# one script in the admin namespace sets the real servers' role and the director's table over remoting, and the
-# client's requests through the VIP reach every real server. Each remote session starts a pwsh in the guest: slow
-# (tens of seconds), so the sessions are opened once and the whole cluster is one test.
-Describe 'An LVS-DR cluster built over SSH remoting' -Tag Kernel -Skip:($skipIpvs -or -not (Test-MachinesAvailable)) {
+# The issue's fleet proof in the IPVS kernel: two directors and three real servers, each a "machine" with its own sshd.
+# The public lab (New-LvsLab) gives the client, the segment and the real servers with their HTTP servers, and its
+# director is dir1; dir2 is a namespace of the test's own, a second port of the lab's switch bridge. ONE script in the
+# admin namespace opens every session once (each starts a pwsh in the guest: tens of seconds), sets the real servers'
+# role and both directors' tables, puts the VIP on dir1 and later moves it to dir2, as an operator does without
+# keepalived. Between its steps it waits for the test, which sends the client's requests through the VIP.
+# The lab's cmdlets are called module-qualified: a file that imports the old private lab module shadows them.
+Describe 'An LVS-DR cluster of two directors and three real servers built over SSH remoting' -Tag Kernel -Skip:($skipIpvs -or -not (Test-MachinesAvailable)) {
     BeforeAll {
-        Import-Module (Join-Path $PSScriptRoot 'LvsLab.psm1') -Force
-        $lab = New-LvsLab -Mode DirectRouting -RealServerCount 2 -Configure
-        $map = [ordered]@{ dir1 = $lab.Director }
+        $lab = LvsTools\New-LvsLab -Mode DirectRouting -RealServerCount 3
+        # dir2 on the lab's segment, with the address after the lab's director (.1) and client (.2).
+        $dir2 = "lvst-$($lab.Name)-dir2"
+        $bytes = $lab.DirectorAddress.GetAddressBytes(); $bytes[3] = 3
+        $dir2Address = [ipaddress]::new($bytes)
+        ip netns add $dir2
+        ip -n $dir2 link set lo up
+        ip -n $lab.Switch link add dir2 type veth peer name eth0 netns $dir2
+        ip -n $lab.Switch link set dir2 master br0 up
+        ip -n $dir2 addr add "$dir2Address/$($lab.PrefixLength)" dev eth0
+        ip -n $dir2 link set eth0 up
+
+        $map = [ordered]@{ dir1 = $lab.Director; dir2 = $dir2 }
         for ($i = 0; $i -lt $lab.RealServers.Count; $i++) { $map["rs$($i + 1)"] = $lab.RealServers[$i] }
         $fleet = New-TestMachines -Namespace $map
         $doc = Join-Path $fleet.Folder 'lb.json'
-        $realServers = ($lab.RealServerAddresses | ForEach-Object { "{ `"address`": `"$_`", `"port`": $($lab.Port), `"forwarding`": `"route`" }" }) -join ', '
-        Set-Content $doc -Value "{ `"schemaVersion`": 1, `"services`": [ { `"protocol`": `"tcp`", `"address`": `"$($lab.Vip)`", `"port`": $($lab.Port), `"scheduler`": `"rr`", `"realServers`": [ $realServers ] } ] }"
+        @{ schemaVersion = 1; services = @(@{ protocol = 'tcp'; address = "$($lab.Vip)"; port = [int] $lab.Port; scheduler = 'rr'
+            realServers = @($lab.RealServerAddresses | ForEach-Object { @{ address = "$_"; port = [int] $lab.Port; forwarding = 'route' } }) }) } |
+            ConvertTo-Json -Depth 5 | Set-Content $doc
+
+        # The admin script stops at each Step until the test has checked the cluster (NAME.ready, then NAME.go).
+        $steps = Join-Path $fleet.Folder 'steps'
+        New-Item -ItemType Directory -Path $steps | Out-Null
+        $script = @'
+function Step([string] $Name) {
+    New-Item -ItemType File -Path (Join-Path '{STEPS}' "$Name.ready") | Out-Null
+    while (-not (Test-Path (Join-Path '{STEPS}' "$Name.go"))) {
+        if (Test-Path (Join-Path '{STEPS}' 'abort')) { "aborted by the test at $Name"; exit 4 }
+        Start-Sleep -Milliseconds 200
+    }
+}
+# Every session first, once: one machine that cannot be reached stops the script before anything changes anywhere.
+$all = New-PSSession -HostName @($Machines.Values) -ErrorAction Stop
+$dir1 = $all | Where-Object ComputerName -EQ $Machines.dir1
+$dir2 = $all | Where-Object ComputerName -EQ $Machines.dir2
+$dirs = @($dir1, $dir2)
+$rs = @($all | Where-Object ComputerName -NotIn $Machines.dir1, $Machines.dir2)
+Invoke-Command -Session $all { Import-Module $using:Module }
+Invoke-Command -Session $rs { Enable-LvsRealServerRole -VirtualAddress '{VIP}' -Mode DirectRouting -Interface eth0 } | Out-Null
+Invoke-Command -Session $dirs { Sync-LvsConfiguration -Path '{DOC}' -Confirm:$false } | Out-Null
+Invoke-Command -Session $dir1 { Add-LvsVirtualIp -InterfaceName eth0 -IPAddress '{VIP}' -PrefixLength 32 } | Out-Null
+Step dir1
+# The VIP moves: off the active director, onto the standby.
+Invoke-Command -Session $dir1 { Get-NetAlias -InterfaceName eth0 | Where-Object IPAddress -EQ '{VIP}' | Remove-LvsVirtualIp -Confirm:$false }
+Invoke-Command -Session $dir2 { Add-LvsVirtualIp -InterfaceName eth0 -IPAddress '{VIP}' -PrefixLength 32 } | Out-Null
+Step dir2
+Invoke-Command -Session $dirs { Get-LvsService | Get-LvsRealServer } | Format-Table | Out-String -Width 200
+$all | Remove-PSSession
+'@ -replace '\{VIP\}', $lab.Vip -replace '\{DOC\}', $doc -replace '\{STEPS\}', $steps
+        $machinesModule = Join-Path $PSScriptRoot 'Machines.psm1'
+        $started = [Diagnostics.Stopwatch]::StartNew()
+        $admin = Start-ThreadJob {
+            Import-Module $using:machinesModule
+            Invoke-FromAdmin $using:fleet $using:script -TimeoutSec 1500
+        }
+
+        # Waits until the admin script reaches a step; fails at once, with its output, when it has ended instead
+        # (a thread job is NotStarted, then Running, until it ends).
+        function Wait-AdminStep([string] $Name) {
+            $deadline = [DateTime]::UtcNow.AddSeconds(900)
+            while (-not (Test-Path (Join-Path $steps "$Name.ready"))) {
+                $ended = $admin.State -notin 'NotStarted', 'Running'
+                if ($ended -or [DateTime]::UtcNow -gt $deadline) {
+                    if (-not $ended) { New-Item -ItemType File -Path (Join-Path $steps 'abort') -Force | Out-Null }
+                    $r = $admin | Wait-Job -Timeout 60 | Receive-Job
+                    throw "the admin script did not reach step $Name (exit $($r.ExitCode)): $($r.Output -join "`n")"
+                }
+                Start-Sleep -Milliseconds 200
+            }
+        }
+        function Get-Mac([string] $Namespace) { if ((ip -n $Namespace -o link show eth0) -match 'link/ether (\S+)') { $Matches[1] } }
+        function Get-ClientNeighbour { if ((ip -n $lab.Client neigh show $lab.Vip dev eth0) -match 'lladdr (\S+)') { $Matches[1] } }
+        # The connections a director's IPVS holds for the VIP (ipvsadm -L -n -c): which director the client's packets reached.
+        function Get-ConnectionCount([string] $Namespace) { @(ip netns exec $Namespace ipvsadm -L -n -c | Select-String ([regex]::Escape("$($lab.Vip):$($lab.Port)"))).Count }
+        function Assert-EveryServerAnswers {
+            $answers = LvsTools\Invoke-LvsLabRequest -Lab $lab -Count 12
+            $answers.Summary.Failed | Should -Be 0 -Because ($answers.Requests | Format-Table | Out-String -Width 200)
+            # Summary.Servers counts every real server, answered or not: who answered is in Requests.
+            @($answers.Requests | Where-Object Ok | ForEach-Object Server | Sort-Object -Unique) | Should -Be @($lab.RealServerNames) -Because 'requests through the VIP reach every real server'
+        }
     }
     AfterAll {
+        if ($steps) { New-Item -ItemType File -Path (Join-Path $steps 'abort') -Force | Out-Null }
+        if ($admin) { $admin | Wait-Job -Timeout 120 | Out-Null; $admin | Remove-Job -Force }
         Remove-TestMachines $fleet
-        if ($lab) { Remove-LvsLab -Lab $lab }
+        if ($dir2) { ip netns del $dir2 2>$null }
+        if ($lab) { LvsTools\Remove-LvsLab -InputObject $lab -Confirm:$false }
     }
 
-    It 'Enable-LvsRealServerRole on the real servers and Sync-LvsConfiguration on the director, from one admin script' {
-        $script = @'
-$rs = New-PSSession -HostName @($Machines.Keys | Where-Object { $_ -like 'rs*' } | ForEach-Object { $Machines[$_] }) -ErrorAction Stop
-$dir = New-PSSession -HostName $Machines.dir1 -ErrorAction Stop
-Invoke-Command -Session $rs { Import-Module $using:Module; Enable-LvsRealServerRole -VirtualAddress '{VIP}' -Mode DirectRouting -Interface eth0 | Out-Null }
-Invoke-Command -Session $dir {
-    Import-Module $using:Module
-    Add-LvsVirtualIp -InterfaceName eth0 -IPAddress '{VIP}' -PrefixLength 32 | Out-Null
-    Sync-LvsConfiguration -Path '{DOC}' -Confirm:$false | Out-Null
-}
-Invoke-Command -Session $dir { Get-LvsService | Get-LvsRealServer } | Format-Table | Out-String -Width 200
-$rs + $dir | Remove-PSSession
-'@ -replace '\{VIP\}', $lab.Vip -replace '\{DOC\}', $doc
-        $r = Invoke-FromAdmin $fleet $script -TimeoutSec 900
+    It 'one admin script sets the real servers'' role and both directors'' tables over remoting, and both tables are the same' {
+        Wait-AdminStep dir1
+        $one = @(ip netns exec $lab.Director ipvsadm -S -n)
+        $two = @(ip netns exec $dir2 ipvsadm -S -n)
+        $two | Should -Be $one
+        @($one -match "^-a -t $([regex]::Escape("$($lab.Vip):$($lab.Port)")) -r 10\.77\.1\.\d+:$($lab.Port) -g").Count | Should -Be 3 -Because ($one -join "`n")
+        foreach ($ns in $lab.RealServers) {
+            Get-Ipv4Address $ns lo | Should -Contain "$($lab.Vip)"
+            ip netns exec $ns cat /proc/sys/net/ipv4/conf/eth0/arp_ignore | Should -Be '1'
+        }
+    }
+
+    It 'with the VIP on dir1, the client''s requests reach all three real servers through dir1' {
+        Wait-AdminStep dir1
+        try {
+            Get-Ipv4Address $lab.Director eth0 | Should -Contain "$($lab.Vip)"
+            Get-Ipv4Address $dir2 eth0 | Should -Not -Contain "$($lab.Vip)"
+            Assert-EveryServerAnswers
+            Get-ClientNeighbour | Should -Be (Get-Mac $lab.Director)
+            Get-ConnectionCount $lab.Director | Should -BeGreaterThan 0
+            Get-ConnectionCount $dir2 | Should -Be 0
+        }
+        finally { New-Item -ItemType File -Path (Join-Path $steps 'dir1.go') | Out-Null }   # the admin script goes on: the move is tested next
+    }
+
+    It 'with the VIP moved to dir2 over remoting and a gratuitous ARP from dir2, the requests reach all three through dir2' {
+        Wait-AdminStep dir2
+        Get-Ipv4Address $lab.Director eth0 | Should -Not -Contain "$($lab.Vip)"
+        Get-Ipv4Address $dir2 eth0 | Should -Contain "$($lab.Vip)"
+        # The client still holds dir1's MAC for the VIP. keepalived would announce the move with a gratuitous ARP; the
+        # test scaffolding sends the same frame from dir2 (an ARP request for the VIP from the VIP, to broadcast),
+        # which overrides the client's entry. arping is not among the machine's tools, hence a raw socket.
+        $garp = 'import socket,sys;s=socket.socket(socket.AF_PACKET,socket.SOCK_RAW);s.bind((sys.argv[1],0x0806));m=s.getsockname()[4];a=socket.inet_aton(sys.argv[2]);s.send((b"\xff"*6+m+b"\x08\x06\x00\x01\x08\x00\x06\x04\x00\x01"+m+a+b"\x00"*6+a).ljust(60,b"\x00"))'
+        ip netns exec $dir2 /usr/bin/python3 -c $garp eth0 "$($lab.Vip)"
+        $LASTEXITCODE | Should -Be 0
+        $deadline = [DateTime]::UtcNow.AddSeconds(5)
+        while ((Get-ClientNeighbour) -ne (Get-Mac $dir2) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+        Get-ClientNeighbour | Should -Be (Get-Mac $dir2) -Because 'the gratuitous ARP moves the client''s neighbour entry for the VIP'
+        Assert-EveryServerAnswers
+        Get-ConnectionCount $dir2 | Should -BeGreaterThan 0
+        New-Item -ItemType File -Path (Join-Path $steps 'dir2.go') | Out-Null
+        $r = $admin | Receive-Job -Wait
         $r.ExitCode | Should -Be 0 -Because ($r.Output -join "`n")
-        ($r.Output -join "`n") | Should -Match ([regex]::Escape($lab.Vip))
-        $answers = Invoke-LvsLabRequest -Lab $lab -Count 12
-        $answers.Summary.failed | Should -Be 0 -Because ($answers.Requests | Out-String)
-        @($answers.Requests.Server | Sort-Object -Unique).Count | Should -Be $lab.RealServers.Count -Because 'requests through the VIP reach every real server'
+        # Both directors' real servers, as Invoke-Command brought them back: three from each machine.
+        $lines = ($r.Output -join "`n") -split "`n"
+        @($lines -match "->\s+10\.77\.1\.\d+:$($lab.Port)\s").Count | Should -Be 6 -Because ($r.Output -join "`n")
+        Write-Host "cluster: the admin script took $([int] $started.Elapsed.TotalSeconds) s (sessions, roles, tables, the VIP on dir1 and moved to dir2, with the test's checks between)"
     }
 }
