@@ -69,7 +69,23 @@ public sealed class AddLvsVirtualIpCommand : LvsCommandBase
     [Parameter]
     public SwitchParameter NoPrefixRoute { get; set; }
 
+    /// <summary>
+    /// Once the address is added, tell the segment's neighbours that it lives here now: a gratuitous ARP (IPv4) or an
+    /// unsolicited neighbour advertisement (IPv6), as keepalived sends when a VIP moves to it.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter Announce { get; set; }
+
+    /// <summary>How many announcements -Announce sends, a quarter of a second apart (1-10; default 1). Implies -Announce.</summary>
+    [Parameter]
+    [ValidateRange(1, 10)]
+    public int AnnounceCount { get; set; } = 1;
+
     protected override string ErrorSubject => "NetAlias";
+
+    private bool Announcing => Announce || MyInvocation.BoundParameters.ContainsKey(nameof(AnnounceCount));
+
+    private readonly Dictionary<NetNamespaceKey, Dictionary<int, NetInterface>> _links = new();
 
     private readonly Dictionary<NetNamespaceKey, VirtualIpPlanContext> _contexts = new();
     private readonly List<(string? Namespace, VirtualIpSpec Spec, AddressRequest Request)> _pending = [];
@@ -100,13 +116,17 @@ public sealed class AddLvsVirtualIpCommand : LvsCommandBase
             };
             // A forecast for -WhatIf and -Confirm; the request sent is planned again under the namespace's lock.
             request = VirtualIpPlanner.Plan(context, spec);
+            // An interface with no neighbours to tell (lo, tunl0) is refused before anything is added.
+            if (Announcing)
+                NeighbourAnnouncer.RequireEthernetAddress(LinkOf(key, request.InterfaceIndex));
         }
         catch (Exception e)
         {
             WriteLvsError(e, IPAddress, Ids);
             return;
         }
-        if (ShouldProcess($"{request.Address}/{request.PrefixLength} on {request.InterfaceName}{Where}", request.Describe("add")))
+        string action = request.Describe("add") + (Announcing ? "; then " + NeighbourAnnouncer.Describe(request.InterfaceName, request.Address, AnnounceCount) : "");
+        if (ShouldProcess($"{request.Address}/{request.PrefixLength} on {request.InterfaceName}{Where}", action))
             _pending.Add((ItemNamespace, spec, request));
     }
 
@@ -167,8 +187,37 @@ public sealed class AddLvsVirtualIpCommand : LvsCommandBase
             {
                 WriteLvsError(e, ItemNamespace, Ids);
             }
+            if (Announcing)
+                AnnounceAll(group.Key, added);
             // Written after the lock is released: a writer further down the pipeline takes it in turn.
             WriteObject(added, enumerateCollection: true);
+        }
+    }
+
+    private NetInterface LinkOf(NetNamespaceKey key, int index)
+    {
+        if (!_links.TryGetValue(key, out var links) || !links.ContainsKey(index))
+            _links[key] = links = Route.GetInterfaces().ToDictionary(l => l.Index);
+        return links.TryGetValue(index, out var link) ? link
+            : throw new LvsException(LvsErrorKind.NotFound, "InterfaceNotFound", $"Interface index {index} is gone.", index);
+    }
+
+    // The addresses are in place: an announcement that cannot be sent is an error of its own, and the alias is still
+    // reported (it was added).
+    private void AnnounceAll(string? ns, List<NetAlias> added)
+    {
+        foreach (var alias in added)
+        {
+            try
+            {
+                NeighbourAnnouncer.Announce(Namespace, LinkOf(new NetNamespaceKey(ns), alias.InterfaceIndex), alias.IPAddress,
+                    AnnounceCount, TimeSpan.FromMilliseconds(250));
+                WriteVerbose($"Announced {alias.IPAddress} on {alias.InterfaceName}{Where}: {NeighbourAnnouncer.Describe(alias.InterfaceName, alias.IPAddress, AnnounceCount)}.");
+            }
+            catch (Exception e)
+            {
+                WriteLvsError(e, alias.IPAddress.ToString(), Ids);
+            }
         }
     }
 
