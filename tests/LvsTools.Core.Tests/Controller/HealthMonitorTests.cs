@@ -103,4 +103,33 @@ public class HealthMonitorTests
         // At 0, 200, ..., 1000 ms on an idle machine; a busy one probes less often, never more.
         Assert.InRange(probes, 2, 6);
     }
+
+    [Fact]
+    public async Task A_dropped_server_is_never_probed_again_and_servers_come_up_in_the_order_they_fall_due()
+    {
+        var probed = new List<int>();
+        var clock = new ManualClock();
+        var monitor = new HealthMonitor((check, address, port, ct) =>
+        {
+            lock (probed)
+                probed.Add(address.GetAddressBytes()[3]);
+            return Task.FromResult(new ProbeOutcome(true, null));
+        }, 4, clock, (id, o) => { });
+        HealthCheck Every(int ms) => new() { Timeout = TimeSpan.FromMilliseconds(50), Interval = TimeSpan.FromMilliseconds(ms) };
+        monitor.SetTargets([Server(1, Every(300)), Server(2, Every(100)), Server(3, Every(200))]);
+        await monitor.RoundAsync(CancellationToken.None);
+        Assert.Equal([1, 2, 3], probed.Order());
+        probed.Clear();
+        monitor.SetTargets([Server(1, Every(300)), Server(2, Every(100))]); // 3 is dropped
+        for (int i = 0; i < 6; i++)
+        {
+            clock.Now += TimeSpan.FromMilliseconds(100);
+            await Task.WhenAll(monitor.StartDue(CancellationToken.None));
+        }
+        // 600 ms: 2 every 100 ms (6), 1 every 300 ms (2), 3 never.
+        Assert.Equal(6, probed.Count(a => a == 2));
+        Assert.Equal(2, probed.Count(a => a == 1));
+        Assert.DoesNotContain(3, probed);
+        Assert.Equal(2, monitor.Count);
+    }
 }
