@@ -10,7 +10,7 @@ internal delegate Task<ProbeOutcome> ProbeFunction(HealthCheck check, IPAddress 
 
 /// <summary>
 /// Runs the health checks of a set of real servers, each on its own interval (<see cref="HealthCheck.Interval"/>, counted
-/// from the start of its previous probe), concurrently but at most <c>maxConcurrent</c> at a time, never two probes of one
+/// from the time its previous probe was due), concurrently but at most <c>maxConcurrent</c> at a time, never two probes of one
 /// server at once. A probe that outlives its timeout (plus a grace second) counts as failed. Results go to a callback as
 /// they come: nothing waits for a slow probe. The servers wait in a queue ordered by when they are due, so that a round
 /// of many servers costs a look at the few due, not at all of them, each time a probe starts or ends.
@@ -92,7 +92,10 @@ internal sealed class HealthMonitor(ProbeFunction probe, int maxConcurrent, Time
                 _queue.Dequeue();
                 if (t.Dropped)
                     continue;
-                t.Due = now + t.Server.Check!.Interval;
+                // At a fixed rate: due an interval after the time it was due, so that a late start (a busy machine, a
+                // timer that fires late) does not push every later probe back; after a long stall, an interval from now.
+                var interval = t.Server.Check!.Interval;
+                t.Due = t.Due + interval > now ? t.Due + interval : now + interval;
                 t.Running = ProbeAsync(t, cancellation);
                 started.Add(t.Running);
             }
