@@ -8,7 +8,9 @@
     an LVS-DR real server set up by Enable-LvsRealServerRole (ARP switches, then the VIP on lo), several namespaces in
     one command, and a document turned into keepalived.conf and back.
     Part 2, when the kernel has no IPVS (as here), boots the User-mode Linux kernel and runs
-    tools/Demo.Ipvs.ps1 there: an LVS-NAT service with two real servers answering real HTTP requests.
+    tools/Demo.Ipvs.ps1 there: an LVS-NAT service with two real servers answering real HTTP requests, then
+    Start-LvsController taking a real server that dies out of the service (weight 0 within fall x interval + 1 s)
+    and putting it back when it answers again.
     iproute2 builds the sandbox only; every LVS step is a cmdlet.
 #>
 [CmdletBinding()]

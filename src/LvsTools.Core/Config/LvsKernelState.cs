@@ -48,6 +48,22 @@ public sealed class LvsKernelState
     }
 
     /// <summary>
+    /// Reads only the given services and their real servers (one lookup and one real-server dump each; a service the
+    /// kernel does not hold is absent), and no other section (timeouts, daemons, addresses and sysctls stay null/empty: not
+    /// read). Equivalent to: ipvsadm -Ln -t ADDR:PORT, once per service.
+    /// </summary>
+    public static LvsKernelState ReadServices(IpvsClient ipvs, IEnumerable<ServiceKey> keys)
+    {
+        ArgumentNullException.ThrowIfNull(ipvs);
+        ArgumentNullException.ThrowIfNull(keys);
+        long before = ipvs.Connection.RequestsSent;
+        var list = keys.Select(ipvs.GetService).OfType<LvsService>().ToList();
+        var reals = ipvs.GetRealServersOf(list);
+        var services = Table(list, reals);
+        return new LvsKernelState { Services = services, RequestsSent = ipvs.Connection.RequestsSent - before };
+    }
+
+    /// <summary>
     /// As <see cref="Read"/>; without <paramref name="ipvs"/> the IPVS table is not read (no services, no timeouts,
     /// no daemons: for a document that manages only addresses and sysctls, on a kernel without IPVS), and
     /// <paramref name="sysctlNames"/> (a document's sysctls) are read beside the dependent ones, each that exists.
@@ -57,9 +73,7 @@ public sealed class LvsKernelState
         long before = (ipvs?.Connection.RequestsSent ?? 0) + (route?.Connection.RequestsSent ?? 0);
         var list = ipvs?.GetServices() ?? [];
         var reals = ipvs?.GetRealServersOf(list) ?? [];
-        var services = new Dictionary<ServiceKey, LvsKernelService>(list.Count);
-        for (int i = 0; i < list.Count; i++)
-            services[list[i].Key] = new LvsKernelService(list[i], reals[i].ToDictionary(r => (r.Address, r.Port)));
+        var services = Table(list, reals);
         var timeouts = ipvs?.GetTimeouts();
         var daemons = ipvs?.GetSyncDaemons() ?? [];
         List<LvsVirtualIpEntry>? vips = null;
@@ -89,6 +103,14 @@ public sealed class LvsKernelState
             Services = services, Timeouts = timeouts, SyncDaemons = daemons, VirtualIps = vips, Sysctls = sysctls,
             RequestsSent = (ipvs?.Connection.RequestsSent ?? 0) + (route?.Connection.RequestsSent ?? 0) - before,
         };
+    }
+
+    private static Dictionary<ServiceKey, LvsKernelService> Table(List<LvsService> list, List<LvsRealServer>[] reals)
+    {
+        var services = new Dictionary<ServiceKey, LvsKernelService>(list.Count);
+        for (int i = 0; i < list.Count; i++)
+            services[list[i].Key] = new LvsKernelService(list[i], reals[i].ToDictionary(r => (r.Address, r.Port)));
+        return services;
     }
 
     /// <summary>

@@ -52,6 +52,13 @@ internal sealed record ControlledDocument(LvsConfigurationDocument Document, IRe
     /// <summary>The services the controller owns: the plan never touches another one.</summary>
     public HashSet<ServiceKey> Keys { get; } = Services.Select(s => s.Key).ToHashSet();
 
+    /// <summary>
+    /// The part of this document that manages <paramref name="keys"/> only: those services (a key the document does not
+    /// list is left out) and no other section, so that a plan made of it touches nothing else (a reconcile of one service).
+    /// </summary>
+    public ControlledDocument Only(IReadOnlySet<ServiceKey> keys) =>
+        new(new LvsConfigurationDocument { SchemaVersion = Document.SchemaVersion }, Services.Where(s => keys.Contains(s.Key)).ToList());
+
     /// <summary>The state of the kernel restricted to this document's services (the other sections as read).</summary>
     public LvsKernelState Scope(LvsKernelState live) => new()
     {

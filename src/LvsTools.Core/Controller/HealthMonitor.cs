@@ -10,9 +10,10 @@ internal delegate Task<ProbeOutcome> ProbeFunction(HealthCheck check, IPAddress 
 
 /// <summary>
 /// Runs the health checks of a set of real servers, each on its own interval (<see cref="HealthCheck.Interval"/>, counted
-/// from the start of its previous probe), concurrently but at most <c>maxConcurrent</c> at a time, never two probes of one
+/// from the time its previous probe was due), concurrently but at most <c>maxConcurrent</c> at a time, never two probes of one
 /// server at once. A probe that outlives its timeout (plus a grace second) counts as failed. Results go to a callback as
-/// they come: nothing waits for a slow probe.
+/// they come: nothing waits for a slow probe. The servers wait in a queue ordered by when they are due, so that a round
+/// of many servers costs a look at the few due, not at all of them, each time a probe starts or ends.
 /// </summary>
 internal sealed class HealthMonitor(ProbeFunction probe, int maxConcurrent, TimeProvider time, Action<RealServerId, ProbeOutcome> report)
 {
@@ -23,12 +24,15 @@ internal sealed class HealthMonitor(ProbeFunction probe, int maxConcurrent, Time
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly object _gate = new();
     private Dictionary<RealServerId, Target> _targets = [];
+    // The targets that wait for their turn (not running), by due time; a target dropped from _targets is skipped when it comes up.
+    private readonly PriorityQueue<Target, DateTimeOffset> _queue = new();
 
     private sealed class Target(ControlledRealServer server, DateTimeOffset due)
     {
         public ControlledRealServer Server { get; set; } = server;
         public DateTimeOffset Due { get; set; } = due;
         public Task? Running { get; set; }
+        public bool Dropped { get; set; }
     }
 
     /// <summary>The servers being probed.</summary>
@@ -54,11 +58,23 @@ internal sealed class HealthMonitor(ProbeFunction probe, int maxConcurrent, Time
             foreach (var s in servers)
             {
                 if (_targets.TryGetValue(s.Id, out var t) && t.Server.Check == s.Check)
+                {
                     t.Server = s;
+                }
                 else
-                    t = new Target(s, now) { Running = t?.Running };
+                {
+                    var previous = t;
+                    t = new Target(s, now);
+                    if (previous?.Running is { IsCompleted: false } running)
+                        running.ContinueWith(_ => Queue(t), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                    else
+                        _queue.Enqueue(t, now);
+                }
                 next[s.Id] = t;
             }
+            foreach (var (id, t) in _targets)
+                if (!next.TryGetValue(id, out var kept) || !ReferenceEquals(kept, t))
+                    t.Dropped = true;
             _targets = next;
         }
         Wake();
@@ -71,12 +87,16 @@ internal sealed class HealthMonitor(ProbeFunction probe, int maxConcurrent, Time
         var started = new List<Task>();
         lock (_gate)
         {
-            foreach (var (id, t) in _targets)
+            while (_queue.TryPeek(out var t, out var due) && due <= now)
             {
-                if (t.Due > now || t.Running is { IsCompleted: false })
+                _queue.Dequeue();
+                if (t.Dropped)
                     continue;
-                t.Due = now + t.Server.Check!.Interval;
-                t.Running = ProbeAsync(id, t.Server, cancellation);
+                // At a fixed rate: due an interval after the time it was due, so that a late start (a busy machine, a
+                // timer that fires late) does not push every later probe back; after a long stall, an interval from now.
+                var interval = t.Server.Check!.Interval;
+                t.Due = t.Due + interval > now ? t.Due + interval : now + interval;
+                t.Running = ProbeAsync(t, cancellation);
                 started.Add(t.Running);
             }
         }
@@ -107,12 +127,23 @@ internal sealed class HealthMonitor(ProbeFunction probe, int maxConcurrent, Time
 
     private DateTimeOffset NextDue()
     {
-        var next = DateTimeOffset.MaxValue;
         lock (_gate)
-            foreach (var t in _targets.Values)
-                if (t.Running is null or { IsCompleted: true } && t.Due < next)
-                    next = t.Due;
-        return next == DateTimeOffset.MaxValue ? time.GetUtcNow() + TimeSpan.FromSeconds(1) : next;
+            return _queue.TryPeek(out _, out var due) ? due : time.GetUtcNow() + TimeSpan.FromSeconds(1);
+    }
+
+    // A target whose probe ended takes its place in the queue again (at its due time); one due already wakes the loop.
+    private void Queue(Target t)
+    {
+        bool due;
+        lock (_gate)
+        {
+            if (t.Dropped)
+                return;
+            _queue.Enqueue(t, t.Due);
+            due = t.Due <= time.GetUtcNow();
+        }
+        if (due)
+            Wake();
     }
 
     private void Wake()
@@ -127,8 +158,9 @@ internal sealed class HealthMonitor(ProbeFunction probe, int maxConcurrent, Time
         }
     }
 
-    private async Task ProbeAsync(RealServerId id, ControlledRealServer server, CancellationToken cancellation)
+    private async Task ProbeAsync(Target target, CancellationToken cancellation)
     {
+        var server = target.Server;
         var check = server.Check!;
         try
         {
@@ -155,7 +187,7 @@ internal sealed class HealthMonitor(ProbeFunction probe, int maxConcurrent, Time
             {
                 outcome = new ProbeOutcome(false, e.Message);
             }
-            report(id, outcome);
+            report(server.Id, outcome);
         }
         catch (OperationCanceledException)
         {
@@ -165,6 +197,6 @@ internal sealed class HealthMonitor(ProbeFunction probe, int maxConcurrent, Time
         {
             _slots.Release();
         }
-        Wake();
+        Queue(target);
     }
 }

@@ -9,11 +9,20 @@ public sealed partial class LvsController
     /// <summary>The document in force (null before <see cref="Load"/>).</summary>
     public LvsConfigurationDocument? Document => _doc?.Document;
 
+    // The file's time and length (null: no file): a stat, not a read.
+    private (DateTime Written, long Length)? FileStamp()
+    {
+        var file = new FileInfo(_options.Path);
+        return file.Exists ? (file.LastWriteTimeUtc, file.Length) : null;
+    }
+
+    // Whether the file's time or length changed since it was last read (then a full cycle reads it).
+    private bool DocumentChanged() => FileStamp() != _stamp;
+
     // The file is read again when its time or length changed, and taken when its content did.
     private void ReloadIfChanged()
     {
-        var file = new FileInfo(_options.Path);
-        (DateTime, long)? stamp = file.Exists ? (file.LastWriteTimeUtc, file.Length) : null;
+        var stamp = FileStamp();
         if (stamp == _stamp)
             return;
         try
@@ -30,8 +39,7 @@ public sealed partial class LvsController
 
     private void Reload()
     {
-        var file = new FileInfo(_options.Path);
-        (DateTime, long)? stamp = file.Exists ? (file.LastWriteTimeUtc, file.Length) : null;
+        var stamp = FileStamp();
         var bytes = BoundedInput.ReadAllBytes(_options.Path, _options.Path, "LvsConfigurationFileNotFound");
         var hash = SHA256.HashData(bytes);
         if (_hash is not null && hash.AsSpan().SequenceEqual(_hash))

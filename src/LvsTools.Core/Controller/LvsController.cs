@@ -9,11 +9,15 @@ using LvsTools.Core.Sysctl;
 namespace LvsTools;
 
 /// <summary>
-/// The director's reconcile loop (keepalived's LVS half): the document is the single source of truth. Each cycle re-reads
+/// The director's reconcile loop (keepalived's LVS half): the document is the single source of truth. A full cycle re-reads
 /// the document when its file changed (a document that fails validation is rejected and the last good one kept), reads the
 /// table once, computes the table the document and the health results call for (<see cref="LvsReconciler"/>), and sends
 /// only the difference, through Sync's planner, in one batch; services the document does not list are never touched.
-/// Health checks run apart, each server on its own interval, and a server that changes state starts a cycle at once.
+/// Health checks run apart, each server on its own interval. A server that changes state is reconciled at once, alone
+/// with its service: that service is read (not the table) and its one changed weight written. Every interval the loop
+/// looks at the document's file and at the services with drains under way; the whole table is read every interval, or,
+/// when reading it takes longer than a tenth of that, every ten times its reading time (<see cref="CycleSchedule"/>): a big
+/// table is not read back to back, and a weight changed by hand is set back within that period.
 /// A cycle that fails (a kernel error) is an Error event; the loop goes on. Cancellation ends the loop between cycles,
 /// never in the middle of an apply. Events go to a callback as they happen, from the loop's and the probes' threads.
 /// Equivalent to: keepalived's virtual_server blocks, run by keepalived --dont-fork --log-console.
@@ -34,6 +38,7 @@ public sealed partial class LvsController : IDisposable
     private (DateTime Written, long Length)? _stamp;
     private byte[]? _hash;
     private long _cycles;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ServiceKey, bool> _pending = new();
 
     internal LvsController(LvsControllerOptions options, NetNamespace ns, ProbeFunction probe, TimeProvider time, Action<LvsControllerEvent> onEvent)
     {
@@ -113,73 +118,29 @@ public sealed partial class LvsController : IDisposable
         }
     }
 
-    private async Task LoopAsync(bool once, CancellationToken stop)
-    {
-        await WarmUpAsync(stop).ConfigureAwait(false);
-        if (stop.IsCancellationRequested)
-            return;
-        if (once)
-        {
-            Cycle(stop);
-            return;
-        }
-        var probing = Task.Run(() => _monitor.RunAsync(stop), CancellationToken.None);
-        while (!stop.IsCancellationRequested)
-        {
-            var started = _time.GetUtcNow();
-            if (!Cycle(stop))
-                break;
-            var wait = started + _options.Interval - _time.GetUtcNow();
-            if (wait <= TimeSpan.Zero)
-                continue;
-            try
-            {
-                await _wake.WaitAsync(wait, stop).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-        }
-        await probing.ConfigureAwait(false);
-    }
-
-    // The first probe round: the table read once (without the lock: nothing is written) so that new servers adopt what
-    // the kernel shows, then every server probed once.
-    private async Task WarmUpAsync(CancellationToken stop)
-    {
-        try
-        {
-            var live = LvsKernelState.Read(_ipvs ??= IpvsClient.Open(_ns));
-            _monitor.SetTargets(_reconciler.Track(_doc!, live));
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            // The cycle that follows reads again and reports the failure (once, not twice); the servers are then
-            // adopted there and probed from then on.
-            DropClients();
-            return;
-        }
-        await _monitor.RoundAsync(stop).ConfigureAwait(false);
-    }
-
-    /// <summary>One cycle; false when <paramref name="stop"/> ended it before it applied anything.</summary>
-    private bool Cycle(CancellationToken stop)
+    /// <summary>
+    /// One cycle: a full one (<paramref name="only"/> null: the document looked at, the whole table read, the probe targets
+    /// set, the metrics written), or one of some services only (those read, nothing else). False when <paramref name="stop"/>
+    /// ended it before it applied anything.
+    /// </summary>
+    private bool Cycle(IReadOnlySet<ServiceKey>? only, CancellationToken stop)
     {
         var started = _time.GetUtcNow();
         long number = ++_cycles, requests = 0, writes = 0;
         int planned = 0, failed = 0;
-        ReloadIfChanged();
-        var doc = _doc!;
+        if (only is null)
+            ReloadIfChanged();
+        var doc = only is null ? _doc! : _doc!.Only(only);
         try
         {
             using var held = _options.WhatIf ? null : WriterLock.ForNamespace(_ns, cancellation: stop);
             var ipvs = _ipvs ??= IpvsClient.Open(_ns);
             var route = doc.Document.VirtualIps is null ? null : _route ??= RouteClient.Open(_ns);
             var sysctl = doc.Document.Sysctls is null ? null : new SysctlStore(_ns);
-            var live = LvsKernelState.Read(ipvs, route, sysctl);
-            _monitor.SetTargets(_reconciler.Track(doc, live));
-            var result = _reconciler.Reconcile(doc, live, _time.GetUtcNow());
+            var live = only is null ? LvsKernelState.Read(ipvs, route, sysctl) : LvsKernelState.ReadServices(ipvs, doc.Keys);
+            if (only is null)
+                _monitor.SetTargets(_reconciler.Track(doc, live));
+            var result = _reconciler.Reconcile(doc, live, _time.GetUtcNow(), partial: only is not null);
             foreach (var e in result.Events)
                 Raise(e);
             var plan = result.Plan(route);
@@ -207,7 +168,8 @@ public sealed partial class LvsController : IDisposable
             {
                 _reconciler.Applied(result, complete: true);
             }
-            WriteMetrics(live);
+            if (only is null)
+                WriteMetrics(live);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
@@ -259,6 +221,7 @@ public sealed partial class LvsController : IDisposable
         if (_reconciler.Observe(id, outcome.Healthy, outcome.Detail, _time.GetUtcNow()) is not { } e)
             return;
         Raise(e);
+        _pending[id.Service] = true;
         try
         {
             _wake.Release();

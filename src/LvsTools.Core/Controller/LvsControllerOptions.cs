@@ -9,7 +9,10 @@ public sealed class LvsControllerOptions
     /// <summary>The network namespace of the director (a name under /run/netns or a /proc/PID/ns/net path; null: the current one).</summary>
     public string? NetNamespace { get; init; }
 
-    /// <summary>The cycle period: the table is reconciled this often, and at once when a server changes state.</summary>
+    /// <summary>
+    /// The cycle period: the table is reconciled this often (or every ten times its reading time when reading it takes
+    /// longer than a tenth of this), and a server that changes state at once, with its service alone.
+    /// </summary>
     public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Plan and report, send nothing (the plan's steps go to the planned-step callback).</summary>

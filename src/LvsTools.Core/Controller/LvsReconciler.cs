@@ -7,8 +7,10 @@ namespace LvsTools.Core.Controller;
 /// <param name="Current">The live state restricted to the document's services (the plan never touches another).</param>
 /// <param name="Events">Quorum changes, drains started and completed, weights set back.</param>
 /// <param name="Weights">The weight each managed real server gets (what a later cycle compares the kernel with).</param>
+/// <param name="Scope">The services this reconcile covered: every service of the document, or the few a partial reconcile was given.</param>
+/// <param name="Partial">A reconcile of some services only (<see cref="ControlledDocument.Only"/>): what it records about the others stays.</param>
 internal sealed record ReconcileResult(LvsConfigurationDocument Desired, LvsKernelState Current, IReadOnlyList<LvsControllerEvent> Events,
-    IReadOnlyDictionary<RealServerId, int> Weights)
+    IReadOnlyDictionary<RealServerId, int> Weights, IReadOnlySet<ServiceKey> Scope, bool Partial)
 {
     /// <summary>The steps that make the kernel into <see cref="Desired"/>: Sync's planner, pruning only inside the document's services.</summary>
     public List<LvsPlanStep> Plan(Route.RouteClient? route = null) => LvsConfigurationSync.Plan(Current, Desired, prune: true, route);
@@ -121,7 +123,11 @@ internal sealed class LvsReconciler
     /// timeout passed, then absent (the planner deletes it). A weight the kernel shows that differs from the one this
     /// reconciler last had applied was changed by hand: it is set back, with a WeightRestored event.
     /// </summary>
-    public ReconcileResult Reconcile(ControlledDocument doc, LvsKernelState live, DateTimeOffset now)
+    /// <remarks>
+    /// With <paramref name="partial"/> <paramref name="doc"/> is a part of the document (<see cref="ControlledDocument.Only"/>) and
+    /// <paramref name="live"/> holds at least its services: the drains and weights of the other services are kept as they are.
+    /// </remarks>
+    public ReconcileResult Reconcile(ControlledDocument doc, LvsKernelState live, DateTimeOffset now, bool partial = false)
     {
         lock (_gate)
         {
@@ -180,7 +186,7 @@ internal sealed class LvsReconciler
                 }
                 services.Add(Entry(s.Service, want));
             }
-            foreach (var id in _drains.Keys.Where(k => !draining.Contains(k)).ToList())
+            foreach (var id in _drains.Keys.Where(k => !draining.Contains(k) && (!partial || doc.Keys.Contains(k.Service))).ToList())
                 _drains.Remove(id);
             _reconciled = true;
             var d = doc.Document;
@@ -188,18 +194,37 @@ internal sealed class LvsReconciler
             {
                 Services = services, Timeouts = d.Timeouts, SyncDaemons = d.SyncDaemons, VirtualIps = d.VirtualIps, Sysctls = d.Sysctls,
             };
-            return new ReconcileResult(desired, doc.Scope(live), events, weights);
+            return new ReconcileResult(desired, doc.Scope(live), events, weights, doc.Keys, partial);
         }
     }
 
     /// <summary>
     /// Records the weights a cycle applied: a later difference in the kernel is a hand change. After a cycle that did not
-    /// apply everything (a failure, a dry run) nothing is recorded, so nothing is taken for a hand change.
+    /// apply everything (a failure, a dry run) nothing is recorded for its services, so nothing is taken for a hand change.
+    /// A partial reconcile replaces what is recorded for its own services only.
     /// </summary>
     public void Applied(ReconcileResult result, bool complete)
     {
+        var empty = new Dictionary<RealServerId, int>();
         lock (_gate)
-            _known = complete ? result.Weights : new Dictionary<RealServerId, int>();
+        {
+            if (!result.Partial)
+            {
+                _known = complete ? result.Weights : empty;
+                return;
+            }
+            var merged = _known.Where(k => !result.Scope.Contains(k.Key.Service)).ToDictionary();
+            foreach (var (id, weight) in complete ? result.Weights : empty)
+                merged[id] = weight;
+            _known = merged;
+        }
+    }
+
+    /// <summary>The services with a real server being drained (the controller looks at their connections every tick).</summary>
+    public HashSet<ServiceKey> DrainingServices()
+    {
+        lock (_gate)
+            return _drains.Where(d => !d.Value.Completed).Select(d => d.Key.Service).ToHashSet();
     }
 
     // Updates the service's quorum state; returns whether it is lost.

@@ -10,13 +10,19 @@ namespace LvsTools.Core.Health;
 /// read from any thread. `ip netns exec NS nc -z ADDR PORT` is the command-line twin.
 /// Entering a namespace costs a thread of its own (<see cref="NetNamespace.Run{T}"/>): about 0.8 ms of CPU, five times
 /// the probe itself. So each namespace in use gets one opener thread that stays inside it and creates the sockets
-/// asked for; it ends after <see cref="IdleTime"/> without a request. Before each socket the namespace's identity is
-/// checked again (<see cref="NetNamespace.Verify"/>), so a namespace deleted or replaced is never probed from.
+/// asked for; it ends after <see cref="IdleTime"/> without a request. Handing each socket over from that thread costs
+/// two thread switches per probe, so the opener keeps a small stock of fresh (unconnected) sockets of each kind asked
+/// for (<see cref="StockSize"/>), topped up in one go when half of it is taken, and closed when the opener ends.
+/// Before each socket is handed out the namespace's identity is checked again (<see cref="NetNamespace.Verify"/>), so a
+/// namespace deleted or replaced is never probed from; it loses its stock.
 /// </summary>
 internal static class ProbeSockets
 {
     /// <summary>How long an opener thread waits for the next request before it ends.</summary>
     internal static readonly TimeSpan IdleTime = TimeSpan.FromSeconds(10);
+
+    /// <summary>How many fresh sockets of one kind an opener keeps ready.</summary>
+    internal const int StockSize = 16;
 
     private static readonly ConcurrentDictionary<NetNamespace, Opener> Openers = new();
 
@@ -24,15 +30,19 @@ internal static class ProbeSockets
     /// <exception cref="LvsException">NetNamespaceNotFound when the namespace was deleted or replaced since it was resolved.</exception>
     public static Task<Socket> OpenAsync(NetNamespace netNamespace, IPAddress address, ProtocolType protocol)
     {
-        var type = protocol == ProtocolType.Udp ? SocketType.Dgram : SocketType.Stream;
+        var kind = new Kind(address.AddressFamily, protocol == ProtocolType.Udp ? SocketType.Dgram : SocketType.Stream, protocol);
         if (netNamespace.IsCurrent)
-            return Task.FromResult(new Socket(address.AddressFamily, type, protocol));
-        netNamespace.Verify();
-        var request = new Request(address.AddressFamily, type, protocol);
-        Opener opener;
-        while (!(opener = Openers.GetOrAdd(netNamespace, ns => new Opener(ns))).TryPost(request))
+            return Task.FromResult(kind.Create());
+        while (true)
+        {
+            var opener = Openers.GetOrAdd(netNamespace, ns => new Opener(ns));
+            if (opener.TryTake(kind, out var socket))
+                return Task.FromResult(socket);
+            var request = new Request(kind, Refill: false);
+            if (opener.TryPost(request))
+                return request.Socket.Task;
             Openers.TryRemove(new KeyValuePair<NetNamespace, Opener>(netNamespace, opener)); // it just ended (idle): make a new one
-        return request.Socket.Task;
+        }
     }
 
     /// <summary>A TCP socket created in the namespace and connected to the endpoint; disposed when the connect fails.</summary>
@@ -41,7 +51,6 @@ internal static class ProbeSockets
         var socket = await OpenAsync(netNamespace, endpoint.Address, ProtocolType.Tcp).ConfigureAwait(false);
         try
         {
-            socket.NoDelay = true;
             await socket.ConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
             return socket;
         }
@@ -52,7 +61,13 @@ internal static class ProbeSockets
         }
     }
 
-    private sealed record Request(AddressFamily Family, SocketType Type, ProtocolType Protocol)
+    private readonly record struct Kind(AddressFamily Family, SocketType Type, ProtocolType Protocol)
+    {
+        public Socket Create() => new(Family, Type, Protocol);
+    }
+
+    // A socket asked for (Refill: none asked for, the stock of that kind topped up).
+    private sealed record Request(Kind Kind, bool Refill)
     {
         public TaskCompletionSource<Socket> Socket { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
@@ -62,13 +77,36 @@ internal static class ProbeSockets
     {
         private readonly NetNamespace _namespace;
         private readonly BlockingCollection<Request> _requests = new();
+        private readonly ConcurrentDictionary<Kind, ConcurrentQueue<Socket>> _stock = new();
         private readonly object _gate = new();
+        private int _refilling;
         private bool _closed;
 
         public Opener(NetNamespace netNamespace)
         {
             _namespace = netNamespace;
             new Thread(Run, 256 * 1024) { IsBackground = true, Name = "LvsTools probe sockets " + netNamespace }.Start();
+        }
+
+        // A socket from the stock, the namespace checked again first; false when the stock of that kind is empty.
+        public bool TryTake(Kind kind, out Socket socket)
+        {
+            try
+            {
+                _namespace.Verify();
+            }
+            catch
+            {
+                Close();
+                throw;
+            }
+            socket = null!;
+            if (!_stock.TryGetValue(kind, out var queue) || !queue.TryDequeue(out var taken))
+                return false;
+            socket = taken;
+            if (queue.Count <= StockSize / 2 && Interlocked.Exchange(ref _refilling, 1) == 0 && !TryPost(new Request(kind, Refill: true)))
+                Volatile.Write(ref _refilling, 0);
+            return true;
         }
 
         public bool TryPost(Request request)
@@ -97,6 +135,7 @@ internal static class ProbeSockets
             finally
             {
                 Openers.TryRemove(new KeyValuePair<NetNamespace, Opener>(_namespace, this));
+                Close();
             }
         }
 
@@ -117,19 +156,32 @@ internal static class ProbeSockets
                 }
                 try
                 {
-                    r.Socket.TrySetResult(new Socket(r.Family, r.Type, r.Protocol));
+                    if (!r.Refill)
+                        r.Socket.TrySetResult(r.Kind.Create());
+                    var queue = _stock.GetOrAdd(r.Kind, _ => new ConcurrentQueue<Socket>());
+                    while (queue.Count < StockSize && !Volatile.Read(ref _closed))
+                        queue.Enqueue(r.Kind.Create());
                 }
                 catch (Exception e)
                 {
                     r.Socket.TrySetException(e);
                 }
+                finally
+                {
+                    if (r.Refill)
+                        Volatile.Write(ref _refilling, 0);
+                }
             }
         }
 
+        // No more requests; the stock is closed (a socket already handed out stays its taker's).
         private void Close()
         {
             lock (_gate)
                 _closed = true;
+            foreach (var queue in _stock.Values)
+                while (queue.TryDequeue(out var s))
+                    s.Dispose();
         }
     }
 }

@@ -103,4 +103,58 @@ public class HealthMonitorTests
         // At 0, 200, ..., 1000 ms on an idle machine; a busy one probes less often, never more.
         Assert.InRange(probes, 2, 6);
     }
+
+    [Fact]
+    public async Task A_dropped_server_is_never_probed_again_and_servers_come_up_in_the_order_they_fall_due()
+    {
+        var probed = new List<int>();
+        var clock = new ManualClock();
+        var monitor = new HealthMonitor((check, address, port, ct) =>
+        {
+            lock (probed)
+                probed.Add(address.GetAddressBytes()[3]);
+            return Task.FromResult(new ProbeOutcome(true, null));
+        }, 4, clock, (id, o) => { });
+        HealthCheck Every(int ms) => new() { Timeout = TimeSpan.FromMilliseconds(50), Interval = TimeSpan.FromMilliseconds(ms) };
+        HealthCheck slow = Every(300), fast = Every(100);
+        monitor.SetTargets([Server(1, slow), Server(2, fast), Server(3, Every(200))]);
+        await monitor.RoundAsync(CancellationToken.None);
+        Assert.Equal([1, 2, 3], probed.Order());
+        probed.Clear();
+        monitor.SetTargets([Server(1, slow), Server(2, fast)]); // 3 is dropped; 1 and 2 keep their schedules
+        for (int i = 0; i < 6; i++)
+        {
+            clock.Now += TimeSpan.FromMilliseconds(100);
+            await Task.WhenAll(monitor.StartDue(CancellationToken.None));
+        }
+        // 600 ms: 2 every 100 ms (6), 1 every 300 ms (2), 3 never.
+        Assert.Equal(6, probed.Count(a => a == 2));
+        Assert.Equal(2, probed.Count(a => a == 1));
+        Assert.DoesNotContain(3, probed);
+        Assert.Equal(2, monitor.Count);
+    }
+
+    [Fact]
+    public async Task A_late_start_does_not_push_the_later_probes_back()
+    {
+        int probes = 0;
+        var clock = new ManualClock();
+        var monitor = new HealthMonitor((check, address, port, ct) =>
+        {
+            Interlocked.Increment(ref probes);
+            return Task.FromResult(new ProbeOutcome(true, null));
+        }, 4, clock, (id, o) => { });
+        var check = new HealthCheck { Timeout = TimeSpan.FromMilliseconds(50), Interval = TimeSpan.FromSeconds(1) };
+        monitor.SetTargets([Server(1, check)]);
+        await Task.WhenAll(monitor.StartDue(CancellationToken.None)); // due at 0
+        clock.Now += TimeSpan.FromMilliseconds(1300); // due at 1 s, started 300 ms late
+        await Task.WhenAll(Assert.Single(monitor.StartDue(CancellationToken.None)));
+        clock.Now += TimeSpan.FromMilliseconds(700); // 2 s: due again, as at a fixed rate (not at 2.3 s)
+        await Task.WhenAll(Assert.Single(monitor.StartDue(CancellationToken.None)));
+        clock.Now += TimeSpan.FromSeconds(5); // after a long stall: once, then an interval from then
+        await Task.WhenAll(Assert.Single(monitor.StartDue(CancellationToken.None)));
+        clock.Now += TimeSpan.FromMilliseconds(999);
+        Assert.Empty(monitor.StartDue(CancellationToken.None));
+        Assert.Equal(4, probes);
+    }
 }
