@@ -4,7 +4,7 @@
     Start-LvsController against keepalived (Debian's 2.2.7, checker only), in one UML boot, as ratios.
 .DESCRIPTION
     Run inside the User-mode Linux kernel (see bench/README.md for the command). Both run in the director namespace
-    of one LvsLab (tests/Pester/LvsLab.psm1: real python HTTP servers in namespaces), one after the other, on the
+    of one lab (New-LvsLab: the module's HTTP servers in namespaces), one after the other, on the
     same service and the same failures; the IPVS table is sampled from /proc/net/ip_vs every 100 ms
     (tests/Pester/Keepalived.psm1).
       detection  kill -> weight 0 of a real server, TCP check every -Interval s, fall -Fall (keepalived: delay_loop,
@@ -37,7 +37,6 @@ $ProgressPreference = 'SilentlyContinue'
 $ModulePath = (Resolve-Path $ModulePath).Path
 Import-Module $ModulePath -Force
 $pester = Join-Path (Split-Path $PSScriptRoot -Parent) 'tests/Pester'
-Import-Module (Join-Path $pester 'LvsLab.psm1') -Force
 Import-Module (Join-Path $pester 'Keepalived.psm1') -Force
 Import-Module (Join-Path $pester 'LvsControllerProcess.psm1') -Force
 $haveController = [bool](Get-Command Start-LvsController -Module LvsTools -ErrorAction SilentlyContinue)
@@ -78,7 +77,8 @@ function Measure-Detection($Lab, $Sampler, [string] $Engine, $Controller) {
     for ($i = 1; $i -le $Runs; $i++) {
         # A different phase against the check timer each run.
         Start-Sleep -Milliseconds (1500 + (Get-Random -Maximum 1000))
-        $killed = Stop-LvsLabServer $Lab 0
+        $killed = Get-UnixTime
+        Set-LvsLabServer -Lab $Lab -Index 0 -State Down   # connections refused, as by a killed server
         $d = Wait-IpvsWeight -Sampler $Sampler -RealServer $rs1 -Weight 0 -Since $killed -TimeoutSec 60
         if (-not $d) { throw "$Engine did not take $rs1 out within 60 s (run $i)" }
         $down += $d.Time - $killed
@@ -87,7 +87,8 @@ function Measure-Detection($Lab, $Sampler, [string] $Engine, $Controller) {
             $writes += @(Get-LvsControllerEvent $Controller -Since $killed -Kind Applied | Where-Object Time -LE ($d.Time + 0.5) | Select-Object -First 1 | ForEach-Object Writes)
         }
         Start-Sleep -Milliseconds 500
-        $started = Start-LvsLabServer $Lab 0
+        Set-LvsLabServer -Lab $Lab -Index 0 -State Up
+        $started = Get-UnixTime
         $u = Wait-IpvsWeight -Sampler $Sampler -RealServer $rs1 -Weight 1 -Since $started -TimeoutSec 60
         if (-not $u) { throw "$Engine did not put $rs1 back within 60 s (run $i)" }
         $up += $u.Time - $started
@@ -97,18 +98,19 @@ function Measure-Detection($Lab, $Sampler, [string] $Engine, $Controller) {
 }
 
 $stamp = [DateTime]::UtcNow.ToString('yyyyMMdd-HHmmss')
-$lab = New-LvsLab -Mode Nat -RealServerCount 4 -Configure
+$lab = New-LvsLab -Mode Nat -RealServerCount 4
 $d = $lab.Director
-$work = Join-Path $lab.StateDirectory 'bench'
+$work = Join-Path ([IO.Path]::GetTempPath()) "lvs-bench-controller-$stamp"
+$null = New-Item -ItemType Directory -Path $work -Force
 $rows = [Collections.Generic.List[object]]::new()
 $notes = [Collections.Generic.List[string]]::new()
 try {
-    $svc = [pscustomobject]@{ Vip = $lab.Vip; Port = $lab.Port; RealServers = $lab.RealServerAddresses[0..1] }
+    $svc = [pscustomobject]@{ Vip = "$($lab.Vip)"; Port = $lab.Port; RealServers = @($lab.RealServerAddresses[0..1] | ForEach-Object { "$_" }) }
 
     # --- detection ---------------------------------------------------------------------------------------
     if (-not $SkipDetection) {
     Write-Host "Detection: TCP check every $Interval s, fall $Fall, $Runs kills each"
-    $sampler = Start-IpvsSampler -Namespace $d -Path (Join-Path $lab.StateDirectory 'ka-table.tsv') -IntervalMs 100
+    $sampler = Start-IpvsSampler -Namespace $d -Path (Join-Path $work 'ka-table.tsv') -IntervalMs 100
     $sampler | Add-Member Started (Get-UnixTime)
     $ka = Start-Keepalived -Namespace $d -Directory $work -Name detect -Config (New-KeepalivedConfig -VirtualServer (
             New-KeepalivedVirtualServer -VirtualAddress $svc.Vip -Port $svc.Port -RealServer $svc.RealServers -Interval $Interval -Fall $Fall -Timeout 1))
@@ -120,7 +122,7 @@ try {
     if ($haveController) {
         $doc = Join-Path $work 'detect.json'
         New-ControllerDocument $doc @($svc) $Interval $Fall 1
-        $sampler = Start-IpvsSampler -Namespace $d -Path (Join-Path $lab.StateDirectory 'ctl-table.tsv') -IntervalMs 100
+        $sampler = Start-IpvsSampler -Namespace $d -Path (Join-Path $work 'ctl-table.tsv') -IntervalMs 100
         $sampler | Add-Member Started (Get-UnixTime)
         $ctl = Start-LvsControllerProcess -ModulePath $ModulePath -Path $doc -Directory $work -NetNamespace $d -Interval $Interval -Name detect
         try { $ctlDetect = Measure-Detection $lab $sampler 'Start-LvsController' $ctl }
@@ -150,14 +152,14 @@ try {
         Write-Host "CPU: $Services services x 4 real servers, TCP check every $CheckInterval s, $CpuSeconds s after $WarmUpSeconds s of warm-up"
         # The checks only connect: a listener that accepts and closes (backlog 4096) on port 9000 of each real server
         # keeps up with 800 connections a second where the lab's HTTP server (one request at a time) drops some.
-        $listener = Join-Path $lab.StateDirectory 'accept.py'
+        $listener = Join-Path $work 'accept.py'
         [IO.File]::WriteAllText($listener, "import socket`ns = socket.socket()`ns.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)`ns.bind(('0.0.0.0', 9000))`ns.listen(4096)`nwhile True:`n    s.accept()[0].close()`n")
         $sh = @($lab.RealServers | ForEach-Object { "ip netns exec '$_' /usr/bin/python3 -I -S '$listener' </dev/null >/dev/null 2>&1 &" }) -join "`n"
         & /bin/sh -c $sh
         Start-Sleep -Seconds 3
         $many = @(for ($i = 0; $i -lt $Services; $i++) {
                 [pscustomobject]@{ Vip = '10.{0}.{1}.{2}' -f (100 + [math]::Floor($i / 65536)), ([math]::Floor($i / 256) % 256), ($i % 256)
-                    Port = 9000; RealServers = $lab.RealServerAddresses }
+                    Port = 9000; RealServers = @($lab.RealServerAddresses | ForEach-Object { "$_" }) }
             })
         $blocks = @($many | ForEach-Object {
                 New-KeepalivedVirtualServer -VirtualAddress $_.Vip -Port $_.Port -RealServer $_.RealServers -Interval $CheckInterval -Fall 3 -Timeout 2
@@ -208,6 +210,7 @@ try {
     }
 } finally {
     Remove-LvsLab $lab
+    Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue
 }
 
 if (-not $haveController) { $notes.Add('Start-LvsController is not in this module: only keepalived was measured.') }

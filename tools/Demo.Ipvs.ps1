@@ -4,9 +4,9 @@
     The IPVS half of the LvsTools walk-through: an LVS-NAT director built with cmdlets, answering real HTTP requests.
 .DESCRIPTION
     Needs a kernel with IPVS (tools/Demo.ps1 runs this inside the User-mode Linux kernel when the host has none) and
-    root. A throw-away lab of network namespaces (tests/Pester/LvsLab.psm1: a client, a director and two real servers
-    running small python HTTP servers) provides the plumbing only; the VIP, IP forwarding, the virtual service and
-    its real servers are set with LvsTools' cmdlets. The lab is removed at the end, whatever happens.
+    root. A throw-away lab of network namespaces (New-LvsLab: a client, a director and two real servers running the
+    module's HTTP servers) provides the plumbing (and IP forwarding on the NAT director); the VIP, the virtual service
+    and its real servers are set with LvsTools' cmdlets. The lab is removed at the end, whatever happens.
 #>
 [CmdletBinding()]
 param(
@@ -16,7 +16,6 @@ param(
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 Import-Module $ModulePath -Force
-Import-Module (Join-Path $PSScriptRoot '../tests/Pester/LvsLab.psm1') -Force
 
 function Show([string] $Title) { Write-Host "`n### $Title" -ForegroundColor Yellow }
 function Step([string] $Command) { Write-Host "PS> $Command" -ForegroundColor Green }
@@ -25,34 +24,33 @@ function Step([string] $Command) { Write-Host "PS> $Command" -ForegroundColor Gr
 function Show-Traffic($Lab, [int] $Count) {
     Step "Invoke-LvsLabRequest -Lab `$lab -Count $Count    # $Count GETs to http://$($Lab.Vip):$($Lab.Port)/, a new TCP connection each"
     $r = Invoke-LvsLabRequest -Lab $Lab -Count $Count
-    $r.Requests | Format-Table Index, @{ n = 'AnsweredBy'; e = 'Server' }, StatusCode, @{ n = 'ClientSeenByServer'; e = 'ClientSeen' },
-        LocalPort, Error, ElapsedMs | Out-Host
-    $names = @($Lab.RealServerNames | ForEach-Object { "$_ $($r.Summary[$_])" }) + "failed $($r.Summary.failed)"
+    $r.Requests | Format-Table Index, @{ n = 'AnsweredBy'; e = 'Server' }, StatusCode, @{ n = 'ClientSeenByServer'; e = 'ClientAddress' },
+        ClientPort, Error, @{ n = 'LatencyMs'; e = { '{0:0.0}' -f $_.Latency.TotalMilliseconds } } | Out-Host
+    $names = @($Lab.RealServerNames | ForEach-Object { "$_ $($r.Summary.Servers[$_])" }) + "failed $($r.Summary.Failed)"
     Write-Host "Summary: $($names -join ', ')"
     $r
 }
 
 $sw = [Diagnostics.Stopwatch]::StartNew()
 Show 'The lab: client -> director -> two real servers, each in a network namespace of its own'
-Step 'New-LvsLab -Mode Nat -Configure    # plumbing only: links, addresses, routes, an HTTP server per real server'
-$lab = New-LvsLab -Mode Nat -Configure
+Step 'New-LvsLab -Mode Nat    # plumbing only: links, addresses, routes, IP forwarding, an HTTP server per real server'
+$lab = New-LvsLab -Mode Nat
 try {
     $d = $lab.Director
-    $vip = $lab.Vip
+    $vip = "$($lab.Vip)"
     $port = $lab.Port
-    $rs = $lab.RealServerAddresses
+    $rs = @($lab.RealServerAddresses | ForEach-Object { "$_" })
     Write-Host ("client   {0,-18} {1} on eth0" -f $lab.Client, $lab.ClientAddress)
-    $eth = $lab.DirectorVipInterface
-    Write-Host ("director {0,-18} {1} {2} (client side), {3} {4} (real servers' side)" -f $d, $eth, $lab.DirectorAddresses[0],
-        $lab.DirectorRealServerInterface, $lab.DirectorAddresses[1])
+    $eth = $lab.VipInterface
+    Write-Host ("director {0,-18} {1} {2} (client side), eth1 {3} (real servers' side)" -f $d, $eth, $lab.DirectorAddress, $lab.Gateway)
     for ($i = 0; $i -lt $rs.Count; $i++) {
         Write-Host ("{0}      {1,-18} {2}:{3} answers '{0}'" -f $lab.RealServerNames[$i], $lab.RealServers[$i], $rs[$i], $port)
     }
-    Write-Host "The VIP $vip, IP forwarding and IPVS are not set yet: the cmdlets below do that in namespace $d."
+    Write-Host "The VIP $vip and IPVS are not set yet: the cmdlets below do that in namespace $d."
 
-    Show 'echo 1 > /proc/sys/net/ipv4/ip_forward  →  Set-IpForwarding'
-    Step "Set-IpForwarding -NetNamespace $d -Enabled `$true -PassThru"
-    Set-IpForwarding -NetNamespace $d -Enabled $true -PassThru | Out-Host
+    Show 'sysctl net.ipv4.ip_forward  →  Get-IpForwarding (the lab turned it on: NAT answers pass back through the director)'
+    Step "Get-IpForwarding -NetNamespace $d"
+    Get-IpForwarding -NetNamespace $d | Out-Host
 
     Show 'ifconfig eth0:1 VIP + ipvsadm -A -t VIP:PORT -s wrr + ipvsadm -a ... -m -w 3  →  one pipeline'
     Step ("Add-LvsVirtualIp -NetNamespace $d -InterfaceName $eth -IPAddress $vip -PrefixLength 32 |`n" +
@@ -99,7 +97,7 @@ try {
 
     Show 'Cross-check with the real ipvsadm in the director (the module itself never runs it)'
     Step "ip netns exec $d ipvsadm -Ln"
-    Invoke-LvsLabCommand $d ipvsadm, -Ln | Out-Host
+    ip netns exec $d ipvsadm -Ln | Out-Host
 }
 finally {
     Show 'Clean-up'
