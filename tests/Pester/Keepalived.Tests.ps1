@@ -118,6 +118,7 @@ Describe 'keepalived in the UML kernel, with a client sending requests in a loop
             if ($loop) { Stop-LabTraffic $loop }
             if ($sampler) { Stop-IpvsSampler $sampler }
             Remove-LvsLab $lab
+            $lab = $null
             throw
         }
         Stop-LabTraffic $loop

@@ -27,10 +27,11 @@ function Start-LabTraffic {
     } -ArgumentList $ModulePath, $p
     # The first request answered (or failed) means the job's runspace is up and sending.
     $deadline = [DateTime]::UtcNow.AddSeconds(120)
-    while (-not $job.HasMoreData -and $job.State -eq 'Running' -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
-    if ($job.State -ne 'Running') {
-        $why = $job.ChildJobs[0].Error | Select-Object -First 1
-        throw "The traffic job ended at once ($($job.State)): $why"
+    while (-not $job.HasMoreData -and $job.State -in 'NotStarted', 'Running' -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+    if ($job.State -ne 'Running' -or -not $job.HasMoreData) {
+        $why = @($job.Error) + @($job.ChildJobs | ForEach-Object { $_.Error }) | Select-Object -First 1
+        $job | Remove-Job -Force
+        throw "The traffic job is not sending ($($job.State)): $why"
     }
     $job
 }

@@ -196,6 +196,7 @@ Describe 'Start-LvsController with real traffic, beside keepalived' -Tag Kernel 
             if ($loop) { Stop-LabTraffic $loop }
             if ($sampler) { Stop-IpvsSampler $sampler }
             Remove-LvsLab $lab
+            $lab = $null
             throw
         }
         Stop-LabTraffic $loop

@@ -280,7 +280,7 @@ while left and time.monotonic() < end:
             Write-Host ("drain: reset connection's server deleted {0:0.0} s after the reset (elapsed {1:0.0} s); living connection's server {2} at {3:0.0} s of 30; Sync -Drain took {4:0.0} s" -f
                 $closingGoneAfter, $byState[$closing].Elapsed.TotalSeconds, $byState[$living].State, $byState[$living].Elapsed.TotalSeconds, $syncWatch.Elapsed.TotalSeconds)
         }
-        catch { Remove-LvsLab $lab; throw }
+        catch { Remove-LvsLab $lab; $lab = $null; throw }
     }
     AfterAll { if ($lab) { Remove-LvsLab $lab } }
 

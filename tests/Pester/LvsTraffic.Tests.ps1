@@ -65,7 +65,7 @@ Describe 'LVS-NAT: real HTTP traffic through a director configured by LvsTools' 
             # The director routes between the client side and the real servers: net.ipv4.ip_forward=1 (New-LvsLab
             # turns it on in a NAT lab; the cmdlet must say so and keep it).
             $forwarding = Set-IpForwarding -NetNamespace $d -Enabled $true -PassThru -ErrorAction Stop
-        } catch { Remove-LvsLab $lab; throw }
+        } catch { Remove-LvsLab $lab; $lab = $null; throw }
     }
     AfterAll { if ($lab) { Remove-LvsLab $lab } }
 
@@ -188,7 +188,7 @@ Describe 'LVS-DR: real HTTP traffic with direct routing, configured by LvsTools'
             $null = Add-LvsVirtualIp -NetNamespace $d -InterfaceName $lab.VipInterface -IPAddress $vip -PrefixLength 32 -ErrorAction Stop
             $service = New-LvsService -NetNamespace $d -VirtualAddress $vip -Port $lab.Port -Scheduler rr -ErrorAction Stop
             $added = @($service | Add-LvsRealServer -Address @($lab.RealServerAddresses | ForEach-Object { "$_" }) -ForwardingMethod Route -ErrorAction Stop)
-        } catch { Remove-LvsLab $lab; throw }
+        } catch { Remove-LvsLab $lab; $lab = $null; throw }
     }
     AfterAll { if ($lab) { Remove-LvsLab $lab } }
 

@@ -97,7 +97,7 @@ Describe 'Real servers set up by Enable-LvsRealServerRole answer through the VIP
             $disabled = Disable-LvsRealServerRole -NetNamespace $rs1 -ErrorAction Stop
             $rs1Undone = @(Invoke-NetnsCommand $rs1 sh, -c, ('cat /proc/sys/net/ipv4/conf/all/arp_ignore /proc/sys/net/ipv4/conf/eth0/arp_announce ' +
                     '/proc/sys/net/ipv4/conf/all/rp_filter; ip -o link show tunl0; ip -4 -o addr show dev lo; ip -4 -o addr show dev tunl0'))
-        } catch { Remove-LvsLab $lab; throw }
+        } catch { Remove-LvsLab $lab; $lab = $null; throw }
     }
     AfterAll { if ($lab) { Remove-LvsLab $lab } }
 
