@@ -29,7 +29,7 @@ Describe 'Start-LvsController with real traffic, beside keepalived' -Tag Kernel 
         $lab = New-LvsLab -Mode Nat -RealServerCount 3 -Port 8080
         $d = $lab.Director
         $port = $lab.Port
-        $a1, $a2, $a3 = $lab.RealServerAddresses
+        $a1, $a2, $a3 = @($lab.RealServerAddresses | ForEach-Object { "$_" })
         $rs1 = "${a1}:$port"; $rs2 = "${a2}:$port"; $rs3 = "${a3}:$port"
         $run = Join-Path $TestDrive 'controller'
         $doc = Join-Path $run 'lb.json'
@@ -42,7 +42,7 @@ Describe 'Start-LvsController with real traffic, beside keepalived' -Tag Kernel 
             param([hashtable] $Check = @{ type = 'tcp' }, [hashtable] $Own = @{}, [hashtable] $Extra = @{})
             $hc = [ordered]@{ timeout = $interval; interval = $interval; rise = $rise; fall = $fall }
             foreach ($k in $Check.Keys) { $hc[$k] = $Check[$k] }
-            $svc = [ordered]@{ protocol = 'tcp'; address = $lab.Vip; port = $port; scheduler = 'rr'; healthCheck = $hc }
+            $svc = [ordered]@{ protocol = 'tcp'; address = "$($lab.Vip)"; port = $port; scheduler = 'rr'; healthCheck = $hc }
             foreach ($k in $Extra.Keys) { $svc[$k] = $Extra[$k] }
             $svc.realServers = @(foreach ($a in $a1, $a2) {
                     $r = [ordered]@{ address = $a; port = $port; forwarding = 'masquerade'; weight = 1 }
