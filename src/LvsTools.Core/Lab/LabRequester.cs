@@ -27,6 +27,7 @@ public static class LabRequester
         CancellationToken cancellation = default)
     {
         using var client = NetNamespace.Resolve(lab.Client);
+        using var supply = new SocketSupply(client, address.AddressFamily, plan.Duration is null ? Math.Min(plan.Count, 32) : 32);
         using var handler = new SocketsHttpHandler
         {
             UseProxy = false,
@@ -34,7 +35,7 @@ public static class LabRequester
             PooledConnectionLifetime = TimeSpan.Zero,
             ConnectCallback = async (context, token) =>
             {
-                var socket = client.Run(() => new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp));
+                var socket = supply.Take();
                 try
                 {
                     socket.NoDelay = true;
@@ -89,6 +90,53 @@ public static class LabRequester
             {
                 // a sender that was cancelled: nothing to report
             }
+        }
+    }
+
+    /// <summary>
+    /// TCP sockets made inside a namespace in batches: one visit (a thread and a setns) per batch instead of one per
+    /// request, which in a loaded UML guest costs enough CPU to slow everything else down under a steady loop.
+    /// </summary>
+    private sealed class SocketSupply(NetNamespace ns, AddressFamily family, int batch) : IDisposable
+    {
+        private readonly ConcurrentQueue<Socket> _ready = new();
+        private readonly object _refill = new();
+
+        public Socket Take()
+        {
+            Socket? socket;
+            while (!_ready.TryDequeue(out socket))
+            {
+                lock (_refill)
+                {
+                    if (_ready.IsEmpty)
+                        foreach (var made in ns.Run(Make))
+                            _ready.Enqueue(made);
+                }
+            }
+            return socket;
+        }
+
+        private Socket[] Make()
+        {
+            var made = new List<Socket>(batch);
+            try
+            {
+                while (made.Count < Math.Max(1, batch))
+                    made.Add(new Socket(family, SocketType.Stream, ProtocolType.Tcp));
+                return made.ToArray();
+            }
+            catch
+            {
+                made.ForEach(s => s.Dispose());
+                throw;
+            }
+        }
+
+        public void Dispose()
+        {
+            while (_ready.TryDequeue(out var socket))
+                socket.Dispose();
         }
     }
 
