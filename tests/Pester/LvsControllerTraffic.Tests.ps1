@@ -144,6 +144,9 @@ Describe 'Start-LvsController with real traffic, beside keepalived' -Tag Kernel 
             $t = Write-Document -Check @{ type = 'command'; command = @('/bin/true') } -Own @{ $a1 = @{ type = 'command'; command = @('/bin/false') } }
             $checks.command = [pscustomobject]@{ Down = $rs1; Up = $rs2; Start = $t
                 At = Wait-IpvsWeight -Sampler $sampler -RealServer $rs1 -Weight 0 -Since $t -TimeoutSec 30 }
+            # rs2 failed the status check before: two good command checks bring it back (rise 2, as fast as rs1's fall 2),
+            # and the tcp check can only take it out once it is back.
+            $null = Wait-IpvsWeight -Sampler $sampler -RealServer $rs2 -Weight 1 -Since $checks.command.Start -TimeoutSec 15
             $t = Write-Document -Check @{ type = 'tcp' } -Own @{ $a2 = @{ type = 'tcp'; port = 9 } }
             $checks.tcp = [pscustomobject]@{ Down = $rs2; Up = $rs1; Start = $t
                 At = Wait-IpvsWeight -Sampler $sampler -RealServer $rs2 -Weight 0 -Since $t -TimeoutSec 30 }
@@ -165,6 +168,9 @@ Describe 'Start-LvsController with real traffic, beside keepalived' -Tag Kernel 
             $quorumRegained = Wait-LvsControllerEvent -Process $ctl -Kind QuorumRegained -Since $qRestart -TimeoutSec 5
             Start-Sleep -Seconds 2
             $afterQuorum = @(Get-LabTraffic $loop -Since ($sorryOut.Time + 0.05))
+            # The rest needs no traffic: the loop ends here, so the timings below are the controller's alone.
+            Stop-LabTraffic $loop
+            $loop = $null
 
             # --- a broken document over the live one --------------------------------------------------------------
             $before = Get-Weights
@@ -199,7 +205,6 @@ Describe 'Start-LvsController with real traffic, beside keepalived' -Tag Kernel 
             $lab = $null
             throw
         }
-        Stop-LabTraffic $loop
         Stop-IpvsSampler $sampler
     }
     AfterAll { if ($lab) { Remove-LvsLab $lab } }
