@@ -97,8 +97,6 @@ $parts.Add([pscustomobject]@{
 # examples/tests is a user's Pester file (no tags, no skips): here it runs in a namespace lab inside the UML kernel;
 # on the host, tests/Pester/Examples.Tests.ps1 runs it through Invoke-LvsLab, as a user's CI would.
 if ($Kernel -eq 'uml') {
-    # The suite's private lab module has functions of the same names as the module's lab cmdlets: out of the way.
-    Get-Module LvsLab, Keepalived, Machines | Remove-Module -Force
     $ex = New-PesterConfiguration
     $ex.Run.Path = Join-Path $Root 'examples/tests'
     $ex.Run.PassThru = $true

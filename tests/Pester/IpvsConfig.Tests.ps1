@@ -7,7 +7,7 @@ BeforeDiscovery {
     $script:ipvsAvailable = [bool](Test-IpvsAvailable)
     $script:skipKernel = -not ((Test-KernelTestsAvailable) -and $ipvsAvailable -and (Get-Command ipvsadm -ErrorAction SilentlyContinue))
     $script:inUml = $env:LVSTOOLS_KERNEL -eq 'uml'
-    $script:skipLab = $skipKernel -or -not (Test-Path /usr/bin/python3)
+    $script:skipLab = $skipKernel
     # Every IPVS cmdlet of this suite, in a form that reaches the kernel.
     $script:everyCmdlet = @(
         @{ Command = 'Get-LvsTimeout'; Class = 'GetLvsTimeoutCommand'; Params = @{} }
@@ -383,11 +383,10 @@ Describe 'Connections and statistics with real traffic' -Tag Kernel -Skip:$skipL
     # One NAT lab for the whole block (building it costs seconds in UML): client -> director (IPVS) -> 2 real
     # servers, each answering HTTP on 8080. Two services: VIP:8080 and VIP:8081 (both to the servers' 8080).
     BeforeAll {
-        Import-Module (Join-Path $PSScriptRoot 'LvsLab.psm1') -Force
-        $lab = New-LvsLab -Mode Nat -RealServerCount 2 -Configure
+        $lab = New-LvsLab -Mode Nat -RealServerCount 2 -Port 8080
         $dir = $lab.Director
-        $vip = $lab.Vip
-        ip -n $dir addr add "$vip/32" dev $lab.DirectorVipInterface
+        $vip = "$($lab.Vip)"
+        ip -n $dir addr add "$vip/32" dev $lab.VipInterface
         ip netns exec $dir sysctl -qw net.ipv4.ip_forward=1
         foreach ($port in 8080, 8081) {
             ip netns exec $dir ipvsadm -A -t "${vip}:$port" -s rr
@@ -397,10 +396,10 @@ Describe 'Connections and statistics with real traffic' -Tag Kernel -Skip:$skipL
         $svc81 = "TCP ${vip}:8081"
         $r1 = Invoke-LvsLabRequest -Lab $lab -Count 4
         $r2 = Invoke-LvsLabRequest -Lab $lab -Count 2 -Port 8081
-        if ($r1.Summary.failed -or $r2.Summary.failed) { throw "lab traffic failed: $($r1.Requests + $r2.Requests | Out-String)" }
-        $clientPorts = @($r1.Requests.LocalPort) + @($r2.Requests.LocalPort)
+        if ($r1.Summary.Failed -or $r2.Summary.Failed) { throw "lab traffic failed: $($r1.Requests + $r2.Requests | Out-String)" }
+        $clientPorts = @($r1.Requests.ClientPort) + @($r2.Requests.ClientPort)
     }
-    AfterAll { if ($lab) { Remove-LvsLab -Lab $lab } }
+    AfterAll { if ($lab) { $lab | Remove-LvsLab } }
 
     It 'lists what ipvsadm -Lnc lists' {
         $mine = Get-LvsConnection -NetNamespace $dir
@@ -421,19 +420,19 @@ Describe 'Connections and statistics with real traffic' -Tag Kernel -Skip:$skipL
     }
 
     It 'shows a table like ipvsadm -Lnc' {
-        $text = Get-LvsConnection -NetNamespace $dir -ClientAddress $lab.ClientAddress | Out-String -Width 200
+        $text = Get-LvsConnection -NetNamespace $dir -ClientAddress "$($lab.ClientAddress)" | Out-String -Width 200
         $text | Should -Match 'Pro\s+Expire\s+State\s+Source\s+Virtual\s+Destination'
-        $text | Should -Match ('TCP\s+\d\d:\d\d\s+\S+\s+{0}:\d+\s+{1}:8080\s+10\.77\.0\.1[12]:8080' -f [regex]::Escape($lab.ClientAddress), [regex]::Escape($vip))
+        $text | Should -Match ('TCP\s+\d\d:\d\d\s+\S+\s+{0}:\d+\s+{1}:8080\s+10\.77\.1\.[12]:8080' -f [regex]::Escape($lab.ClientAddress), [regex]::Escape($vip))
     }
 
     It 'filters by <Name>' -ForEach @(
         @{ Name = 'virtual port'; Params = @{ VirtualPort = 8081 }; Expected = 2 }
-        @{ Name = 'virtual address and port'; Params = @{ VirtualAddress = '192.0.2.100'; VirtualPort = 8080, 8081 }; Expected = 6 }
-        @{ Name = 'client network'; Params = @{ ClientAddress = '192.0.2.0/24' }; Expected = 6 }
-        @{ Name = 'client wildcard'; Params = @{ ClientAddress = '192.0.2.*' }; Expected = 6 }
+        @{ Name = 'virtual address and port'; Params = @{ VirtualAddress = '10.76.0.100'; VirtualPort = 8080, 8081 }; Expected = 6 }
+        @{ Name = 'client network'; Params = @{ ClientAddress = '10.76.0.0/24' }; Expected = 6 }
+        @{ Name = 'client wildcard'; Params = @{ ClientAddress = '10.76.0.*' }; Expected = 6 }
         @{ Name = 'another client'; Params = @{ ClientAddress = '198.51.100.1' }; Expected = 0 }
-        @{ Name = 'real server'; Params = @{ DestinationAddress = '10.77.0.11' }; Expected = 3 }
-        @{ Name = 'real server and port'; Params = @{ DestinationAddress = '10.77.0.0/24'; DestinationPort = 8080 }; Expected = 6 }
+        @{ Name = 'real server'; Params = @{ DestinationAddress = '10.77.1.1' }; Expected = 3 }
+        @{ Name = 'real server and port'; Params = @{ DestinationAddress = '10.77.1.0/24'; DestinationPort = 8080 }; Expected = 6 }
         @{ Name = 'protocol, case-insensitive'; Params = @{ Protocol = 'tcp' }; Expected = 6 }
         @{ Name = 'protocol UDP'; Params = @{ Protocol = 'UDP' }; Expected = 0 }
         @{ Name = 'state wildcard'; Params = @{ State = '*WAIT*', 'CLOSE*', 'ESTABLISHED' }; Expected = 6 }

@@ -43,22 +43,22 @@ Describe 'the keepalived configuration the harness writes' -Skip:$noKeepalived {
 
 Describe 'keepalived in the UML kernel, with a client sending requests in a loop' -Tag Kernel -Skip:$skipTraffic {
     BeforeAll {
-        Import-Module (Join-Path $PSScriptRoot 'LvsLab.psm1') -Force
+        Import-Module (Join-Path $PSScriptRoot 'LabTraffic.psm1') -Force
         Import-Module (Get-LvsModulePath) -Force
         # rs1, rs2 serve; rs3 is the sorry server. Interval 1 s, fall 2 (keepalived: delay_loop 1, retry 1,
         # delay_before_retry 1), connect timeout 1 s.
-        $lab = New-LvsLab -Mode Nat -RealServerCount 3 -Configure
+        $lab = New-LvsLab -Mode Nat -RealServerCount 3 -Port 8080
         $d = $lab.Director
         $rs1 = "$($lab.RealServerAddresses[0]):$($lab.Port)"
         $rs2 = "$($lab.RealServerAddresses[1]):$($lab.Port)"
         $rs3 = "$($lab.RealServerAddresses[2]):$($lab.Port)"
         $serving = $lab.RealServerAddresses[0..1]
-        $run = Join-Path $lab.StateDirectory 'keepalived'
+        $run = Join-Path $TestDrive 'keepalived'
         try {
             $null = Set-IpForwarding -NetNamespace $d -Enabled $true -ErrorAction Stop
-            $null = Add-LvsVirtualIp -NetNamespace $d -InterfaceName $lab.DirectorVipInterface -IPAddress $lab.Vip -PrefixLength 32 -ErrorAction Stop
-            $sampler = Start-IpvsSampler -Namespace $d -Path (Join-Path $lab.StateDirectory 'table.tsv') -IntervalMs 100
-            $loop = Start-LvsLabClientLoop $lab -GapMs 50
+            $null = Add-LvsVirtualIp -NetNamespace $d -InterfaceName $lab.VipInterface -IPAddress $lab.Vip -PrefixLength 32 -ErrorAction Stop
+            $sampler = Start-IpvsSampler -Namespace $d -Path (Join-Path $TestDrive 'table.tsv') -IntervalMs 100
+            $loop = Start-LabTraffic $lab -ModulePath (Get-LvsModulePath) -IntervalSec 0.05
 
             # 1. TCP_CHECK: kill rs1, wait for weight 0, start it again, wait for weight 1.
             $ka = Start-Keepalived -Namespace $d -Directory $run -Name tcp -Config (New-KeepalivedConfig -VirtualServer (
@@ -66,16 +66,16 @@ Describe 'keepalived in the UML kernel, with a client sending requests in a loop
             $up1 = Wait-IpvsWeight -Sampler $sampler -RealServer $rs1 -Weight 1 -TimeoutSec 30
             $up2 = Wait-IpvsWeight -Sampler $sampler -RealServer $rs2 -Weight 1 -TimeoutSec 30
             Start-Sleep -Seconds 2
-            $killedAt = Stop-LvsLabServer $lab 0
+            $killedAt = Get-UnixTime; Set-LvsLabServer -Lab $lab -Index 0 -State Down
             $down = Wait-IpvsWeight -Sampler $sampler -RealServer $rs1 -Weight 0 -Since $killedAt -TimeoutSec 30
             Start-Sleep -Seconds 3
-            $restartedAt = Start-LvsLabServer $lab 0
+            Set-LvsLabServer -Lab $lab -Index 0 -State Up; $restartedAt = Get-UnixTime
             $back = Wait-IpvsWeight -Sampler $sampler -RealServer $rs1 -Weight 1 -Since $restartedAt -TimeoutSec 30
             Start-Sleep -Seconds 1
             $tcpEnd = Get-UnixTime
             $tcpStop = Stop-Keepalived $ka
             $gone = Wait-IpvsWeight -Sampler $sampler -RealServer $rs2 -Absent -Since $tcpEnd -TimeoutSec 10
-            $tcpRequests = @(Get-LvsLabClientLoopResult $loop -Since $killedAt | Where-Object Time -LT $tcpEnd)
+            $tcpRequests = @(Get-LabTraffic $loop -Since $killedAt | Where-Object Time -LT $tcpEnd)
 
             # 2. HTTP_GET whose answer must match the regex rs2: rs1 answers "rs1", so it goes to 0; rs2 stays.
             $t = Get-UnixTime
@@ -87,7 +87,7 @@ Describe 'keepalived in the UML kernel, with a client sending requests in a loop
             $bodyEnd = Get-UnixTime
             $null = Stop-Keepalived $ka
             $bodyLog = [IO.File]::ReadAllText($ka.LogPath)
-            $bodyRequests = @(Get-LvsLabClientLoopResult $loop -Since ($bodyDown.Time + 0.05) | Where-Object Time -LT $bodyEnd)
+            $bodyRequests = @(Get-LabTraffic $loop -Since ($bodyDown.Time + 0.05) | Where-Object Time -LT $bodyEnd)
 
             # 3. HTTP_GET expecting 204: both answer 200, so both go to 0.
             $t = Get-UnixTime
@@ -104,23 +104,24 @@ Describe 'keepalived in the UML kernel, with a client sending requests in a loop
                     New-KeepalivedVirtualServer -VirtualAddress $lab.Vip -Port $lab.Port -RealServer $serving -Interval 1 -Fall 2 -Timeout 1 -Quorum 2 -SorryServer $lab.RealServerAddresses[2]))
             $null = Wait-IpvsWeight -Sampler $sampler -RealServer $rs1 -Weight 1 -Since $t -TimeoutSec 30
             Start-Sleep -Seconds 2
-            $qKilledAt = Stop-LvsLabServer $lab 0
+            $qKilledAt = Get-UnixTime; Set-LvsLabServer -Lab $lab -Index 0 -State Down
             $sorryIn = Wait-IpvsWeight -Sampler $sampler -RealServer $rs3 -Weight 1 -Since $qKilledAt -TimeoutSec 30
             Start-Sleep -Seconds 2
-            $sorryAnswers = @(Get-LvsLabClientLoopResult $loop -Since ($sorryIn.Time + 0.05))
-            $qRestartedAt = Start-LvsLabServer $lab 0
+            $sorryAnswers = @(Get-LabTraffic $loop -Since ($sorryIn.Time + 0.05))
+            Set-LvsLabServer -Lab $lab -Index 0 -State Up; $qRestartedAt = Get-UnixTime
             $sorryOut = Wait-IpvsWeight -Sampler $sampler -RealServer $rs3 -Absent -Since $qRestartedAt -TimeoutSec 30
             Start-Sleep -Seconds 2
-            $afterQuorum = @(Get-LvsLabClientLoopResult $loop -Since ($sorryOut.Time + 0.05))
+            $afterQuorum = @(Get-LabTraffic $loop -Since ($sorryOut.Time + 0.05))
             $null = Stop-Keepalived $ka
         } catch {
             if ($ka) { $null = Stop-Keepalived $ka }
-            if ($loop) { Stop-LvsLabClientLoop $loop }
+            if ($loop) { Stop-LabTraffic $loop }
             if ($sampler) { Stop-IpvsSampler $sampler }
             Remove-LvsLab $lab
+            $lab = $null
             throw
         }
-        Stop-LvsLabClientLoop $loop
+        Stop-LabTraffic $loop
         Stop-IpvsSampler $sampler
         $fmt = { param($x) ([double]$x).ToString('0.00', [Globalization.CultureInfo]::InvariantCulture) }
     }

@@ -1,5 +1,5 @@
 # Keepalived: keepalived (Debian's package, 2.2.7) as the reference a health-checking director is compared with,
-# run by the tests inside a lab's director namespace (tests/Pester/LvsLab.psm1), plus an IPVS table sampler that
+# run by the tests inside a lab's director namespace (New-LvsLab), plus an IPVS table sampler that
 # records when each real server's weight changed.
 #
 # - New-KeepalivedVirtualServer: one `virtual_server` block (TCP_CHECK / HTTP_GET / MISC_CHECK, delay_loop, retry,

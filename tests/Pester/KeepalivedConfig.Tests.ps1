@@ -153,15 +153,15 @@ virtual_server 10.0.0.1 80 {   # the web service
 
 Describe 'the real keepalived builds the table LvsTools builds' -Tag Kernel -Skip:$skipKernel {
     BeforeAll {
-        Import-Module (Join-Path $PSScriptRoot 'LvsLab.psm1') -Force
+        Import-Module (Join-Path $PSScriptRoot 'LabTraffic.psm1') -Force
         # keepalived runs in the lab's director, whose br0 reaches the three HTTP servers its checks ask; Import runs in a
         # namespace of its own.
-        $lab = New-LvsLab -Mode Nat -RealServerCount 3 -Prefix lvskad -Configure
+        $lab = New-LvsLab -Mode Nat -RealServerCount 3 -Port 8080
         $d = $lab.Director
         $plain = New-TestNamespace -NoVeth
         $rs1, $rs2, $rs3 = $lab.RealServerAddresses
         $p = $lab.Port
-        $run = Join-Path $lab.StateDirectory 'keepalived'
+        $run = Join-Path $TestDrive 'keepalived'
         # MISC_CHECK runs its script as root only when told to (keepalived's script security).
         $globals = 'global_defs {', '    script_user root', '    enable_script_security', '}'
         function Get-SortedRule([string] $Namespace) { @(ip netns exec $Namespace ipvsadm -S -n | Where-Object { $_ } | Sort-Object) }

@@ -1,9 +1,9 @@
 # Start-LvsController with real traffic in the UML kernel (issue 9's proofs), and side by side with keepalived.
 #
-# One LvsLab (NAT, 3 real servers: rs1 and rs2 serve the VIP, rs3 is the sorry server) and one BeforeAll: the
+# One lab (New-LvsLab: NAT, 3 real servers: rs1 and rs2 serve the VIP, rs3 is the sorry server) and one BeforeAll: the
 # controller runs as systemd would run it, a pwsh process of its own with -EventLogPath
 # (tests/Pester/LvsControllerProcess.psm1), while a client sends requests in a loop
-# (Start-LvsLabClientLoop) and a sampler records every change of the IPVS table with its time (/proc/net/ip_vs,
+# (Invoke-LvsLabRequest -Duration -Stream in a thread job: tests/Pester/LabTraffic.psm1) and a sampler records every change of the IPVS table with its time (/proc/net/ip_vs,
 # tests/Pester/Keepalived.psm1). The document is rewritten in place between scenarios, as an operator would; the
 # controller re-reads it. Health checks: interval 1 s, fall 2, rise 2. keepalived runs first on the same service and
 # the same failure, for the side-by-side numbers (printed with Write-Host).
@@ -18,7 +18,7 @@ Describe 'Start-LvsController with real traffic, beside keepalived' -Tag Kernel 
     BeforeAll {
         Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
         Import-Module (Join-Path $PSScriptRoot 'Keepalived.psm1') -Force
-        Import-Module (Join-Path $PSScriptRoot 'LvsLab.psm1') -Force
+        Import-Module (Join-Path $PSScriptRoot 'LabTraffic.psm1') -Force
         Import-Module (Join-Path $PSScriptRoot 'LvsControllerProcess.psm1') -Force
         $modulePath = (Resolve-Path (Get-LvsModulePath)).Path
         Import-Module $modulePath -Force
@@ -26,12 +26,12 @@ Describe 'Start-LvsController with real traffic, beside keepalived' -Tag Kernel 
         # The check timeout is the interval (1 s) for both: a killed server refuses at once, so the timeout does not
         # change the detection time, and a shorter one (0.5 s) made a live server fail its checks in a loaded guest.
         $interval = 1; $fall = 2; $rise = 2
-        $lab = New-LvsLab -Mode Nat -RealServerCount 3 -Configure
+        $lab = New-LvsLab -Mode Nat -RealServerCount 3 -Port 8080
         $d = $lab.Director
         $port = $lab.Port
-        $a1, $a2, $a3 = $lab.RealServerAddresses
+        $a1, $a2, $a3 = @($lab.RealServerAddresses | ForEach-Object { "$_" })
         $rs1 = "${a1}:$port"; $rs2 = "${a2}:$port"; $rs3 = "${a3}:$port"
-        $run = Join-Path $lab.StateDirectory 'controller'
+        $run = Join-Path $TestDrive 'controller'
         $doc = Join-Path $run 'lb.json'
         $null = New-Item -ItemType Directory -Path $run -Force
         $fmt = { param($x) if ($null -eq $x) { '-' } else { ([double]$x).ToString('0.00', [Globalization.CultureInfo]::InvariantCulture) } }
@@ -42,7 +42,7 @@ Describe 'Start-LvsController with real traffic, beside keepalived' -Tag Kernel 
             param([hashtable] $Check = @{ type = 'tcp' }, [hashtable] $Own = @{}, [hashtable] $Extra = @{})
             $hc = [ordered]@{ timeout = $interval; interval = $interval; rise = $rise; fall = $fall }
             foreach ($k in $Check.Keys) { $hc[$k] = $Check[$k] }
-            $svc = [ordered]@{ protocol = 'tcp'; address = $lab.Vip; port = $port; scheduler = 'rr'; healthCheck = $hc }
+            $svc = [ordered]@{ protocol = 'tcp'; address = "$($lab.Vip)"; port = $port; scheduler = 'rr'; healthCheck = $hc }
             foreach ($k in $Extra.Keys) { $svc[$k] = $Extra[$k] }
             $svc.realServers = @(foreach ($a in $a1, $a2) {
                     $r = [ordered]@{ address = $a; port = $port; forwarding = 'masquerade'; weight = 1 }
@@ -70,9 +70,9 @@ Describe 'Start-LvsController with real traffic, beside keepalived' -Tag Kernel 
 
         try {
             $null = Set-IpForwarding -NetNamespace $d -Enabled $true -ErrorAction Stop
-            $null = Add-LvsVirtualIp -NetNamespace $d -InterfaceName $lab.DirectorVipInterface -IPAddress $lab.Vip -PrefixLength 32 -ErrorAction Stop
-            $sampler = Start-IpvsSampler -Namespace $d -Path (Join-Path $lab.StateDirectory 'table.tsv') -IntervalMs 100
-            $loop = Start-LvsLabClientLoop $lab -GapMs 50
+            $null = Add-LvsVirtualIp -NetNamespace $d -InterfaceName $lab.VipInterface -IPAddress $lab.Vip -PrefixLength 32 -ErrorAction Stop
+            $sampler = Start-IpvsSampler -Namespace $d -Path (Join-Path $TestDrive 'table.tsv') -IntervalMs 100
+            $loop = Start-LabTraffic $lab -ModulePath (Get-LvsModulePath) -IntervalSec 0.05
 
             # --- keepalived, the reference: TCP_CHECK every 1 s, retry 1 (fall 2); kill rs1 twice, restart it ------
             $kaStart = Get-UnixTime
@@ -83,10 +83,10 @@ Describe 'Start-LvsController with real traffic, beside keepalived' -Tag Kernel 
             $kaFrom = Get-UnixTime
             foreach ($i in 1..2) {
                 Start-Sleep -Milliseconds (1200 + 400 * $i)
-                $k = Stop-LvsLabServer $lab 0
+                $k = Get-UnixTime; Set-LvsLabServer -Lab $lab -Index 0 -State Down
                 $x = Wait-IpvsWeight -Sampler $sampler -RealServer $rs1 -Weight 0 -Since $k -TimeoutSec 30
                 $kaDown += if ($x) { $x.Time - $k } else { $null }
-                $s = Start-LvsLabServer $lab 0
+                Set-LvsLabServer -Lab $lab -Index 0 -State Up; $s = Get-UnixTime
                 $x = Wait-IpvsWeight -Sampler $sampler -RealServer $rs1 -Weight 1 -Since $s -TimeoutSec 30
                 $kaUp += if ($x) { $x.Time - $s } else { $null }
             }
@@ -104,14 +104,14 @@ Describe 'Start-LvsController with real traffic, beside keepalived' -Tag Kernel 
             $ctlFrom = Get-UnixTime
             foreach ($i in 1..2) {
                 Start-Sleep -Milliseconds (1200 + 400 * $i)
-                $k = Stop-LvsLabServer $lab 0
+                $k = Get-UnixTime; Set-LvsLabServer -Lab $lab -Index 0 -State Down
                 $x = Wait-IpvsWeight -Sampler $sampler -RealServer $rs1 -Weight 0 -Since $k -TimeoutSec 30
                 $ctlDown += if ($x) { $x.Time - $k } else { $null }
                 if ($i -eq 1) { $firstKill = $k; $firstDown = $x } else { $secondKill = $k }
                 $ctlDownEvents += Wait-LvsControllerEvent -Process $ctl -Kind ServerDown -RealServer $rs1 -Since $k -TimeoutSec 5
                 $ctlWrites += @(Get-LvsControllerEvent $ctl -Since $k -Kind Applied | Select-Object -First 1 | ForEach-Object Writes)
                 Start-Sleep -Seconds 1
-                $s = Start-LvsLabServer $lab 0
+                Set-LvsLabServer -Lab $lab -Index 0 -State Up; $s = Get-UnixTime
                 $x = Wait-IpvsWeight -Sampler $sampler -RealServer $rs1 -Weight 1 -Since $s -TimeoutSec 30
                 $ctlUp += if ($x) { $x.Time - $s } else { $null }
                 if ($i -eq 1) { $firstRestart = $s; $firstBack = $x }
@@ -119,7 +119,7 @@ Describe 'Start-LvsController with real traffic, beside keepalived' -Tag Kernel 
             }
             $ctlTo = Get-UnixTime
             $ctlSequence = Get-Sequence $ctlFrom $ctlTo
-            $killRequests = @(Get-LvsLabClientLoopResult $loop -Since $firstKill | Where-Object Time -LT $firstRestart)
+            $killRequests = @(Get-LabTraffic $loop -Since $firstKill | Where-Object Time -LT $firstRestart)
             # What happened around the first kill, relative to it: the table, the controller's events, failed requests.
             $firstStory = @(
                 Get-IpvsTransition -Sampler $sampler -Since ($firstKill - 1) | Where-Object Time -LT $firstRestart |
@@ -130,12 +130,12 @@ Describe 'Start-LvsController with real traffic, beside keepalived' -Tag Kernel 
             ) | Sort-Object { [double]($_.Trim() -split ' ')[0] }
             # Up to 3 s after the server is back, and never past the second kill (whose requests fail until it is detected).
             $backUntil = [math]::Min($firstBack.Time + 3, $secondKill)
-            $backRequests = @(Get-LvsLabClientLoopResult $loop -Since ($firstBack.Time + 0.05) | Where-Object Time -LT $backUntil)
+            $backRequests = @(Get-LabTraffic $loop -Since ($firstBack.Time + 0.05) | Where-Object Time -LT $backUntil)
 
             # --- checks that do not match: HTTP body, HTTP status, command, tcp on a closed port ------------------
             # Each makes one server fail (and the other pass), so each shows as a transition of its own.
             $checks = [ordered]@{}
-            $t = Write-Document -Check @{ type = 'http'; path = '/'; expectBody = '^rs2' }
+            $t = Write-Document -Check @{ type = 'http'; path = '/'; expectBody = '"server":"rs2"' }
             $checks.body = [pscustomobject]@{ Down = $rs1; Up = $rs2; Start = $t
                 At = Wait-IpvsWeight -Sampler $sampler -RealServer $rs1 -Weight 0 -Since $t -TimeoutSec 30 }
             $t = Write-Document -Check @{ type = 'http'; path = '/' } -Own @{ $a2 = @{ type = 'http'; path = '/'; expectStatus = @(204) } }
@@ -144,6 +144,9 @@ Describe 'Start-LvsController with real traffic, beside keepalived' -Tag Kernel 
             $t = Write-Document -Check @{ type = 'command'; command = @('/bin/true') } -Own @{ $a1 = @{ type = 'command'; command = @('/bin/false') } }
             $checks.command = [pscustomobject]@{ Down = $rs1; Up = $rs2; Start = $t
                 At = Wait-IpvsWeight -Sampler $sampler -RealServer $rs1 -Weight 0 -Since $t -TimeoutSec 30 }
+            # rs2 failed the status check before: two good command checks bring it back (rise 2, as fast as rs1's fall 2),
+            # and the tcp check can only take it out once it is back.
+            $null = Wait-IpvsWeight -Sampler $sampler -RealServer $rs2 -Weight 1 -Since $checks.command.Start -TimeoutSec 15
             $t = Write-Document -Check @{ type = 'tcp' } -Own @{ $a2 = @{ type = 'tcp'; port = 9 } }
             $checks.tcp = [pscustomobject]@{ Down = $rs2; Up = $rs1; Start = $t
                 At = Wait-IpvsWeight -Sampler $sampler -RealServer $rs2 -Weight 0 -Since $t -TimeoutSec 30 }
@@ -155,16 +158,19 @@ Describe 'Start-LvsController with real traffic, beside keepalived' -Tag Kernel 
             $t = Write-Document -Extra @{ quorum = 2; sorryServer = [ordered]@{ address = $a3; port = $port; forwarding = 'masquerade' } }
             $null = Wait-IpvsWeight -Sampler $sampler -RealServer $rs2 -Weight 1 -Since $t -TimeoutSec 30
             Start-Sleep -Seconds 2
-            $qKill = Stop-LvsLabServer $lab 0
+            $qKill = Get-UnixTime; Set-LvsLabServer -Lab $lab -Index 0 -State Down
             $sorryIn = Wait-IpvsWeight -Sampler $sampler -RealServer $rs3 -Weight 1 -Since $qKill -TimeoutSec 30
             $quorumLost = Wait-LvsControllerEvent -Process $ctl -Kind QuorumLost -Since $qKill -TimeoutSec 5
             Start-Sleep -Seconds 2
-            $sorryAnswers = @(Get-LvsLabClientLoopResult $loop -Since ($sorryIn.Time + 0.05))
-            $qRestart = Start-LvsLabServer $lab 0
+            $sorryAnswers = @(Get-LabTraffic $loop -Since ($sorryIn.Time + 0.05))
+            Set-LvsLabServer -Lab $lab -Index 0 -State Up; $qRestart = Get-UnixTime
             $sorryOut = Wait-IpvsWeight -Sampler $sampler -RealServer $rs3 -Absent -Since $qRestart -TimeoutSec 30
             $quorumRegained = Wait-LvsControllerEvent -Process $ctl -Kind QuorumRegained -Since $qRestart -TimeoutSec 5
             Start-Sleep -Seconds 2
-            $afterQuorum = @(Get-LvsLabClientLoopResult $loop -Since ($sorryOut.Time + 0.05))
+            $afterQuorum = @(Get-LabTraffic $loop -Since ($sorryOut.Time + 0.05))
+            # The rest needs no traffic: the loop ends here, so the timings below are the controller's alone.
+            Stop-LabTraffic $loop
+            $loop = $null
 
             # --- a broken document over the live one --------------------------------------------------------------
             $before = Get-Weights
@@ -193,12 +199,12 @@ Describe 'Start-LvsController with real traffic, beside keepalived' -Tag Kernel 
         } catch {
             if ($ka) { $null = Stop-Keepalived $ka }
             foreach ($c in @($ctl, $ctl2)) { if ($c) { $null = Stop-LvsControllerProcess $c -Signal KILL } }
-            if ($loop) { Stop-LvsLabClientLoop $loop }
+            if ($loop) { Stop-LabTraffic $loop }
             if ($sampler) { Stop-IpvsSampler $sampler }
             Remove-LvsLab $lab
+            $lab = $null
             throw
         }
-        Stop-LvsLabClientLoop $loop
         Stop-IpvsSampler $sampler
     }
     AfterAll { if ($lab) { Remove-LvsLab $lab } }

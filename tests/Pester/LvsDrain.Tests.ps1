@@ -2,8 +2,9 @@
 # Export-LvsMetric's real counters. IPVS exists only in the User-mode Linux kernel (tests/Uml/uml-run.sh): the
 # Kernel Describe is skipped on the host; the parameter checks run anywhere (they fail before the kernel is read).
 #
-# One lab, one BeforeAll (UML is slow): a TCP service on VIP:9090 whose three real servers run a small threaded
-# server (HTTP for the lab's client; a line "HOLD" keeps the connection open until the client closes it). Two
+# One lab (New-LvsLab), one BeforeAll (UML is slow): a TCP service on VIP:9090 whose three real servers run a small
+# threaded python server beside the lab's own (HTTP answered as the lab's servers answer, so Invoke-LvsLabRequest
+# reads who answered; a line "HOLD" keeps the connection open until the client closes it). Two
 # long-lived connections land on two servers (rr); both servers are drained in one call; the
 # first connection is then reset by its client, the second lives on (-DrainTimeout 30). Meanwhile the test reads ipvsadm and sends
 # requests. Then a drain is stopped as Ctrl+C stops it, and a persistent service shows its warning.
@@ -15,7 +16,7 @@ BeforeDiscovery {
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    Import-Module (Join-Path $PSScriptRoot 'LvsLab.psm1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'LabTraffic.psm1') -Force   # Invoke-NetnsCommand
     Import-Module (Get-LvsModulePath) -Force
     . (Join-Path $PSScriptRoot 'IpvsAssertions.ps1')   # Get-CmdletError, Assert-LvsError, Get-HostText
 }
@@ -64,9 +65,9 @@ def serve(c, peer):
             if not chunk:
                 break
             data += chunk
-        body = name + '\n'
-        c.sendall(('HTTP/1.0 200 OK\r\nContent-Length: %d\r\nX-Lvs-Lab-Server: %s\r\nX-Lvs-Lab-Client: %s\r\nConnection: close\r\n\r\n%s'
-                   % (len(body), name, peer[0], body)).encode())
+        body = '{"server": "%s", "client": "%s", "clientPort": %d}' % (name, peer[0], peer[1])
+        c.sendall(('HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s'
+                   % (len(body), body)).encode())
         c.shutdown(socket.SHUT_WR)
     except OSError:
         pass
@@ -117,7 +118,7 @@ while left and time.monotonic() < end:
         # ipvsadm's view of the service VIP:9090: address -> weight, active, inactive.
         function Get-Dest {
             $t = @{}
-            foreach ($l in (Invoke-LvsLabCommand $d @('ipvsadm', '-Ln', '-t', "$($vip):9090"))) {
+            foreach ($l in (Invoke-NetnsCommand $d @('ipvsadm', '-Ln', '-t', "$($vip):9090"))) {
                 if ($l -match '->\s+(\d+\.\d+\.\d+\.\d+):9090\s+\S+\s+(\d+)\s+(\d+)\s+(\d+)') {
                     $t[$Matches[1]] = [pscustomobject]@{ Weight = [int]$Matches[2]; Active = [int]$Matches[3]; Inactive = [int]$Matches[4] }
                 }
@@ -137,10 +138,10 @@ while left and time.monotonic() < end:
             [pscustomobject]@{ PowerShell = $ps; Async = $ps.BeginInvoke() }
         }
 
-        $lab = New-LvsLab -Mode Nat -RealServerCount 3 -Configure
+        $lab = New-LvsLab -Mode Nat -RealServerCount 3
         try {
             $d = $lab.Director
-            $vip = $lab.Vip
+            $vip = "$($lab.Vip)"
             $dir = Join-Path $TestDrive 'drain'
             $null = New-Item -ItemType Directory -Path $dir
             Set-Content -Path (Join-Path $dir 'server.py') -Value $HoldServerPy
@@ -153,20 +154,20 @@ while left and time.monotonic() < end:
             Wait-Until { (0..2 | Where-Object { Test-Path "$dir/ready$_" }).Count -eq 3 } -TimeoutSec 180 | Should -BeTrue -Because 'the hold servers start'
 
             Set-IpForwarding -NetNamespace $d -Enabled $true -ErrorAction Stop
-            $null = Add-LvsVirtualIp -NetNamespace $d -InterfaceName $lab.DirectorVipInterface -IPAddress $vip -PrefixLength 32 -ErrorAction Stop
+            $null = Add-LvsVirtualIp -NetNamespace $d -InterfaceName $lab.VipInterface -IPAddress $vip -PrefixLength 32 -ErrorAction Stop
             $null = New-LvsService -NetNamespace $d -VirtualAddress $vip -Port 9090 -Scheduler rr -ErrorAction Stop
             foreach ($a in $lab.RealServerAddresses) {
                 $null = Add-LvsRealServer -NetNamespace $d -VirtualAddress $vip -VirtualPort 9090 -Address $a -Port 9090 -ForwardingMethod Masquerade -ErrorAction Stop
             }
             $byName = @{}
-            for ($i = 0; $i -lt 3; $i++) { $byName[$lab.RealServerNames[$i]] = $lab.RealServerAddresses[$i] }
+            for ($i = 0; $i -lt 3; $i++) { $byName[$lab.RealServerNames[$i]] = "$($lab.RealServerAddresses[$i])" }
 
             # -WhatIf first: nothing may change.
-            $saveBefore = (Invoke-LvsLabCommand $d @('ipvsadm', '-S', '-n')) -join "`n"
+            $saveBefore = (Invoke-NetnsCommand $d @('ipvsadm', '-S', '-n')) -join "`n"
             $whatIf = Get-HostText {
                 Remove-LvsRealServer -NetNamespace $d -VirtualAddress $vip -VirtualPort 9090 -Address $lab.RealServerAddresses[2] -Drain -DrainTimeout 20 -WhatIf
             }
-            $saveAfterWhatIf = (Invoke-LvsLabCommand $d @('ipvsadm', '-S', '-n')) -join "`n"
+            $saveAfterWhatIf = (Invoke-NetnsCommand $d @('ipvsadm', '-S', '-n')) -join "`n"
 
             # Two long-lived connections (rr: two different servers).
             bash -c "setsid ip netns exec $($lab.Client) $py $dir/holder.py $vip 9090 2 $dir >$dir/holder.log 2>&1 < /dev/null &"
@@ -174,7 +175,7 @@ while left and time.monotonic() < end:
             $heldNames = (Get-Content "$dir/held" -Raw).Trim() -split ' '
             $closing = $byName[$heldNames[0]]   # its client resets it during the drain
             $living = $byName[$heldNames[1]]    # lives past the timeout
-            $other = @($lab.RealServerAddresses | Where-Object { $_ -notin $closing, $living })[0]
+            $other = @($lab.RealServerAddresses | ForEach-Object { "$_" } | Where-Object { $_ -notin $closing, $living })[0]
 
             # The timeout leaves room for the kernel's 10 s in CLOSE after the reset, however slow the guest.
             $drain = Start-Drain -Addresses $closing, $living -Timeout 30
@@ -220,7 +221,7 @@ while left and time.monotonic() < end:
             $persistWarnings = @()
             $persistResult = Remove-LvsRealServer -NetNamespace $d -VirtualAddress $vip -VirtualPort 9091 -Address $lab.RealServerAddresses[0] -Port 9091 `
                 -Drain -DrainTimeout 5 -PassThru -WarningVariable persistWarnings -WarningAction SilentlyContinue
-            $persistAfter = Invoke-LvsLabCommand $d @('ipvsadm', '-Ln', '-t', "$($vip):9091")
+            $persistAfter = Invoke-NetnsCommand $d @('ipvsadm', '-Ln', '-t', "$($vip):9091")
 
             # Sync -Drain: a document (schema 2) that removes the last server, left at weight 0 with TIME_WAIT entries by
             # the stopped drain; the service's drainTimeout (2 s) wins over -DrainTimeout 60.
@@ -229,9 +230,9 @@ while left and time.monotonic() < end:
                     schemaVersion = 2
                     services      = @(@{ protocol = 'tcp'; address = $vip; port = 9090; scheduler = 'rr'; drainTimeout = 2; realServers = @() })
                 } | ConvertTo-Json -Depth 5)
-            $syncSaveBefore = (Invoke-LvsLabCommand $d @('ipvsadm', '-S', '-n')) -join "`n"
+            $syncSaveBefore = (Invoke-NetnsCommand $d @('ipvsadm', '-S', '-n')) -join "`n"
             $syncWhatIf = Get-HostText { Sync-LvsConfiguration -NetNamespace $d -Path $doc -Drain -DrainTimeout 60 -WhatIf }
-            $syncSaveAfterWhatIf = (Invoke-LvsLabCommand $d @('ipvsadm', '-S', '-n')) -join "`n"
+            $syncSaveAfterWhatIf = (Invoke-NetnsCommand $d @('ipvsadm', '-S', '-n')) -join "`n"
             $syncWarnings = @()
             $syncWatch = [Diagnostics.Stopwatch]::StartNew()
             $sync = Sync-LvsConfiguration -NetNamespace $d -Path $doc -Drain -DrainTimeout 60 -WarningVariable syncWarnings -WarningAction SilentlyContinue
@@ -250,7 +251,7 @@ while left and time.monotonic() < end:
             bash -c "setsid ip netns exec $($lab.Client) $py $dir/holder.py $vip 9093 1 $dir2 >$dir2/holder.log 2>&1 < /dev/null &"
             Wait-Until { Test-Path "$dir2/held" } | Should -BeTrue -Because 'the client holds a connection to VIP:9093'
             $heldBy = $byName[(Get-Content "$dir2/held" -Raw).Trim()]
-            function Get-Service9093 { @(Invoke-LvsLabCommand $d @('ipvsadm', '-S', '-n') | Where-Object { $_ -match ' -t \S+:9093' }) }
+            function Get-Service9093 { @(Invoke-NetnsCommand $d @('ipvsadm', '-S', '-n') | Where-Object { $_ -match ' -t \S+:9093' }) }
             $gone = @{ Before = Get-Service9093 }
             $gone.WhatIf = Get-HostText { Sync-LvsConfiguration -NetNamespace $d -Path $doc -Drain -DrainTimeout 8 -WhatIf }
             $gone.AfterWhatIf = Get-Service9093
@@ -266,7 +267,7 @@ while left and time.monotonic() < end:
             $gone.Quiesced = Wait-Until { $t = Get-Service9093; $t.Count -ge 1 -and -not ($t | Where-Object { $_ -cmatch '^-a .* -w [1-9]' }) } -TimeoutSec 60
             Start-Sleep -Seconds 2
             $gone.During = Get-Service9093
-            $gone.DuringList = @(Invoke-LvsLabCommand $d @('ipvsadm', '-Ln', '-t', "$($vip):9093"))
+            $gone.DuringList = @(Invoke-NetnsCommand $d @('ipvsadm', '-Ln', '-t', "$($vip):9093"))
             $null = $async.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds(90))
             $gone.Run = @($bg.EndInvoke($async))[0]
             $gone.Warnings = @($bg.Streams.Warning | ForEach-Object Message)
@@ -279,14 +280,14 @@ while left and time.monotonic() < end:
             Write-Host ("drain: reset connection's server deleted {0:0.0} s after the reset (elapsed {1:0.0} s); living connection's server {2} at {3:0.0} s of 30; Sync -Drain took {4:0.0} s" -f
                 $closingGoneAfter, $byState[$closing].Elapsed.TotalSeconds, $byState[$living].State, $byState[$living].Elapsed.TotalSeconds, $syncWatch.Elapsed.TotalSeconds)
         }
-        catch { Remove-LvsLab $lab; throw }
+        catch { Remove-LvsLab $lab; $lab = $null; throw }
     }
     AfterAll { if ($lab) { Remove-LvsLab $lab } }
 
     It '-WhatIf names the three steps and sends nothing' {
-        $whatIf.Text | Should -Match 'What if: .*IPVS_CMD_SET_DEST: ipvsadm -e -t 192\.0\.2\.100:9090 -r \S+ .*-w 0\b'
+        $whatIf.Text | Should -Match "What if: .*IPVS_CMD_SET_DEST: ipvsadm -e -t $([regex]::Escape($vip)):9090 -r \S+ .*-w 0\b"
         $whatIf.Text | Should -Match 'What if: .*Wait up to 00:00:20'
-        $whatIf.Text | Should -Match 'What if: .*IPVS_CMD_DEL_DEST: ipvsadm -d -t 192\.0\.2\.100:9090 -r'
+        $whatIf.Text | Should -Match "What if: .*IPVS_CMD_DEL_DEST: ipvsadm -d -t $([regex]::Escape($vip)):9090 -r"
         $saveAfterWhatIf | Should -Be $saveBefore
     }
 
@@ -299,8 +300,8 @@ while left and time.monotonic() < end:
     }
 
     It 'sends every new connection to the server that is not drained' {
-        $requests.Summary.failed | Should -Be 0
-        @($requests.Requests.Server | Sort-Object -Unique) | Should -Be @($lab.RealServerNames[[array]::IndexOf($lab.RealServerAddresses, $other)])
+        $requests.Summary.Failed | Should -Be 0
+        @($requests.Requests.Server | Sort-Object -Unique) | Should -Be @($lab.RealServerNames[[array]::IndexOf([string[]]@($lab.RealServerAddresses | ForEach-Object { "$_" }), $other)])
     }
 
     It 'deletes a server soon after its last connection ends, while the other still waits' {
@@ -351,7 +352,7 @@ while left and time.monotonic() < end:
     }
 
     It 'Sync-LvsConfiguration -Drain drains the servers a document removes, with the service''s drainTimeout' {
-        $syncWhatIf.Text | Should -Match "What if: .*Drain: ipvsadm -e -t 192\.0\.2\.100:9090 -r $([regex]::Escape($other)):9090 .*-w 0; wait up to 00:01:00"
+        $syncWhatIf.Text | Should -Match "What if: .*Drain: ipvsadm -e -t $([regex]::Escape($vip)):9090 -r $([regex]::Escape($other)):9090 .*-w 0; wait up to 00:01:00"
         $syncSaveAfterWhatIf | Should -Be $syncSaveBefore
         $step = $sync.Steps | Where-Object { $_.Object -eq 'RealServer' -and $_.Action -eq 'Delete' }
         $step.Status | Should -Be 'Applied'
@@ -362,7 +363,7 @@ while left and time.monotonic() < end:
     }
 
     It 'Sync-LvsConfiguration -Drain drains the real servers of a service the document removes, then deletes the service' {
-        ($gone.WhatIf.Text) | Should -Match "What if: .*Drain the 2 real server\(s\) of the service the document removes: ipvsadm -e -t 192\.0\.2\.100:9093 .*-w 0.*; wait up to 00:00:08 .*; ipvsadm -D -t 192\.0\.2\.100:9093"
+        ($gone.WhatIf.Text) | Should -Match "What if: .*Drain the 2 real server\(s\) of the service the document removes: ipvsadm -e -t $([regex]::Escape($vip)):9093 .*-w 0.*; wait up to 00:00:08 .*; ipvsadm -D -t $([regex]::Escape($vip)):9093"
         $gone.AfterWhatIf | Should -Be $gone.Before
         $gone.Quiesced | Should -BeTrue -Because 'both servers of the removed service go to weight 0 first'
         # While the connection lives the service stays, its server at weight 0 with the connection (the other, idle, is gone).

@@ -14,13 +14,13 @@ BeforeDiscovery {
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    # The suite's private lab (tests/Pester/LvsLab.psm1, imported by other files of the same run) has functions with
-    # the names of the lab cmdlets, and functions win: out of the way, these tests are about the cmdlets.
-    Get-Module LvsLab | Remove-Module -Force
     Import-Module (Get-LvsModulePath) -Force
     $script:savedState = $env:LVSTOOLS_LAB_STATE
     $script:stateDir = Join-Path ([IO.Path]::GetTempPath()) ('lvst-labs-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
     $env:LVSTOOLS_LAB_STATE = $stateDir
+    # Enable-LvsRealServerRole records what it changed: in the test's own folder, not the machine's.
+    $script:savedRoleState = $env:LVSTOOLS_ROLE_STATE_DIR
+    $env:LVSTOOLS_ROLE_STATE_DIR = Join-Path $stateDir 'role-state'
     $script:tag = 'lvst-' + [guid]::NewGuid().ToString('N').Substring(0, 6)
 
     function Get-LabNamespaces([string] $Prefix) { @(ip netns list | ForEach-Object { ($_ -split ' ')[0] } | Where-Object { $_ -like "$Prefix*" }) }
@@ -48,6 +48,7 @@ AfterAll {
     Get-LvsLab -ErrorAction SilentlyContinue | Remove-LvsLab -ErrorAction SilentlyContinue
     foreach ($ns in (Get-LabNamespaces $tag)) { ip netns del $ns 2>$null }
     $env:LVSTOOLS_LAB_STATE = $savedState
+    $env:LVSTOOLS_ROLE_STATE_DIR = $savedRoleState
     if (Test-Path $stateDir) { Remove-Item $stateDir -Recurse -Force -ErrorAction SilentlyContinue }
 }
 
@@ -101,6 +102,7 @@ Describe 'A NAT lab on the host' -Skip:$skipHost {
             $r.Requests.Server | Should -Be (@($lab.RealServerNames[$i]) * 3)
             $r.Requests.Lab | Should -Be (@($lab.Name) * 3)
             $r.Requests.ClientAddress | ForEach-Object { "$_" } | Should -Be (@('10.76.0.2') * 3)
+            $r.Requests.ClientPort | ForEach-Object { $_ | Should -BeGreaterThan 0 }
             $r.Requests.StatusCode | Should -Be (@(200) * 3)
             $r.Summary.Servers[$lab.RealServerNames[$i]] | Should -Be 3
             $r.Target | Should -Be "$($lab.RealServerAddresses[$i]):8080"
@@ -113,6 +115,69 @@ Describe 'A NAT lab on the host' -Skip:$skipHost {
         $r.Summary.Ok | Should -Be 40
         $r.Requests.Index | Should -Be (1..40)
         $r.RequestsPerSecond | Should -BeGreaterThan 0
+    }
+
+    It '-Duration sends one request after another, -Interval apart, until the time is over' {
+        $r = Invoke-LvsLabRequest -Lab $lab -Address $lab.RealServerAddresses[0] -Duration 1.5 -Interval 0.2
+        $r | Should -BeOfType ([LvsTools.LvsLabRequestResult])
+        $r.Summary.Failed | Should -Be 0
+        # at most one start per 200 ms over 1.5 s; at least a few even on a loaded machine
+        $r.Requests.Count | Should -BeLessOrEqual 8
+        $r.Requests.Count | Should -BeGreaterOrEqual 2
+        $r.Requests.Index | Should -Be (1..$r.Requests.Count)
+        $r.Elapsed.TotalSeconds | Should -BeGreaterOrEqual 1.4
+        for ($i = 1; $i -lt $r.Requests.Count; $i++) {
+            ($r.Requests[$i].Time - $r.Requests[$i - 1].Time).TotalMilliseconds | Should -BeGreaterOrEqual 190
+        }
+        $r.Requests[-1].Time | Should -BeLessThan $r.Requests[0].Time.AddSeconds(1.5)
+    }
+
+    It '-Stream writes each request as it is done' {
+        $out = @(Invoke-LvsLabRequest -Lab $lab -Address $lab.RealServerAddresses[1] -Count 3 -Stream)
+        $out | Should -HaveCount 3
+        $out | ForEach-Object { $_ | Should -BeOfType ([LvsTools.LvsLabRequest]) }
+        $out.Index | Sort-Object | Should -Be @(1, 2, 3)
+        $out.Server | Should -Be @('rs2', 'rs2', 'rs2')
+        $out | ForEach-Object { $_.Time | Should -BeGreaterThan ([DateTimeOffset]::UtcNow.AddMinutes(-5)) }
+    }
+
+    It 'in a thread job: Receive-Job reads the requests while they run, a server going Down shows, Stop-Job ends them' {
+        $job = Start-ThreadJob {
+            param($Module, $Lab)
+            Import-Module $Module
+            Invoke-LvsLabRequest -Lab $Lab -Address $Lab.RealServerAddresses[0] -Duration 00:05:00 -Interval 0.05 -Timeout 1 -Stream
+        } -ArgumentList (Get-LvsModulePath), $lab
+        try {
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while (@($job | Receive-Job -Keep).Count -lt 3 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+            $job.State | Should -Be 'Running'
+            $downAt = [DateTimeOffset]::UtcNow
+            Set-LvsLabServer -Lab $lab -Name rs1 -State Down
+            $deadline = [DateTime]::UtcNow.AddSeconds(30)
+            while (-not @($job | Receive-Job -Keep | Where-Object Time -GT $downAt).Count -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+            Start-Sleep -Milliseconds 300
+            $job | Stop-Job
+            $job.State | Should -Be 'Stopped'
+            $all = @($job | Receive-Job)
+            $count = $all.Count
+            Start-Sleep -Milliseconds 300
+            @($job | Receive-Job) | Should -BeNullOrEmpty -Because 'nothing is sent after Stop-Job'
+            @($all | Where-Object Time -LT $downAt.AddMilliseconds(-50)) | ForEach-Object { $_.Ok | Should -BeTrue }
+            $after = @($all | Where-Object Time -GT $downAt.AddMilliseconds(100))
+            $after | Should -Not -BeNullOrEmpty
+            $after.Error | Sort-Object -Unique | Should -Be 'ConnectionRefused'
+            $count | Should -BeGreaterOrEqual 4
+        } finally {
+            $job | Remove-Job -Force
+            Set-LvsLabServer -Lab $lab -Name rs1 -State Up
+        }
+    }
+
+    It 'Invoke-LvsLabRequest names a bad -Duration or -Interval, and -Count and -Duration do not go together' {
+        { Invoke-LvsLabRequest -Lab $lab -Duration 0 -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidLvsLabDuration,LvsTools.Commands.InvokeLvsLabRequestCommand'
+        { Invoke-LvsLabRequest -Lab $lab -Duration 2.00:00:00 -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidLvsLabDuration,LvsTools.Commands.InvokeLvsLabRequestCommand' -ExpectedMessage '*2.00:00:00*'
+        { Invoke-LvsLabRequest -Lab $lab -Count 2 -Interval -1 -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidLvsLabInterval,LvsTools.Commands.InvokeLvsLabRequestCommand'
+        { Invoke-LvsLabRequest -Lab $lab -Count 2 -Duration 5 -ErrorAction Stop } | Should -Throw -ErrorId 'AmbiguousParameterSet,LvsTools.Commands.InvokeLvsLabRequestCommand'
     }
 
     It 'fails requests to the VIP, which nothing serves yet, as results, not errors' {
@@ -320,20 +385,18 @@ Describe 'IPVS through a lab: NAT, DirectRouting and Tunnel' -Tag Kernel -Skip:$
             $deadline = [DateTime]::UtcNow.AddSeconds(30)
             while ([DateTime]::UtcNow -lt $deadline -and
                 (Get-NetAlias -NetNamespace $lab.Director -IPAddress $lab.Vip).Flags.HasFlag([LvsTools.AddressFlags]::Tentative)) { Start-Sleep -Milliseconds 200 }
-            # The real servers' role (Enable-LvsRealServerRole does this; built in parallel, so by hand here).
+            # The real servers' role, as the user's script would set it: the VIP on lo and the ARP switches (DR), or
+            # tunl0 up with the VIP and rp_filter off (TUN).
             if ($c.Mode -ne 'Nat') {
-                $vipDev = if ($c.Mode -eq 'Tunnel') { 'tunl0' } else { 'lo' }
                 foreach ($rs in $lab.RealServers) {
+                    Enable-LvsRealServerRole -NetNamespace $rs -VirtualAddress $lab.Vip -Mode $c.Mode -ErrorAction Stop | Out-Null
                     if ($c.Mode -eq 'Tunnel') {
-                        ip -n $rs link set tunl0 up
-                        Set-Sysctl -NetNamespace $rs -Name net.ipv4.conf.tunl0.rp_filter -Value 0 | Out-Null
-                        Set-Sysctl -NetNamespace $rs -Name net.ipv4.conf.all.rp_filter -Value 0 | Out-Null
-                    }
-                    Add-LvsVirtualIp -NetNamespace $rs -InterfaceName $vipDev -IPAddress $lab.Vip -PrefixLength 32 | Out-Null
-                    # The real servers share the client's segment: they must not answer ARP for the VIP.
-                    foreach ($dev in 'all', 'eth0') {
-                        Set-Sysctl -NetNamespace $rs -Name "net.ipv4.conf.$dev.arp_ignore" -Value 1 | Out-Null
-                        Set-Sysctl -NetNamespace $rs -Name "net.ipv4.conf.$dev.arp_announce" -Value 2 | Out-Null
+                        # The lab's tunnel real servers share the client's segment, and Linux answers ARP for the VIP
+                        # on tunl0 too: without the ARP switches the client would reach a real server directly.
+                        foreach ($dev in 'all', 'eth0') {
+                            Set-Sysctl -NetNamespace $rs -Name "net.ipv4.conf.$dev.arp_ignore" -Value 1 | Out-Null
+                            Set-Sysctl -NetNamespace $rs -Name "net.ipv4.conf.$dev.arp_announce" -Value 2 | Out-Null
+                        }
                     }
                 }
             }

@@ -1,7 +1,7 @@
 # End-to-end: real HTTP traffic through an LVS director that only LvsTools' cmdlets configured.
 #
-# Each Describe builds one LvsLab (tests/Pester/LvsLab.psm1: network namespaces, links, routes and python HTTP
-# servers - plumbing only) and then sets the VIPs, ip_forward, the real servers' arp sysctls and the IPVS services
+# Each Describe builds one lab (New-LvsLab: network namespaces, links, routes and the module's HTTP servers -
+# plumbing, and ip_forward on a NAT director) and then sets the VIPs, the real servers' role and the IPVS services
 # with the product's cmdlets. ip / ipvsadm appear only as independent cross-checks. IPVS exists only in the
 # User-mode Linux kernel (tests/Uml/uml-run.sh); on the host these tests are skipped.
 #
@@ -14,10 +14,15 @@ BeforeDiscovery {
     $script:skipTraffic = -not ((Test-IpvsAvailable) -and (Test-KernelTestsAvailable) -and (Test-Path $python))
 }
 
+AfterAll { $env:LVSTOOLS_ROLE_STATE_DIR = $script:roleStateBefore }
+
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    Import-Module (Join-Path $PSScriptRoot 'LvsLab.psm1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'LabTraffic.psm1') -Force
     Import-Module (Get-LvsModulePath) -Force
+    # Enable-LvsRealServerRole records what it changed: in the test's own folder, not the machine's.
+    $script:roleStateBefore = $env:LVSTOOLS_ROLE_STATE_DIR
+    $env:LVSTOOLS_ROLE_STATE_DIR = Join-Path $TestDrive 'role-state'
 
     # Sends COUNT requests from the lab's client and adds what answered to $Tally (@{ total; failed; rs1; rs2; ... }).
     function Send-Traffic {
@@ -26,7 +31,8 @@ BeforeAll {
         if ($Address) { $p.Address = $Address }
         $r = Invoke-LvsLabRequest @p
         $Tally.total = ($Tally.total ?? 0) + $Count
-        foreach ($k in $r.Summary.Keys) { $Tally[$k] = ($Tally[$k] ?? 0) + $r.Summary[$k] }
+        $Tally.failed = ($Tally.failed ?? 0) + $r.Summary.Failed
+        foreach ($k in $r.Summary.Servers.Keys) { $Tally[$k] = ($Tally[$k] ?? 0) + $r.Summary.Servers[$k] }
         $r
     }
 
@@ -48,17 +54,18 @@ BeforeAll {
     }
 
     # The lab's name (rs1, rs2, ...) of a real server address.
-    function Get-LabServerName($Lab, $Address) { $Lab.RealServerNames[[array]::IndexOf($Lab.RealServerAddresses, "$Address")] }
+    function Get-LabServerName($Lab, $Address) { $Lab.RealServerNames[[array]::IndexOf([string[]]@($Lab.RealServerAddresses | ForEach-Object { "$_" }), "$Address")] }
 }
 
 Describe 'LVS-NAT: real HTTP traffic through a director configured by LvsTools' -Tag Kernel -Skip:$skipTraffic {
     BeforeAll {
-        $lab = New-LvsLab -Mode Nat -Configure
+        $lab = New-LvsLab -Mode Nat
         $d = $lab.Director
         try {
-            # The director routes between the client side and the real servers: net.ipv4.ip_forward=1.
+            # The director routes between the client side and the real servers: net.ipv4.ip_forward=1 (New-LvsLab
+            # turns it on in a NAT lab; the cmdlet must say so and keep it).
             $forwarding = Set-IpForwarding -NetNamespace $d -Enabled $true -PassThru -ErrorAction Stop
-        } catch { Remove-LvsLab $lab; throw }
+        } catch { Remove-LvsLab $lab; $lab = $null; throw }
     }
     AfterAll { if ($lab) { Remove-LvsLab $lab } }
 
@@ -70,9 +77,9 @@ Describe 'LVS-NAT: real HTTP traffic through a director configured by LvsTools' 
 
     Context 'a round-robin service built step by step' {
         BeforeAll {
-            $vip = $lab.Vip
+            $vip = "$($lab.Vip)"
             $tally = @{}
-            $alias = Add-LvsVirtualIp -NetNamespace $d -InterfaceName $lab.DirectorVipInterface -IPAddress $vip -PrefixLength 32 -ErrorAction Stop
+            $alias = Add-LvsVirtualIp -NetNamespace $d -InterfaceName $lab.VipInterface -IPAddress $vip -PrefixLength 32 -ErrorAction Stop
             $service = New-LvsService -NetNamespace $d -Protocol Tcp -VirtualAddress $vip -Port $lab.Port -Scheduler rr -ErrorAction Stop
             $added = @($lab.RealServerAddresses | ForEach-Object {
                     Add-LvsRealServer -NetNamespace $d -VirtualAddress $vip -VirtualPort $lab.Port -Address $_ -ForwardingMethod Masquerade -ErrorAction Stop
@@ -80,9 +87,9 @@ Describe 'LVS-NAT: real HTTP traffic through a director configured by LvsTools' 
         }
 
         It 'puts the VIP on the director as an eth0:1 alias' {
-            $alias.Label | Should -Be "$($lab.DirectorVipInterface):1"
+            $alias.Label | Should -Be "$($lab.VipInterface):1"
             $alias.PrefixLength | Should -Be 32
-            $ip = (Get-IpAddressJson $d $lab.DirectorVipInterface).addr_info | Where-Object local -EQ $vip
+            $ip = (Get-IpAddressJson $d $lab.VipInterface).addr_info | Where-Object local -EQ $vip
             $ip.prefixlen | Should -Be 32
             $ip.label | Should -Be $alias.Label
         }
@@ -92,17 +99,17 @@ Describe 'LVS-NAT: real HTTP traffic through a director configured by LvsTools' 
             $service.NetNamespace | Should -Be $d
             $added | Should -HaveCount 2
             $added.ForwardingMethod | Should -Be @('Masquerade', 'Masquerade')
-            $text = (Invoke-LvsLabCommand $d ipvsadm, -Ln) -join "`n"
+            $text = (Invoke-NetnsCommand $d ipvsadm, -Ln) -join "`n"
             $text | Should -Match ('TCP\s+{0}:{1} rr' -f [regex]::Escape($vip), $lab.Port)
             foreach ($a in $lab.RealServerAddresses) { $text | Should -Match ('->\s+{0}:{1}\s+Masq\s+1\s' -f [regex]::Escape($a), $lab.Port) }
         }
 
         It 'spreads 10 new connections 5/5 over both real servers' {
             $r = Send-Traffic -Lab $lab -Tally $tally -Count 10
-            $r.Summary.failed | Should -Be 0 -Because ($r.Requests | Out-String)
-            $r.Summary.rs1 | Should -Be 5
-            $r.Summary.rs2 | Should -Be 5
-            $r.Requests.ClientSeen | Should -Be (, $lab.ClientAddress * 10) -Because 'NAT keeps the client address'
+            $r.Summary.Failed | Should -Be 0 -Because ($r.Requests | Out-String)
+            $r.Summary.Servers.rs1 | Should -Be 5
+            $r.Summary.Servers.rs2 | Should -Be 5
+            $r.Requests.ClientAddress | ForEach-Object { "$_" } | Should -Be (, "$($lab.ClientAddress)" * 10) -Because 'NAT keeps the client address'
         }
 
         It 'counts every connection in the service and real-server statistics' {
@@ -117,27 +124,27 @@ Describe 'LVS-NAT: real HTTP traffic through a director configured by LvsTools' 
                 $rs.Statistics.Connections | Should -Be $tally[$name] -Because "$name answered $($tally[$name]) requests"
             }
             # Cross-check with ipvsadm's exact counters.
-            $line = Invoke-LvsLabCommand $d ipvsadm, -Ln, --stats, --exact | Where-Object { $_ -match '^TCP\s' }
+            $line = Invoke-NetnsCommand $d ipvsadm, -Ln, --stats, --exact | Where-Object { $_ -match '^TCP\s' }
             (-split $line)[2] | Should -Be "$($tally.total)"
         }
 
         It 'weight 0 takes a server out of rotation: every new connection goes to the other' {
-            $rs1 = $lab.RealServerAddresses[0]
+            $rs1 = "$($lab.RealServerAddresses[0])"
             Get-LvsService -NetNamespace $d -VirtualAddress $vip -Port $lab.Port | Get-LvsRealServer -Address $rs1 | Set-LvsRealServer -Weight 0 -ErrorAction Stop
             (Get-LvsRealServer -NetNamespace $d -VirtualAddress $vip -VirtualPort $lab.Port -Address $rs1).Weight | Should -Be 0
             $r = Send-Traffic -Lab $lab -Tally $tally -Count 6
-            $r.Summary.failed | Should -Be 0 -Because ($r.Requests | Out-String)
-            $r.Summary.rs1 | Should -Be 0
-            $r.Summary.rs2 | Should -Be 6
+            $r.Summary.Failed | Should -Be 0 -Because ($r.Requests | Out-String)
+            $r.Summary.Servers.rs1 | Should -Be 0
+            $r.Summary.Servers.rs2 | Should -Be 6
         }
     }
 
     Context "the issue's pipeline: Add-LvsVirtualIp | New-LvsService | Add-LvsRealServer" {
         # A second VIP on the same director, so that this service lives next to the one above.
         BeforeAll {
-            $vip2 = '192.0.2.101'
+            $vip2 = '10.76.0.101'   # on the client's network, beside the VIP
             $tally = @{}
-            $out = @(Add-LvsVirtualIp -NetNamespace $d -InterfaceName $lab.DirectorVipInterface -IPAddress $vip2 -PrefixLength 32 |
+            $out = @(Add-LvsVirtualIp -NetNamespace $d -InterfaceName $lab.VipInterface -IPAddress $vip2 -PrefixLength 32 |
                     New-LvsService -Protocol Tcp -Port $lab.Port -Scheduler wrr |
                     Add-LvsRealServer -Address $lab.RealServerAddresses[0], $lab.RealServerAddresses[1] -Port $lab.Port -ForwardingMethod Masquerade -Weight 3)
         }
@@ -145,7 +152,7 @@ Describe 'LVS-NAT: real HTTP traffic through a director configured by LvsTools' 
         It 'creates the wrr service in the director with both real servers at weight 3' {
             $out | Should -HaveCount 2
             $out | ForEach-Object { $_ | Should -BeOfType ([LvsTools.LvsRealServer]) }
-            $out | ForEach-Object { "$($_.Address)" } | Should -Be $lab.RealServerAddresses
+            $out | ForEach-Object { "$($_.Address)" } | Should -Be @($lab.RealServerAddresses | ForEach-Object { "$_" })
             $out.Weight | Should -Be @(3, 3)
             $out.ForwardingMethod | Should -Be @('Masquerade', 'Masquerade')
             $out.NetNamespace | Should -Be @($d, $d)
@@ -157,42 +164,42 @@ Describe 'LVS-NAT: real HTTP traffic through a director configured by LvsTools' 
 
         It 'sends real traffic to both real servers' {
             $r = Send-Traffic -Lab $lab -Tally $tally -Count 10 -Address $vip2
-            $r.Summary.failed | Should -Be 0 -Because ($r.Requests | Out-String)
-            $r.Summary.rs1 | Should -BeGreaterThan 0
-            $r.Summary.rs2 | Should -BeGreaterThan 0
-            $r.Summary.rs1 + $r.Summary.rs2 | Should -Be 10
+            $r.Summary.Failed | Should -Be 0 -Because ($r.Requests | Out-String)
+            $r.Summary.Servers.rs1 | Should -BeGreaterThan 0
+            $r.Summary.Servers.rs2 | Should -BeGreaterThan 0
+            $r.Summary.Servers.rs1 + $r.Summary.Servers.rs2 | Should -Be 10
         }
     }
 }
 
 Describe 'LVS-DR: real HTTP traffic with direct routing, configured by LvsTools' -Tag Kernel -Skip:$skipTraffic {
     BeforeAll {
-        $lab = New-LvsLab -Mode DirectRouting -Configure
+        $lab = New-LvsLab -Mode DirectRouting
         $d = $lab.Director
-        $vip = $lab.Vip
+        $vip = "$($lab.Vip)"
         $tally = @{}
         try {
-            # Real servers: the ARP switches first (so they never answer ARP for the VIP), then the VIP on lo as /32.
-            $sysctls = @($lab.RealServerSysctls | Set-Sysctl -PassThru -ErrorAction Stop)
-            $rsVips = @($lab.RealServers | ForEach-Object {
-                    Add-LvsVirtualIp -NetNamespace $_ -InterfaceName $lab.RealServerVipInterface -IPAddress $vip -PrefixLength 32 -ErrorAction Stop
+            # Real servers: the role (the ARP switches first, so they never answer ARP for the VIP, then the VIP on lo as /32).
+            $roles = @($lab.RealServers | ForEach-Object {
+                    Enable-LvsRealServerRole -NetNamespace $_ -VirtualAddress $vip -Mode DirectRouting -ErrorAction Stop
                 })
+            $rsVips = @($lab.RealServers | ForEach-Object { Get-NetAlias -NetNamespace $_ -IPAddress $vip -ErrorAction Stop })
             # Director: the VIP on its client-facing interface, the service, direct-routing real servers.
-            $null = Add-LvsVirtualIp -NetNamespace $d -InterfaceName $lab.DirectorVipInterface -IPAddress $vip -PrefixLength 32 -ErrorAction Stop
+            $null = Add-LvsVirtualIp -NetNamespace $d -InterfaceName $lab.VipInterface -IPAddress $vip -PrefixLength 32 -ErrorAction Stop
             $service = New-LvsService -NetNamespace $d -VirtualAddress $vip -Port $lab.Port -Scheduler rr -ErrorAction Stop
-            $added = @($service | Add-LvsRealServer -Address $lab.RealServerAddresses -ForwardingMethod Route -ErrorAction Stop)
-        } catch { Remove-LvsLab $lab; throw }
+            $added = @($service | Add-LvsRealServer -Address @($lab.RealServerAddresses | ForEach-Object { "$_" }) -ForwardingMethod Route -ErrorAction Stop)
+        } catch { Remove-LvsLab $lab; $lab = $null; throw }
     }
     AfterAll { if ($lab) { Remove-LvsLab $lab } }
 
     It 'sets arp_ignore=1 and arp_announce=2 on each real server' {
-        $sysctls | Should -HaveCount (2 * $lab.RealServers.Count)
+        $roles.Changed.Command | Where-Object { $_ -like 'sysctl -w *' } | Should -HaveCount (4 * $lab.RealServers.Count)
         foreach ($ns in $lab.RealServers) {
             (Get-Sysctl -NetNamespace $ns -Name net.ipv4.conf.eth0.arp_ignore).Value | Should -Be '1'
             (Get-Sysctl -NetNamespace $ns -Name net.ipv4.conf.eth0.arp_announce).Value | Should -Be '2'
         }
         # Cross-check in one real server (one process: each costs about a second in UML), with its VIP on lo.
-        $lines = @(Invoke-LvsLabCommand $lab.RealServers[0] sh, -c,
+        $lines = @(Invoke-NetnsCommand $lab.RealServers[0] sh, -c,
             'cat /proc/sys/net/ipv4/conf/eth0/arp_ignore /proc/sys/net/ipv4/conf/eth0/arp_announce; ip -4 -o addr show dev lo')
         $lines[0..1] | Should -Be @('1', '2')
         $lines -join "`n" | Should -Match ('inet {0}/32 .*lo:1' -f [regex]::Escape($vip))
@@ -208,15 +215,15 @@ Describe 'LVS-DR: real HTTP traffic with direct routing, configured by LvsTools'
     It 'adds the real servers with direct routing' {
         $added | Should -HaveCount 2
         $added.ForwardingMethod | Should -Be @('Route', 'Route')
-        (Invoke-LvsLabCommand $d ipvsadm, -Ln) -join "`n" | Should -Match ('->\s+{0}:{1}\s+Route\s+1\s' -f [regex]::Escape($lab.RealServerAddresses[0]), $lab.Port)
+        (Invoke-NetnsCommand $d ipvsadm, -Ln) -join "`n" | Should -Match ('->\s+{0}:{1}\s+Route\s+1\s' -f [regex]::Escape($lab.RealServerAddresses[0]), $lab.Port)
     }
 
     It 'answers from both real servers, which see the client address' {
         $r = Send-Traffic -Lab $lab -Tally $tally -Count 10
-        $r.Summary.failed | Should -Be 0 -Because ($r.Requests | Out-String)
-        $r.Summary.rs1 | Should -Be 5
-        $r.Summary.rs2 | Should -Be 5
-        $r.Requests.ClientSeen | Should -Be (, $lab.ClientAddress * 10)
+        $r.Summary.Failed | Should -Be 0 -Because ($r.Requests | Out-String)
+        $r.Summary.Servers.rs1 | Should -Be 5
+        $r.Summary.Servers.rs2 | Should -Be 5
+        $r.Requests.ClientAddress | ForEach-Object { "$_" } | Should -Be (, "$($lab.ClientAddress)" * 10)
     }
 
     It 'counts the connections in the director, which sees no answers' {

@@ -36,7 +36,7 @@ Describe 'LvsTools module' {
 Describe '<Name> help' -ForEach $cmdlets {
     BeforeAll {
         $script:help = Get-Help $Name -Full
-        $script:command = Get-Command -Name $Name -Module LvsTools   # not a test helper of the same name
+        $script:command = Get-Command -Name $Name -Module LvsTools   # the module's own command, whatever else is loaded
     }
 
     It 'has a synopsis and a description' {

@@ -1,9 +1,9 @@
 # End-to-end: LVS-DR and LVS-TUN real servers set up only by Enable-LvsRealServerRole answer real HTTP traffic through
 # the VIP; without the ARP step, the real server answers ARP for the VIP (the problem the step prevents).
 #
-# One LvsLab (tests/Pester/LvsLab.psm1, DirectRouting: client, director and two real servers on one bridge) and one
+# One lab (New-LvsLab -Mode DirectRouting: client, director and two real servers on one bridge) and one
 # sequence in BeforeAll (each process costs about a second in the UML guest); the Its read what it recorded.
-# ARP answers are collected by a raw-socket probe in the client namespace (who answers "who has VIP?", by MAC).
+# ARP answers are collected by a raw-socket probe (python3) in the client namespace (who answers "who has VIP?", by MAC).
 # IPVS exists only in the User-mode Linux kernel (tests/Uml/uml-run.sh); on the host these tests are skipped.
 BeforeDiscovery {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
@@ -13,7 +13,7 @@ BeforeDiscovery {
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    Import-Module (Join-Path $PSScriptRoot 'LvsLab.psm1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'LabTraffic.psm1') -Force
     Import-Module (Get-LvsModulePath) -Force
     $script:stateBefore = $env:LVSTOOLS_ROLE_STATE_DIR
     $env:LVSTOOLS_ROLE_STATE_DIR = Join-Path $TestDrive 'role-state'
@@ -40,10 +40,10 @@ for m in sorted(seen):
     print(m)
 '@
     function Get-ArpAnswer($Lab, [string] $Address) {
-        $probe = Join-Path $Lab.StateDirectory 'arp-probe.py'
+        $probe = Join-Path $TestDrive 'arp-probe.py'
         if (-not (Test-Path $probe)) { [IO.File]::WriteAllText($probe, $script:ArpProbePy) }
-        $python = & (Get-Module LvsLab) { Get-LvsLabPython }
-        @(Invoke-LvsLabCommand $Lab.Client @($python, '-I', '-S', $probe, $Lab.ClientInterface, $Address, $Lab.ClientAddress))
+        $python = if ($env:LVSLAB_PYTHON) { $env:LVSLAB_PYTHON } else { '/usr/bin/python3' }
+        @(Invoke-NetnsCommand $Lab.Client @($python, '-I', '-S', $probe, 'eth0', $Address, "$($Lab.ClientAddress)"))
     }
     function Get-Mac([string] $Namespace) { (ip -n $Namespace -j link show dev eth0 | ConvertFrom-Json).address }
 }
@@ -52,10 +52,10 @@ AfterAll { $env:LVSTOOLS_ROLE_STATE_DIR = $script:stateBefore }
 
 Describe 'Real servers set up by Enable-LvsRealServerRole answer through the VIP' -Tag Kernel -Skip:$skipTraffic {
     BeforeAll {
-        $lab = New-LvsLab -Mode DirectRouting -Configure
+        $lab = New-LvsLab -Mode DirectRouting
         $d = $lab.Director
         $vip = $lab.Vip
-        $tunVip = '192.0.2.101'
+        $tunVip = '10.77.0.101'   # on the lab's segment, beside the VIP
         try {
             $macs = @{ director = Get-Mac $d }
             for ($i = 0; $i -lt $lab.RealServers.Count; $i++) { $macs[$lab.RealServerNames[$i]] = Get-Mac $lab.RealServers[$i] }
@@ -63,9 +63,9 @@ Describe 'Real servers set up by Enable-LvsRealServerRole answer through the VIP
             $null = Add-LvsVirtualIp -NetNamespace $d -InterfaceName eth0 -IPAddress $vip -PrefixLength 32 -ErrorAction Stop
             $null = Add-LvsVirtualIp -NetNamespace $d -InterfaceName eth0 -IPAddress $tunVip -PrefixLength 32 -ErrorAction Stop
             $null = New-LvsService -NetNamespace $d -VirtualAddress $vip -Port $lab.Port -Scheduler rr -ErrorAction Stop |
-                Add-LvsRealServer -Address $lab.RealServerAddresses -ForwardingMethod Route -ErrorAction Stop
+                Add-LvsRealServer -Address @($lab.RealServerAddresses | ForEach-Object { "$_" }) -ForwardingMethod Route -ErrorAction Stop
             $null = New-LvsService -NetNamespace $d -VirtualAddress $tunVip -Port $lab.Port -Scheduler rr -ErrorAction Stop |
-                Add-LvsRealServer -Address $lab.RealServerAddresses -ForwardingMethod Tunnel -ErrorAction Stop
+                Add-LvsRealServer -Address @($lab.RealServerAddresses | ForEach-Object { "$_" }) -ForwardingMethod Tunnel -ErrorAction Stop
 
             # 1. The problem: rs1 with the VIP on lo but without the ARP step answers "who has VIP?" itself.
             $rs1 = $lab.RealServers[0]
@@ -73,7 +73,7 @@ Describe 'Real servers set up by Enable-LvsRealServerRole answer through the VIP
             $arpWithoutRole = Get-ArpAnswer $lab $vip
             $bare | Remove-LvsVirtualIp -Confirm:$false -ErrorAction Stop
 
-            # 2. The role, and nothing else, on every real server; -Interface because the lab's real servers have no default route.
+            # 2. The role, and nothing else, on every real server; -Interface names the real servers' link to the director.
             $before = @($lab.RealServers | ForEach-Object { Get-LvsRealServerRole -NetNamespace $_ -VirtualAddress $vip -Mode DirectRouting -Interface eth0 -ErrorAction Stop })
             $enabled = @($lab.RealServers | ForEach-Object { Enable-LvsRealServerRole -NetNamespace $_ -VirtualAddress $vip -Mode DirectRouting -Interface eth0 -ErrorAction Stop })
             $after = @($lab.RealServers | ForEach-Object { Get-LvsRealServerRole -NetNamespace $_ -ErrorAction Stop })
@@ -83,21 +83,21 @@ Describe 'Real servers set up by Enable-LvsRealServerRole answer through the VIP
             # 3. LVS-TUN: tunl0 (the kernel loads ipip), rp_filter off, the second VIP on tunl0. The real servers start
             #    with strict reverse-path filtering, as many distributions set it (all=1, and default=1 for tunl0 to inherit).
             foreach ($ns in $lab.RealServers) {
-                $null = Invoke-LvsLabCommand $ns sh, -c, 'echo 1 > /proc/sys/net/ipv4/conf/all/rp_filter; echo 1 > /proc/sys/net/ipv4/conf/default/rp_filter'
+                $null = Invoke-NetnsCommand $ns sh, -c, 'echo 1 > /proc/sys/net/ipv4/conf/all/rp_filter; echo 1 > /proc/sys/net/ipv4/conf/default/rp_filter'
             }
             # Once an earlier test of the same kernel loaded ipip, every new namespace has tunl0 from the start.
             $tunl0Before = [bool](ip -n $lab.RealServers[0] -o link show tunl0 2>$null)
             $global:LASTEXITCODE = 0
             $tunnel = @($lab.RealServers | ForEach-Object { Enable-LvsRealServerRole -NetNamespace $_ -VirtualAddress $tunVip -Mode Tunnel -ErrorAction Stop })
             $tunTraffic = Invoke-LvsLabRequest -Lab $lab -Count 10 -Address $tunVip
-            $rs1View = @(Invoke-LvsLabCommand $rs1 sh, -c, ('cat /proc/sys/net/ipv4/conf/all/rp_filter /proc/sys/net/ipv4/conf/tunl0/rp_filter ' +
+            $rs1View = @(Invoke-NetnsCommand $rs1 sh, -c, ('cat /proc/sys/net/ipv4/conf/all/rp_filter /proc/sys/net/ipv4/conf/tunl0/rp_filter ' +
                     '/proc/sys/net/ipv4/conf/all/arp_ignore /proc/sys/net/ipv4/conf/eth0/arp_announce; ip -o link show tunl0; ip -4 -o addr show dev lo; ip -4 -o addr show dev tunl0'))
 
             # 4. Disable on rs1: its VIPs go, its sysctls are back; rs2 keeps serving.
             $disabled = Disable-LvsRealServerRole -NetNamespace $rs1 -ErrorAction Stop
-            $rs1Undone = @(Invoke-LvsLabCommand $rs1 sh, -c, ('cat /proc/sys/net/ipv4/conf/all/arp_ignore /proc/sys/net/ipv4/conf/eth0/arp_announce ' +
+            $rs1Undone = @(Invoke-NetnsCommand $rs1 sh, -c, ('cat /proc/sys/net/ipv4/conf/all/arp_ignore /proc/sys/net/ipv4/conf/eth0/arp_announce ' +
                     '/proc/sys/net/ipv4/conf/all/rp_filter; ip -o link show tunl0; ip -4 -o addr show dev lo; ip -4 -o addr show dev tunl0'))
-        } catch { Remove-LvsLab $lab; throw }
+        } catch { Remove-LvsLab $lab; $lab = $null; throw }
     }
     AfterAll { if ($lab) { Remove-LvsLab $lab } }
 
@@ -126,9 +126,9 @@ Describe 'Real servers set up by Enable-LvsRealServerRole answer through the VIP
     }
 
     It 'the LVS-DR service answers through the VIP from both real servers' {
-        $drTraffic.Summary.failed | Should -Be 0 -Because ($drTraffic.Requests | Out-String)
-        $drTraffic.Summary.rs1 | Should -Be 5
-        $drTraffic.Summary.rs2 | Should -Be 5
+        $drTraffic.Summary.Failed | Should -Be 0 -Because ($drTraffic.Requests | Out-String)
+        $drTraffic.Summary.Servers.rs1 | Should -Be 5
+        $drTraffic.Summary.Servers.rs2 | Should -Be 5
     }
 
     It 'Tunnel mode creates tunl0, turns rp_filter off, and the LVS-TUN service answers through its VIP' {
@@ -138,9 +138,9 @@ Describe 'Real servers set up by Enable-LvsRealServerRole answer through the VIP
         $rs1View[4] | Should -Match 'tunl0@NONE: <NOARP,UP,LOWER_UP>'
         $rs1View -join "`n" | Should -Match ('inet {0}/32 .*lo:1' -f [regex]::Escape($vip))
         $rs1View -join "`n" | Should -Match ('inet {0}/32 .*tunl0:1' -f [regex]::Escape($tunVip))
-        $tunTraffic.Summary.failed | Should -Be 0 -Because ($tunTraffic.Requests | Out-String)
-        $tunTraffic.Summary.rs1 | Should -Be 5
-        $tunTraffic.Summary.rs2 | Should -Be 5
+        $tunTraffic.Summary.Failed | Should -Be 0 -Because ($tunTraffic.Requests | Out-String)
+        $tunTraffic.Summary.Servers.rs1 | Should -Be 5
+        $tunTraffic.Summary.Servers.rs2 | Should -Be 5
     }
 
     It 'Disable-LvsRealServerRole undoes both roles on rs1 and only them' {

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http;
@@ -10,12 +11,23 @@ namespace LvsTools.Core.Lab;
 /// Sends HTTP GETs from a lab's client namespace: every connection's socket is created inside that namespace (through
 /// SocketsHttpHandler.ConnectCallback), one new TCP connection per request, so every request is scheduled by IPVS.
 /// </summary>
+/// <remarks>Equivalent to: ip netns exec CLIENT curl -s http://ADDRESS:PORT/PATH, once per request.</remarks>
 public static class LabRequester
 {
-    public static LvsLabRequestResult Send(LvsLab lab, IPAddress address, ushort port, int count, TimeSpan timeout,
-        int parallel, string path, CancellationToken cancellation = default)
+    /// <summary>The result of a batch of requests (Requests in the order they were sent, Summary, Target, Elapsed).</summary>
+    public static LvsLabRequestResult Result(LvsLab lab, IPAddress address, ushort port, LvsLabRequest[] requests, TimeSpan elapsed) =>
+        new(lab.Name, Target(address, port), requests, Summarize(lab, requests), elapsed);
+
+    /// <summary>
+    /// Sends requests as <paramref name="plan"/> says (a count, or until its duration is over; <c>Parallel</c> senders,
+    /// each waiting <c>Interval</c> between one answer and its next request) and yields every request as soon as it
+    /// is done, on the caller's thread. Ends when the plan is done or <paramref name="cancellation"/> fires.
+    /// </summary>
+    public static IEnumerable<LvsLabRequest> Stream(LvsLab lab, IPAddress address, ushort port, LabRequestPlan plan,
+        CancellationToken cancellation = default)
     {
         using var client = NetNamespace.Resolve(lab.Client);
+        using var supply = new SocketSupply(client, address.AddressFamily, plan.Duration is null ? Math.Min(plan.Count, 32) : 32);
         using var handler = new SocketsHttpHandler
         {
             UseProxy = false,
@@ -23,7 +35,7 @@ public static class LabRequester
             PooledConnectionLifetime = TimeSpan.Zero,
             ConnectCallback = async (context, token) =>
             {
-                var socket = client.Run(() => new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp));
+                var socket = supply.Take();
                 try
                 {
                     socket.NoDelay = true;
@@ -38,30 +50,102 @@ public static class LabRequester
             },
         };
         using var http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
-        var target = address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{address}]:{port}" : $"{address}:{port}";
-        var uri = new Uri($"http://{target}{(path.StartsWith('/') ? path : "/" + path)}");
-        var results = new LvsLabRequest[count];
-        var total = Stopwatch.StartNew();
-        using var gate = new SemaphoreSlim(Math.Max(1, parallel));
-        var tasks = Enumerable.Range(0, count).Select(async i =>
+        var uri = new Uri($"http://{Target(address, port)}{(plan.Path.StartsWith('/') ? plan.Path : "/" + plan.Path)}");
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        using var done = new BlockingCollection<LvsLabRequest>();
+        var deadline = plan.Duration is { } d ? DateTime.UtcNow + d : DateTime.MaxValue;
+        int next = 0;
+        async Task Sender()
         {
-            await gate.WaitAsync(cancellation).ConfigureAwait(false);
+            while (!stop.IsCancellationRequested && DateTime.UtcNow < deadline)
+            {
+                int index = Interlocked.Increment(ref next);
+                if (plan.Duration is null && index > plan.Count)
+                    return;
+                done.Add(await One(http, uri, index, plan.Timeout, stop.Token).ConfigureAwait(false));
+                if (plan.Interval > TimeSpan.Zero)
+                    await Task.Delay(plan.Interval, stop.Token).ConfigureAwait(false);
+            }
+        }
+        var senders = Enumerable.Range(0, Math.Max(1, plan.Parallel)).Select(_ => Task.Run(Sender)).ToArray();
+        var all = Task.WhenAll(senders).ContinueWith(_ => done.CompleteAdding(), TaskScheduler.Default);
+        try
+        {
+            foreach (var request in done.GetConsumingEnumerable(cancellation))
+                yield return request;
+            cancellation.ThrowIfCancellationRequested();
+            var failed = senders.FirstOrDefault(t => t.IsFaulted);
+            if (failed is not null)
+                throw failed.Exception!.GetBaseException();
+        }
+        finally
+        {
+            // Stopped early (by the caller or its consumer): the senders end before the client they use is disposed.
+            stop.Cancel();
             try
             {
-                results[i] = await One(http, uri, i + 1, timeout, cancellation).ConfigureAwait(false);
+                all.Wait(TimeSpan.FromSeconds(10));
             }
-            finally
+            catch (AggregateException)
             {
-                gate.Release();
+                // a sender that was cancelled: nothing to report
             }
-        }).ToArray();
-        Task.WaitAll(tasks, cancellation);
-        total.Stop();
-        return new LvsLabRequestResult(lab.Name, target, results, Summarize(lab, results), total.Elapsed);
+        }
     }
+
+    /// <summary>
+    /// TCP sockets made inside a namespace in batches: one visit (a thread and a setns) per batch instead of one per
+    /// request, which in a loaded UML guest costs enough CPU to slow everything else down under a steady loop.
+    /// </summary>
+    private sealed class SocketSupply(NetNamespace ns, AddressFamily family, int batch) : IDisposable
+    {
+        private readonly ConcurrentQueue<Socket> _ready = new();
+        private readonly object _refill = new();
+
+        public Socket Take()
+        {
+            Socket? socket;
+            while (!_ready.TryDequeue(out socket))
+            {
+                lock (_refill)
+                {
+                    if (_ready.IsEmpty)
+                        foreach (var made in ns.Run(Make))
+                            _ready.Enqueue(made);
+                }
+            }
+            return socket;
+        }
+
+        private Socket[] Make()
+        {
+            var made = new List<Socket>(batch);
+            try
+            {
+                while (made.Count < Math.Max(1, batch))
+                    made.Add(new Socket(family, SocketType.Stream, ProtocolType.Tcp));
+                return made.ToArray();
+            }
+            catch
+            {
+                made.ForEach(s => s.Dispose());
+                throw;
+            }
+        }
+
+        public void Dispose()
+        {
+            while (_ready.TryDequeue(out var socket))
+                socket.Dispose();
+        }
+    }
+
+    private static string Target(IPAddress address, ushort port) =>
+        address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{address}]:{port}" : $"{address}:{port}";
 
     private static async Task<LvsLabRequest> One(HttpClient http, Uri uri, int index, TimeSpan timeout, CancellationToken cancellation)
     {
+        var time = DateTimeOffset.UtcNow;
         var watch = Stopwatch.StartNew();
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         cts.CancelAfter(timeout);
@@ -83,9 +167,11 @@ public static class LabRequester
             return new LvsLabRequest
             {
                 Index = index,
+                Time = time,
                 Lab = answer?.Lab,
                 Server = answer?.Server,
                 ClientAddress = answer is not null && IPAddress.TryParse(answer.Client, out var seen) ? seen : null,
+                ClientPort = answer?.ClientPort,
                 StatusCode = (int)response.StatusCode,
                 Latency = watch.Elapsed,
                 Error = response.IsSuccessStatusCode ? null : $"HTTP {(int)response.StatusCode}",
@@ -94,7 +180,7 @@ public static class LabRequester
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException or SocketException)
         {
             cancellation.ThrowIfCancellationRequested();
-            return new LvsLabRequest { Index = index, Latency = watch.Elapsed, Error = Describe(e) };
+            return new LvsLabRequest { Index = index, Time = time, Latency = watch.Elapsed, Error = Describe(e) };
         }
     }
 
