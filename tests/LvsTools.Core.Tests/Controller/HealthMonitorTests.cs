@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Collections.Concurrent;
 using System.Net;
 using LvsTools.Core.Controller;
@@ -60,16 +61,22 @@ public class HealthMonitorTests
         public override DateTimeOffset GetUtcNow() => Now;
     }
 
+    /// <summary>A monitor on <paramref name="clock"/> whose every probe succeeds at once; <paramref name="probes"/> counts them.</summary>
+    private static HealthMonitor Healthy(ManualClock clock, out StrongBox<int> probes)
+    {
+        var count = probes = new StrongBox<int>();
+        return new HealthMonitor((check, address, port, ct) =>
+        {
+            Interlocked.Increment(ref count.Value);
+            return Task.FromResult(new ProbeOutcome(true, null));
+        }, 4, clock, (id, o) => { });
+    }
+
     [Fact]
     public async Task A_server_is_probed_again_after_its_own_interval_and_a_changed_check_is_due_at_once()
     {
-        int probes = 0;
         var clock = new ManualClock();
-        var monitor = new HealthMonitor((check, address, port, ct) =>
-        {
-            Interlocked.Increment(ref probes);
-            return Task.FromResult(new ProbeOutcome(true, null));
-        }, 4, clock, (id, o) => { });
+        var monitor = Healthy(clock, out var probes);
         var fast = new HealthCheck { Timeout = TimeSpan.FromMilliseconds(50), Interval = TimeSpan.FromMilliseconds(200) };
         monitor.SetTargets([Server(1, fast)]);
         await Task.WhenAll(Assert.Single(monitor.StartDue(CancellationToken.None))); // a new server is due at once
@@ -78,12 +85,12 @@ public class HealthMonitorTests
         Assert.Empty(monitor.StartDue(CancellationToken.None)); // not before its interval
         clock.Now += TimeSpan.FromMilliseconds(1);
         await Task.WhenAll(Assert.Single(monitor.StartDue(CancellationToken.None)));
-        Assert.Equal(2, probes);
+        Assert.Equal(2, probes.Value);
         monitor.SetTargets([Server(1, fast)]); // the same check keeps its schedule
         Assert.Empty(monitor.StartDue(CancellationToken.None));
         monitor.SetTargets([Server(1, fast with { Interval = TimeSpan.FromSeconds(30) })]); // a changed one is due now
         await Task.WhenAll(Assert.Single(monitor.StartDue(CancellationToken.None)));
-        Assert.Equal(3, probes);
+        Assert.Equal(3, probes.Value);
         clock.Now += TimeSpan.FromSeconds(29);
         Assert.Empty(monitor.StartDue(CancellationToken.None));
     }
@@ -137,13 +144,8 @@ public class HealthMonitorTests
     [Fact]
     public async Task A_late_start_does_not_push_the_later_probes_back()
     {
-        int probes = 0;
         var clock = new ManualClock();
-        var monitor = new HealthMonitor((check, address, port, ct) =>
-        {
-            Interlocked.Increment(ref probes);
-            return Task.FromResult(new ProbeOutcome(true, null));
-        }, 4, clock, (id, o) => { });
+        var monitor = Healthy(clock, out var probes);
         var check = new HealthCheck { Timeout = TimeSpan.FromMilliseconds(50), Interval = TimeSpan.FromSeconds(1) };
         monitor.SetTargets([Server(1, check)]);
         await Task.WhenAll(monitor.StartDue(CancellationToken.None)); // due at 0
@@ -155,6 +157,6 @@ public class HealthMonitorTests
         await Task.WhenAll(Assert.Single(monitor.StartDue(CancellationToken.None)));
         clock.Now += TimeSpan.FromMilliseconds(999);
         Assert.Empty(monitor.StartDue(CancellationToken.None));
-        Assert.Equal(4, probes);
+        Assert.Equal(4, probes.Value);
     }
 }
