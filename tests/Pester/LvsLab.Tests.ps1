@@ -385,19 +385,12 @@ Describe 'IPVS through a lab: NAT, DirectRouting and Tunnel' -Tag Kernel -Skip:$
             $deadline = [DateTime]::UtcNow.AddSeconds(30)
             while ([DateTime]::UtcNow -lt $deadline -and
                 (Get-NetAlias -NetNamespace $lab.Director -IPAddress $lab.Vip).Flags.HasFlag([LvsTools.AddressFlags]::Tentative)) { Start-Sleep -Milliseconds 200 }
-            # The real servers' role, as the user's script would set it: the VIP on lo and the ARP switches (DR), or
-            # tunl0 up with the VIP and rp_filter off (TUN).
+            # The real servers' role, as the user's script would set it: the ARP switches, then the VIP on lo (DR) or on
+            # tunl0 up with rp_filter off (TUN: the lab's tunnel real servers share the client's segment, and Linux
+            # answers ARP for the VIP on tunl0 too, so the ARP switches matter there as well).
             if ($c.Mode -ne 'Nat') {
                 foreach ($rs in $lab.RealServers) {
                     Enable-LvsRealServerRole -NetNamespace $rs -VirtualAddress $lab.Vip -Mode $c.Mode -ErrorAction Stop | Out-Null
-                    if ($c.Mode -eq 'Tunnel') {
-                        # The lab's tunnel real servers share the client's segment, and Linux answers ARP for the VIP
-                        # on tunl0 too: without the ARP switches the client would reach a real server directly.
-                        foreach ($dev in 'all', 'eth0') {
-                            Set-Sysctl -NetNamespace $rs -Name "net.ipv4.conf.$dev.arp_ignore" -Value 1 | Out-Null
-                            Set-Sysctl -NetNamespace $rs -Name "net.ipv4.conf.$dev.arp_announce" -Value 2 | Out-Null
-                        }
-                    }
                 }
             }
             $results[$key] = Invoke-LvsLabRequest -Lab $lab -Count 10 -Timeout 5

@@ -214,15 +214,24 @@ Describe 'Enable-LvsRealServerRole: bad input changes nothing' -Tag Namespace -S
         Test-Path $file | Should -BeFalse
     }
 
-    It 'refuses IPv6 VIPs for Tunnel mode, and -Interface with it' {
+    It 'refuses IPv6 VIPs for Tunnel mode, and lo as its client-facing interface' {
         Enable-LvsRealServerRole -NetNamespace $ns -VirtualAddress 2001:db8::1 -Mode Tunnel -ErrorVariable err -ErrorAction SilentlyContinue
         Assert-CleanError $err 'RealServerRoleIPv6Tunnel' 'NotImplemented'
-        Enable-LvsRealServerRole -NetNamespace $ns -VirtualAddress 10.0.0.100 -Mode Tunnel -Interface veth0 -ErrorVariable err -ErrorAction SilentlyContinue
+        Enable-LvsRealServerRole -NetNamespace $ns -VirtualAddress 10.0.0.100 -Mode Tunnel -Interface lo -ErrorVariable err -ErrorAction SilentlyContinue
         Assert-CleanError $err 'RealServerRoleInvalid' 'InvalidArgument'
     }
 
+    It 'Tunnel mode silences ARP before the VIP goes on tunl0, as DirectRouting does; -WhatIf changes nothing' {
+        $ignore = ip netns exec $ns cat /proc/sys/net/ipv4/conf/all/arp_ignore
+        Enable-LvsRealServerRole -NetNamespace $ns -VirtualAddress 10.0.0.100 -Mode Tunnel -Interface veth0 -WhatIf | Out-Null
+        ip netns exec $ns cat /proc/sys/net/ipv4/conf/all/arp_ignore | Should -Be $ignore
+        (Get-LvsRealServerRole -NetNamespace $ns -VirtualAddress 10.0.0.100 -Mode Tunnel -Interface veth0).Steps.Command |
+            Select-Object -Skip 1 -First 4 | Should -Be @('sysctl -w net.ipv4.conf.all.arp_ignore=1', 'sysctl -w net.ipv4.conf.veth0.arp_ignore=1',
+                'sysctl -w net.ipv4.conf.all.arp_announce=2', 'sysctl -w net.ipv4.conf.veth0.arp_announce=2')
+    }
+
     It 'says so clearly when the kernel has no ipip, before anything is changed' -Skip:$hasIpip {
-        Enable-LvsRealServerRole -NetNamespace $ns -VirtualAddress 10.0.0.100 -Mode Tunnel -ErrorVariable err -ErrorAction SilentlyContinue
+        Enable-LvsRealServerRole -NetNamespace $ns -VirtualAddress 10.0.0.100 -Mode Tunnel -Interface veth0 -ErrorVariable err -ErrorAction SilentlyContinue
         Assert-CleanError $err 'IpipNotAvailable' 'NotInstalled'
     }
 }

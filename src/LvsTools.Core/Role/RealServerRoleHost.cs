@@ -44,7 +44,7 @@ public sealed class RealServerRoleHost(RouteClient route, SysctlStore sysctl)
     }
 
     /// <summary>
-    /// The client-facing interface for DirectRouting's ARP steps: -Interface (which must exist), else the default route's.
+    /// The client-facing interface for the ARP steps: -Interface (which must exist), else the default route's.
     /// </summary>
     /// <exception cref="LvsException">InterfaceNotFound; RealServerInterfaceUnknown when there is no default route to go by.</exception>
     public string? RequireClientInterface(RealServerRoleRequest request, RealServerRoleSnapshot snapshot)

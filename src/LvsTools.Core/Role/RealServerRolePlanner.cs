@@ -8,7 +8,7 @@ namespace LvsTools.Core.Role;
 public sealed record RealServerRoleRequest(RealServerMode Mode, IReadOnlyList<IPAddress> VirtualAddress, string? Interface)
 {
     /// <summary>Whether the ARP steps apply: DirectRouting with at least one IPv4 VIP (IPv6 has no ARP).</summary>
-    public bool NeedsArpSteps => Mode == RealServerMode.DirectRouting && VirtualAddress.Any(a => a.AddressFamily == AddressFamily.InterNetwork);
+    public bool NeedsArpSteps => VirtualAddress.Any(a => a.AddressFamily == AddressFamily.InterNetwork);
 }
 
 /// <summary>
@@ -28,7 +28,9 @@ public sealed record RealServerRoleSnapshot
 /// <see cref="RealServerRoleSnapshot"/> and never the kernel.
 /// DirectRouting: arp_ignore=1 and arp_announce=2 on all and on the client-facing interface, lo up, then each VIP on lo
 /// as /32 (/128): the ARP switches come first, so that there is never a moment where the real server answers ARP for the VIP.
-/// Tunnel: tunl0 (ipip), rp_filter=0 on all and on tunl0, tunl0 up, then each VIP on tunl0 as /32.
+/// Tunnel: tunl0 (ipip, down), the same ARP switches (Linux answers ARP for an address on any interface, tunl0 too: a
+/// real server on the clients' or the director's segment would take the VIP's traffic from the director), rp_filter=0
+/// on all and on tunl0, tunl0 up, then each VIP on tunl0 as /32.
 /// </summary>
 public static class RealServerRolePlanner
 {
@@ -59,9 +61,6 @@ public static class RealServerRolePlanner
                 "it sets up tunl0 (ipip) for IPv4 VIPs.", v6);
         if (clientInterface is not null)
         {
-            if (mode == RealServerMode.Tunnel)
-                throw LvsException.Invalid("RealServerRoleInvalid",
-                    "-Interface names the client-facing interface whose ARP answers DirectRouting silences; Tunnel mode has no such step: leave it out.", clientInterface);
             if (!RouteClient.IsValidInterfaceName(clientInterface))
                 throw LvsException.Invalid("InvalidInterfaceName", $"'{clientInterface}' is not a valid interface name.", clientInterface);
             if (clientInterface == Loopback)
@@ -82,25 +81,11 @@ public static class RealServerRolePlanner
     public static List<RealServerRoleStep> Plan(RealServerRoleRequest request, RealServerRoleSnapshot snapshot, string? clientInterface)
     {
         var steps = new List<RealServerRoleStep>();
-        string holder;
-        if (request.Mode == RealServerMode.DirectRouting)
+        string holder = request.Mode == RealServerMode.DirectRouting ? Loopback : Tunnel;
+        // Tunnel: tunl0 first (down, with no address it changes nothing; and a kernel without ipip fails here, before any
+        // other change).
+        if (request.Mode == RealServerMode.Tunnel)
         {
-            if (request.NeedsArpSteps)
-            {
-                var scopes = clientInterface is null ? new[] { "all" } : ["all", clientInterface];
-                foreach (var s in scopes)
-                    steps.Add(Sysctl(snapshot, $"net.ipv4.conf.{s}.arp_ignore", "1",
-                        "answer ARP only for addresses on the interface asked, never for the VIP on lo"));
-                foreach (var s in scopes)
-                    steps.Add(Sysctl(snapshot, $"net.ipv4.conf.{s}.arp_announce", "2",
-                        "announce (ARP requests' sender) only the outgoing interface's own address, never the VIP"));
-            }
-            holder = Loopback;
-            steps.Add(LinkUp(snapshot, Loopback, "the VIP on lo is local only while lo is up"));
-        }
-        else
-        {
-            holder = Tunnel;
             bool exists = snapshot.LinksUp.ContainsKey(Tunnel);
             steps.Add(new RealServerRoleStep
             {
@@ -108,6 +93,21 @@ public static class RealServerRolePlanner
                 AlreadySet = exists, Command = $"ip link add {Tunnel} type {TunnelKind}",
                 Reason = "tunl0 unwraps the director's IP-in-IP packets (the ipip module creates it)",
             });
+        }
+        if (request.NeedsArpSteps)
+        {
+            var scopes = clientInterface is null ? new[] { "all" } : ["all", clientInterface];
+            foreach (var s in scopes)
+                steps.Add(Sysctl(snapshot, $"net.ipv4.conf.{s}.arp_ignore", "1",
+                    $"answer ARP only for addresses on the interface asked, never for the VIP on {holder}"));
+            foreach (var s in scopes)
+                steps.Add(Sysctl(snapshot, $"net.ipv4.conf.{s}.arp_announce", "2",
+                    "announce (ARP requests' sender) only the outgoing interface's own address, never the VIP"));
+        }
+        if (request.Mode == RealServerMode.DirectRouting)
+            steps.Add(LinkUp(snapshot, Loopback, "the VIP on lo is local only while lo is up"));
+        else
+        {
             // The kernel checks the source with max(all, interface): both must be 0 for loose-free (off) checking.
             foreach (var s in new[] { "all", Tunnel })
                 steps.Add(Sysctl(snapshot, $"net.ipv4.conf.{s}.rp_filter", "0",

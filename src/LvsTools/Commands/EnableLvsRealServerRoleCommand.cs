@@ -8,9 +8,9 @@ using LvsTools.Internal;
 namespace LvsTools.Commands;
 
 /// <summary>
-/// Makes a namespace an LVS real server, in the right order and idempotently: DirectRouting silences ARP for the VIP
-/// (arp_ignore=1, arp_announce=2 on all and the client-facing interface) before the VIPs go on lo as /32 (/128);
-/// Tunnel brings up tunl0 (ipip) with rp_filter off and puts the VIPs on it. Records what it changed, with the values
+/// Makes a namespace an LVS real server, in the right order and idempotently: ARP for the VIP is silenced first
+/// (arp_ignore=1, arp_announce=2 on all and the client-facing interface), then DirectRouting puts the VIPs on lo as
+/// /32 (/128), and Tunnel brings up tunl0 (ipip) with rp_filter off and puts the VIPs on it. Records what it changed, with the values
 /// it found, for Disable-LvsRealServerRole.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Enable, "LvsRealServerRole", SupportsShouldProcess = true)]
@@ -26,7 +26,7 @@ public sealed class EnableLvsRealServerRoleCommand : RealServerRoleCommandBase
     [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
     public RealServerMode Mode { get; set; }
 
-    /// <summary>DirectRouting: the client-facing interface. Default: the interface of the IPv4 default route.</summary>
+    /// <summary>The client-facing interface whose ARP answers are silenced (both modes). Default: the interface of the IPv4 default route.</summary>
     [Parameter]
     [ArgumentCompleter(typeof(InterfaceNameCompleter))]
     [ValidateNotNullOrEmpty]

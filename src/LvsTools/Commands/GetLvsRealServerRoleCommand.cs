@@ -22,7 +22,7 @@ public sealed class GetLvsRealServerRoleCommand : RealServerRoleCommandBase
     [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
     public RealServerMode? Mode { get; set; }
 
-    /// <summary>DirectRouting: the client-facing interface. Default: the one recorded, else that of the IPv4 default route.</summary>
+    /// <summary>The client-facing interface (both modes). Default: the one recorded, else that of the IPv4 default route.</summary>
     [Parameter]
     [ArgumentCompleter(typeof(InterfaceNameCompleter))]
     [ValidateNotNullOrEmpty]
@@ -38,7 +38,7 @@ public sealed class GetLvsRealServerRoleCommand : RealServerRoleCommandBase
             if (vips is null || vips.Length == 0)
                 throw LvsException.Invalid("RealServerRoleInvalid",
                     "Give -VirtualAddress: Enable-LvsRealServerRole recorded no virtual address here to check.", ItemNamespace);
-            string? iface = Interface ?? (mode == RealServerMode.DirectRouting && Mode is null ? record?.Interface : null);
+            string? iface = Interface ?? (Mode is null ? record?.Interface : null);
             var request = RealServerRolePlanner.Validate(mode, vips, iface);
             var host = RoleHost();
             var snapshot = host.Read();

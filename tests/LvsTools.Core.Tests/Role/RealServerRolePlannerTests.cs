@@ -70,17 +70,21 @@ public class RealServerRolePlannerTests
     }
 
     [Fact]
-    public void Tunnel_creates_tunl0_turns_rp_filter_off_brings_it_up_then_adds_the_vip()
+    public void Tunnel_creates_tunl0_silences_arp_turns_rp_filter_off_brings_it_up_then_adds_the_vip()
     {
-        var request = RealServerRolePlanner.Validate(RealServerMode.Tunnel, [Vip], null);
-        var steps = RealServerRolePlanner.Plan(request, Snapshot(new() { ["net.ipv4.conf.all.rp_filter"] = "1" }), null);
+        var request = RealServerRolePlanner.Validate(RealServerMode.Tunnel, [Vip], "eth0");
+        Assert.True(request.NeedsArpSteps); // Linux answers ARP for an address on tunl0 too
+        var steps = RealServerRolePlanner.Plan(request, Snapshot(new() { ["net.ipv4.conf.all.rp_filter"] = "1" }), "eth0");
         Assert.Equal(new[]
         {
-            "ip link add tunl0 type ipip", "sysctl -w net.ipv4.conf.all.rp_filter=0", "sysctl -w net.ipv4.conf.tunl0.rp_filter=0",
+            "ip link add tunl0 type ipip",
+            "sysctl -w net.ipv4.conf.all.arp_ignore=1", "sysctl -w net.ipv4.conf.eth0.arp_ignore=1",
+            "sysctl -w net.ipv4.conf.all.arp_announce=2", "sysctl -w net.ipv4.conf.eth0.arp_announce=2",
+            "sysctl -w net.ipv4.conf.all.rp_filter=0", "sysctl -w net.ipv4.conf.tunl0.rp_filter=0",
             "ip link set dev tunl0 up", "ip addr add 10.0.0.100/32 dev tunl0",
         }, steps.Select(s => s.Command));
-        Assert.Null(steps[2].Previous); // tunl0 does not exist yet: its key cannot be read
-        Assert.Equal(new[] { false, false, false, false, false }, steps.Select(s => s.AlreadySet));
+        Assert.Null(steps[6].Previous); // tunl0 does not exist yet: its key cannot be read
+        Assert.All(steps, s => Assert.False(s.AlreadySet));
         // rp_filter must be exactly 0: 2 (loose) still drops what no route leads back to.
         Assert.False(RealServerRolePlanner.Satisfied("net.ipv4.conf.all.rp_filter", "0", "2"));
     }
@@ -106,7 +110,7 @@ public class RealServerRolePlannerTests
         Assert.Equal("RealServerRoleInvalid", Assert.Throws<LvsException>(() => RealServerRolePlanner.Validate(RealServerMode.DirectRouting, [], null)).ErrorId);
         Assert.Equal("InvalidInterfaceName", Assert.Throws<LvsException>(() => RealServerRolePlanner.Validate(RealServerMode.DirectRouting, [Vip], "eth/0")).ErrorId);
         Assert.Equal("RealServerRoleInvalid", Assert.Throws<LvsException>(() => RealServerRolePlanner.Validate(RealServerMode.DirectRouting, [Vip], "lo")).ErrorId);
-        Assert.Equal("RealServerRoleInvalid", Assert.Throws<LvsException>(() => RealServerRolePlanner.Validate(RealServerMode.Tunnel, [Vip], "eth0")).ErrorId);
+        Assert.Equal("RealServerRoleInvalid", Assert.Throws<LvsException>(() => RealServerRolePlanner.Validate(RealServerMode.Tunnel, [Vip], "lo")).ErrorId);
         var v6 = Assert.Throws<LvsException>(() => RealServerRolePlanner.Validate(RealServerMode.Tunnel, [Vip6], null));
         Assert.Equal(("RealServerRoleIPv6Tunnel", LvsErrorKind.NotSupported), (v6.ErrorId, v6.Kind));
         Assert.Equal(new[] { Vip }, RealServerRolePlanner.Validate(RealServerMode.DirectRouting, [Vip, IPAddress.Parse("10.0.0.100")], null).VirtualAddress);
