@@ -121,14 +121,18 @@ public static unsafe class NeighbourAnnouncer
         }
         catch (SocketException e)
         {
-            throw Failed(link, address, (int)e.SocketErrorCode == 0 ? e.ErrorCode : e.NativeErrorCode);
+            throw Failed(link, address, e.SocketErrorCode == SocketError.AccessDenied, e.Message);
         }
     }
 
     private static LvsException Failed(NetInterface link, IPAddress address, int errno) =>
-        new(errno is 1 or 13 ? LvsErrorKind.PermissionDenied : LvsErrorKind.OperationFailed, "AnnounceFailed",
-            $"The announcement of {address} on {link.Name} could not be sent: {Marshal.GetPInvokeErrorMessage(errno)}" +
-            (errno is 1 or 13 ? " (sending raw frames needs root: CAP_NET_RAW)." : "."), address.ToString());
+        Failed(link, address, errno is 1 or 13, Marshal.GetPInvokeErrorMessage(errno));
+
+    // The socket layer's own text: a SocketException carries it (its error code is .NET's, not an errno).
+    private static LvsException Failed(NetInterface link, IPAddress address, bool denied, string why) =>
+        new(denied ? LvsErrorKind.PermissionDenied : LvsErrorKind.OperationFailed, "AnnounceFailed",
+            $"The announcement of {address} on {link.Name} could not be sent: {why}" +
+            (denied ? " (sending raw frames needs root: CAP_NET_RAW)." : "."), address.ToString());
 
     [StructLayout(LayoutKind.Sequential)]
     private struct SockaddrLl
