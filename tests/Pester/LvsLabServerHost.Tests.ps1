@@ -19,6 +19,12 @@ BeforeAll {
     function Get-CommandLine([int] $ProcessId) {
         @([IO.File]::ReadAllText("/proc/$ProcessId/cmdline").Split([char]0) | Where-Object { $_ })
     }
+    # Ended: gone from /proc, or a zombie. The server is a child of this pwsh, and .NET reaps its children on SIGCHLD,
+    # a moment after Remove-LvsLab saw it die: /proc/<pid> can outlive the process by that moment.
+    function Test-ProcessRunning([int] $ProcessId) {
+        $stat = try { [IO.File]::ReadAllText("/proc/$ProcessId/stat") } catch { return $false }
+        $stat[$stat.LastIndexOf(')') + 2] -notin 'Z', 'X'
+    }
     function Get-LabNamespaces([string] $Prefix) { @(ip netns list | ForEach-Object { ($_ -split ' ')[0] } | Where-Object { $_ -like "$Prefix*" }) }
 }
 
@@ -65,7 +71,7 @@ Describe 'The lab server host (LVSTOOLS_LAB_SERVER_HOST)' -Skip:$skipHost {
             $serverPid = $lab.ServerProcessId
             $lab | Remove-LvsLab
         }
-        Test-Path "/proc/$serverPid" | Should -BeFalse -Because 'Remove-LvsLab ends the server process whatever its host'
+        Test-ProcessRunning $serverPid | Should -BeFalse -Because 'Remove-LvsLab ends the server process whatever its host'
         Get-LabNamespaces "$tag-$Name" | Should -BeNullOrEmpty
     }
 
