@@ -73,7 +73,7 @@ function Clear-DirectorTable([string] $Namespace) {
 # moment Set-LvsLabServer returned: the change is in force by then).
 function Measure-Detection($Lab, $Sampler, [string] $Engine, $Controller) {
     $rs1 = "$($Lab.RealServerAddresses[0]):$($Lab.Port)"
-    $down = @(); $up = @(); $writes = @()
+    $down = @(); $up = @(); $writes = @(); $seen = @(); $lag = @()
     if (-not (Wait-IpvsWeight -Sampler $Sampler -RealServer $rs1 -Weight 1 -Since $Sampler.Started -TimeoutSec 120)) { throw "$Engine never put $rs1 at weight 1" }
     for ($i = 1; $i -le $Runs; $i++) {
         # A different phase against the check timer each run.
@@ -85,9 +85,15 @@ function Measure-Detection($Lab, $Sampler, [string] $Engine, $Controller) {
         $down += $d.Time - $killed
         if ($Controller) {
             Start-Sleep -Milliseconds 500
-            $writes += @(Get-LvsControllerEvent $Controller -Since $killed -Kind Applied | Where-Object Time -LE ($d.Time + 0.5) | Select-Object -First 1 | ForEach-Object Writes)
+            # Where the time went: kill -> the probe result that crossed the fall (ServerDown), and from there to the write.
+            $events = @(Get-LvsControllerEvent $Controller -Since $killed)
+            $applied = $events | Where-Object { $_.Kind -eq 'Applied' -and $_.Time -le ($d.Time + 0.5) } | Select-Object -First 1
+            $writes += @($applied | ForEach-Object Writes)
+            $downEvent = $events | Where-Object { $_.Kind -eq 'ServerDown' -and $_.RealServer -eq $rs1 } | Select-Object -First 1
+            if ($downEvent -and $applied) { $seen += $downEvent.Time - $killed; $lag += $applied.Time - $downEvent.Time }
         }
-        Start-Sleep -Milliseconds 500
+        # A different phase against the check timer for the restart too: a fixed pause would tie it to the detection's.
+        Start-Sleep -Milliseconds (500 + (Get-Random -Maximum 1000))
         Set-LvsLabServer -Lab $Lab -Index 0 -State Up -Confirm:$false
         $started = Get-UnixTime
         $u = Wait-IpvsWeight -Sampler $Sampler -RealServer $rs1 -Weight 1 -Since $started -TimeoutSec 60
@@ -95,7 +101,7 @@ function Measure-Detection($Lab, $Sampler, [string] $Engine, $Controller) {
         $up += $u.Time - $started
         Write-Host ("  {0} run {1}: kill -> weight 0 {2} s, restart -> weight 1 {3} s" -f $Engine, $i, (Format-Seconds $down[-1]), (Format-Seconds $up[-1]))
     }
-    [pscustomobject]@{ Down = $down; Up = $up; Writes = $writes }
+    [pscustomobject]@{ Down = $down; Up = $up; Writes = $writes; Seen = $seen; Lag = $lag }
 }
 
 $stamp = [DateTime]::UtcNow.ToString('yyyyMMdd-HHmmss')
@@ -141,6 +147,14 @@ try {
     $notes.Add("restart -> weight 1 (median): keepalived $(Format-Seconds $kaUp) s (one good check), Start-LvsController $(Format-Seconds $ctlUp) s (rise 1)")
     $notes.Add("kill -> weight 0, every run: keepalived $(($kaDetect.Down | ForEach-Object { Format-Seconds $_ }) -join ', ') s" +
         $(if ($ctlDetect) { "; Start-LvsController $(($ctlDetect.Down | ForEach-Object { Format-Seconds $_ }) -join ', ') s" } else { '' }))
+    $kaMean = ($kaDetect.Down | Measure-Object -Average).Average
+    $ctlMean = if ($ctlDetect) { ($ctlDetect.Down | Measure-Object -Average).Average } else { $null }
+    $notes.Add("kill -> weight 0 (mean): keepalived $(Format-Seconds $kaMean) s, Start-LvsController $(Format-Seconds $ctlMean) s" +
+        $(if ($ctlMean) { " (ratio $(($ctlMean / $kaMean).ToString('0.00', $inv)))" } else { '' }))
+    if ($ctlDetect -and @($ctlDetect.Lag).Count) {
+        $notes.Add("Start-LvsController, kill -> ServerDown (the probe that crossed the fall), median $(Format-Seconds (Get-Median $ctlDetect.Seen)) s; " +
+            "ServerDown -> Applied, every run (ms): $(($ctlDetect.Lag | ForEach-Object { ($_ * 1000).ToString('0', $inv) }) -join ', ')")
+    }
     if ($ctlDetect) {
         $w = @($ctlDetect.Writes)
         $rows.Add([pscustomobject]@{ Row = 'oneWrite'; Measurement = 'writes of the cycle that set one weight to 0 (each kill)'

@@ -19,7 +19,8 @@ namespace LvsTools;
 /// when reading it takes longer than a tenth of that, every ten times its reading time (<see cref="CycleSchedule"/>): a big
 /// table is not read back to back, and a weight changed by hand is set back within that period.
 /// A cycle that fails (a kernel error) is an Error event; the loop goes on. Cancellation ends the loop between cycles,
-/// never in the middle of an apply. Events go to a callback as they happen, from the loop's and the probes' threads.
+/// never in the middle of an apply. Events go to a callback from the loop's thread: a probe's ServerDown or ServerUp (stamped
+/// with the time the probe saw it) right after the write that acts on it, so that the write does not wait for the event.
 /// Equivalent to: keepalived's virtual_server blocks, run by keepalived --dont-fork --log-console.
 /// </summary>
 public sealed partial class LvsController : IDisposable
@@ -39,6 +40,9 @@ public sealed partial class LvsController : IDisposable
     private byte[]? _hash;
     private long _cycles;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ServiceKey, bool> _pending = new();
+    // Health events seen by the probes, raised by the cycle that acts on them, after its write: the write does not wait
+    // for the event log or the pipeline (on a one-CPU machine, the thread that formats an event runs before the write).
+    private readonly System.Collections.Concurrent.ConcurrentQueue<LvsControllerEvent> _observed = new();
 
     internal LvsController(LvsControllerOptions options, NetNamespace ns, ProbeFunction probe, TimeProvider time, Action<LvsControllerEvent> onEvent)
     {
@@ -52,7 +56,7 @@ public sealed partial class LvsController : IDisposable
 
     /// <summary>
     /// A controller in <see cref="LvsControllerOptions.NetNamespace"/>, probing with <see cref="HealthProber"/> (sockets opened
-    /// in that namespace). <paramref name="onEvent"/> receives every event, from the loop's and the probes' threads.
+    /// in that namespace). <paramref name="onEvent"/> receives every event, from the loop's thread.
     /// </summary>
     /// <exception cref="LvsException">NetNamespaceNotFound and the other errors of resolving the namespace.</exception>
     public static LvsController Create(LvsControllerOptions options, Action<LvsControllerEvent> onEvent)
@@ -112,6 +116,7 @@ public sealed partial class LvsController : IDisposable
         }
         finally
         {
+            RaiseObserved(); // seen after the last cycle
             if (stop.IsCancellationRequested)
                 Raise(LvsReconciler.Event(_time.GetUtcNow(), LvsControllerEventKind.Stopped, null, null,
                     $"Stopped after {_cycles} cycle(s), {WritesSent} write(s) in all; the table is left as it is."));
@@ -131,6 +136,15 @@ public sealed partial class LvsController : IDisposable
         if (only is null)
             ReloadIfChanged();
         var doc = only is null ? _doc! : _doc!.Only(only);
+        IReadOnlyList<LvsControllerEvent>? seen = null;
+        // The probes' events, then the reconciler's (a quorum lost follows the server that went down), once per cycle.
+        void RaiseSeen()
+        {
+            RaiseObserved();
+            foreach (var e in seen ?? [])
+                Raise(e);
+            seen = [];
+        }
         try
         {
             using var held = _options.WhatIf ? null : WriterLock.ForNamespace(_ns, cancellation: stop);
@@ -141,8 +155,7 @@ public sealed partial class LvsController : IDisposable
             if (only is null)
                 _monitor.SetTargets(_reconciler.Track(doc, live));
             var result = _reconciler.Reconcile(doc, live, _time.GetUtcNow(), partial: only is not null);
-            foreach (var e in result.Events)
-                Raise(e);
+            seen = result.Events;
             var plan = result.Plan(route);
             if (sysctl is not null)
                 LvsConfigurationSync.CheckSysctlScope(plan, sysctl);
@@ -150,6 +163,7 @@ public sealed partial class LvsController : IDisposable
             requests = live.RequestsSent;
             if (_options.WhatIf)
             {
+                RaiseSeen();
                 foreach (var step in plan)
                     OnPlanned?.Invoke(step);
                 _reconciler.Applied(result, complete: false);
@@ -161,11 +175,13 @@ public sealed partial class LvsController : IDisposable
                 requests = applied.RequestsSent;
                 writes = applied.WritesSent;
                 failed = applied.Failed;
+                RaiseSeen();
                 ReportApplied(plan, applied);
                 _reconciler.Applied(result, complete: failed == 0);
             }
             else
             {
+                RaiseSeen();
                 _reconciler.Applied(result, complete: true);
             }
             if (only is null)
@@ -173,10 +189,12 @@ public sealed partial class LvsController : IDisposable
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
+            RaiseSeen();
             return false;
         }
         catch (Exception e)
         {
+            RaiseSeen();
             CycleFailed(e);
         }
         WritesSent += writes;
@@ -220,7 +238,7 @@ public sealed partial class LvsController : IDisposable
     {
         if (_reconciler.Observe(id, outcome.Healthy, outcome.Detail, _time.GetUtcNow()) is not { } e)
             return;
-        Raise(e);
+        _observed.Enqueue(e);
         _pending[id.Service] = true;
         try
         {
@@ -230,6 +248,12 @@ public sealed partial class LvsController : IDisposable
         {
             // a cycle is called for already
         }
+    }
+
+    private void RaiseObserved()
+    {
+        while (_observed.TryDequeue(out var e))
+            Raise(e);
     }
 
     public void Dispose()
