@@ -74,22 +74,15 @@ public sealed class LvsConfigurationDocument
         ("virtualIps", VirtualIps is not null), ("sysctls", Sysctls is not null),
     ];
 
-    private static readonly JsonSerializerOptions Options = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        ReadCommentHandling = JsonCommentHandling.Skip,
-        AllowTrailingCommas = true,
-        // A misspelt property must not silently become a default that Sync then enforces.
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-    };
+    // The contract and its settings: LvsDocumentJson (generated at compile time).
+    private static System.Text.Json.Serialization.Metadata.JsonTypeInfo<LvsConfigurationDocument> Contract =>
+        LvsDocumentJson.Default.LvsConfigurationDocument;
 
     /// <summary>The document as JSON text (indented, canonical order, "\n" line ends).</summary>
     public string ToJson()
     {
         Canonicalize();
-        return JsonSerializer.Serialize(this, Options).ReplaceLineEndings("\n") + "\n";
+        return JsonSerializer.Serialize(this, Contract).ReplaceLineEndings("\n") + "\n";
     }
 
     /// <summary>
@@ -101,7 +94,7 @@ public sealed class LvsConfigurationDocument
     {
         ArgumentNullException.ThrowIfNull(utf8);
         Canonicalize();
-        JsonSerializer.Serialize(utf8, this, Options);
+        JsonSerializer.Serialize(utf8, this, Contract);
         utf8.Write("\n"u8);
     }
 
@@ -153,7 +146,7 @@ public sealed class LvsConfigurationDocument
         LvsConfigurationDocument? doc;
         try
         {
-            doc = JsonSerializer.Deserialize<LvsConfigurationDocument>(utf8, Options);
+            doc = JsonSerializer.Deserialize(utf8, Contract);
         }
         catch (JsonException e)
         {
