@@ -105,7 +105,7 @@ public static partial class LvsConfigurationValidator
             return null;
         if (!c.TryGet(p, e, static e => e.ToService(), out var svc, ServiceField))
             return null;
-        if (c.Try(p, svc!, static s => Op(IpvsOperation.AddService(s)), ServiceField))
+        if (c.Try(p, svc!, static s => IpvsValidation.Service(s, DocumentLevel), ServiceField))
             c.Into?.Keep(e, svc!);
         return svc;
     }
@@ -146,7 +146,7 @@ public static partial class LvsConfigurationValidator
                 continue;
             if (!c.TryGet(p, (e, key), static x => x.e.ToRealServer(x.key), out var rs, RealServerField))
                 continue;
-            if (!c.Try(p, rs!, static r => Op(IpvsOperation.AddRealServer(r)), RealServerField))
+            if (!c.Try(p, rs!, static r => IpvsValidation.RealServer(r, DocumentLevel), RealServerField))
                 continue;
             c.Into?.Keep(e, rs!);
             if (seen.TryGetValue((rs!.Address, rs.Port), out int first))
