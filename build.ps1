@@ -5,7 +5,8 @@
 .DESCRIPTION
     Tasks:
       Prerequisites  apt packages (user-mode-linux, ipvsadm, iproute2, kmod, strace) and Pester, when missing
-      Build          compiles, lays the module out in out/LvsTools (psd1, dlls, format file, en-US help),
+      Build          compiles, lays the module out in out/LvsTools (psd1, dlls with ReadyToRun code for pwsh 7.6's .NET in
+                     Release, format file, en-US help),
                      checks the manifest and fails when a cmdlet or parameter has no help
       Test           Build, then xUnit + Pester on the host kernel and inside the User-mode Linux kernel;
                      ends with one line "N passed, M failed, K skipped" and exits non-zero on any failure
