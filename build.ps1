@@ -5,7 +5,8 @@
 .DESCRIPTION
     Tasks:
       Prerequisites  apt packages (user-mode-linux, ipvsadm, iproute2, kmod, strace) and Pester, when missing
-      Build          compiles, lays the module out in out/LvsTools (psd1, dlls, format file, en-US help),
+      Build          compiles, lays the module out in out/LvsTools (psd1, dlls with ReadyToRun code for pwsh 7.6's .NET in
+                     Release, format file, en-US help),
                      checks the manifest and fails when a cmdlet or parameter has no help
       Test           Build, then xUnit + Pester on the host kernel and inside the User-mode Linux kernel;
                      ends with one line "N passed, M failed, K skipped" and exits non-zero on any failure
@@ -84,8 +85,17 @@ function Invoke-Build {
     if (Test-Path $ModuleOut) { Remove-Item $ModuleOut -Recurse -Force }
     New-Item -ItemType Directory -Path (Join-Path $ModuleOut 'en-US') -Force | Out-Null
     $bin = Join-Path $Root "src/LvsTools/bin/$Configuration/net8.0"
+    $assemblies = $bin
+    if ($Configuration -eq 'Release') {
+        # The same net8.0 IL with native code for the .NET of pwsh 7.6 beside it (ReadyToRun, tools/ReadyToRun): the
+        # module's first calls run without waiting for the JIT; pwsh 7.4 ignores that code and JIT-compiles as before.
+        Write-Step 'ReadyToRun (crossgen2)'
+        $assemblies = Join-Path $Root "tools/ReadyToRun/bin/$Configuration/publish"
+        Invoke-Native dotnet @('publish', (Join-Path $Root 'tools/ReadyToRun/ReadyToRun.csproj'), '-c', $Configuration, '-o', $assemblies,
+            "-p:PwshDirectory=$PSHOME", '-v', 'quiet', '-nologo', '-clp:ErrorsOnly') | Out-Null
+    }
     foreach ($f in 'LvsTools.dll', 'LvsTools.Core.dll') {
-        Copy-Item (Join-Path $bin $f) $ModuleOut
+        Copy-Item (Join-Path $assemblies $f) $ModuleOut
     }
     # The lab's HTTP server program (New-LvsLab starts it with the dotnet host).
     $labServer = Join-Path $Root "src/LvsTools.LabServer/bin/$Configuration/net8.0"

@@ -42,6 +42,7 @@ $docFile = $table.DocumentFile
 $ns = New-BenchNamespace
 $ipvs = $null
 $first = $null
+$resolved = $null # the services and real servers the document check built (what the cmdlets plan with)
 
 # Runs one phase; its block stores what it produces in $script: variables (kept alive for the "kept" column).
 function Measure-Phase([string] $Name, [scriptblock] $Block, [scriptblock] $CountOf = { '' }) {
@@ -73,11 +74,11 @@ try {
     $script:ipvs = [LvsTools.Core.Ipvs.IpvsClient]::Open($target)
     $sync = [LvsTools.Core.Config.LvsConfigurationSync]
     # --- import, phase by phase (empty table) ---
-    Measure-Phase 'import: FromJson (file to document)' { $script:doc = [LvsTools.LvsConfigurationDocument]::FromJson([IO.File]::ReadAllBytes($docFile)) } { "$($doc.Services.Count) services" }
+    Measure-Phase 'import: FromJson (file to document)' { $script:doc = [LvsTools.LvsConfigurationDocument]::FromJson([IO.File]::ReadAllBytes($docFile), [ref]$script:resolved) } { "$($doc.Services.Count) services" }
     Measure-Phase 'import: ReadForPlan (empty table)' { $script:cur = $sync::ReadForPlan($ipvs, $null, $null) }
-    Measure-Phase 'import: Plan' { $script:plan = $sync::Plan($cur, $doc, $false, $null) } { "$($plan.Count) steps" }
+    Measure-Phase 'import: Plan' { $script:plan = $sync::Plan($cur, $doc, $false, $null, $resolved) } { "$($plan.Count) steps" }
     Measure-Phase 'import: Apply' { $script:applied = $sync::Apply($plan, $ipvs, $null, $null, $null, [Threading.CancellationToken]::None) } { "$($applied.Applied) applied" }
-    $script:doc = $null; $script:plan = $null; $script:applied = $null; $script:cur = $null
+    $script:doc = $null; $script:plan = $null; $script:applied = $null; $script:cur = $null; $script:resolved = $null
     # The cmdlet writes into a namespace that never held a table (a flushed one keeps its real servers in the kernel's
     # trash list for minutes, and every NEW_DEST scans it); the phases below read that namespace.
     $first = $ns
@@ -97,10 +98,10 @@ try {
     $script:cs = $null; $script:crs = $null; $script:crs2 = $null
 
     # --- no-op sync, phase by phase ---
-    Measure-Phase 'sync: FromJson' { $script:doc = [LvsTools.LvsConfigurationDocument]::FromJson([IO.File]::ReadAllBytes($docFile)) }
+    Measure-Phase 'sync: FromJson' { $script:doc = [LvsTools.LvsConfigurationDocument]::FromJson([IO.File]::ReadAllBytes($docFile), [ref]$script:resolved) }
     Measure-Phase 'sync: ReadForPlan' { $script:cur = $sync::ReadForPlan($ipvs, $null, $null) } { "$($cur.Services.Count) services" }
-    Measure-Phase 'sync: Plan (prune)' { $script:plan = $sync::Plan($cur, $doc, $true, $null) } { "$($plan.Count) steps" }
-    $script:doc = $null; $script:plan = $null; $script:cur = $null
+    Measure-Phase 'sync: Plan (prune)' { $script:plan = $sync::Plan($cur, $doc, $true, $null, $resolved) } { "$($plan.Count) steps" }
+    $script:doc = $null; $script:plan = $null; $script:cur = $null; $script:resolved = $null
     Measure-Phase 'sync: Sync-LvsConfiguration (cmdlet)' { $script:r = Sync-LvsConfiguration -NetNamespace $ns -Path $docFile } { "$($r.Steps.Count) steps, $($r.WritesSent) writes, $($r.RequestsSent) requests" }
 }
 finally {

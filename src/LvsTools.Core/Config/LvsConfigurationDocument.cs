@@ -74,22 +74,15 @@ public sealed class LvsConfigurationDocument
         ("virtualIps", VirtualIps is not null), ("sysctls", Sysctls is not null),
     ];
 
-    private static readonly JsonSerializerOptions Options = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        ReadCommentHandling = JsonCommentHandling.Skip,
-        AllowTrailingCommas = true,
-        // A misspelt property must not silently become a default that Sync then enforces.
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-    };
+    // The contract and its settings: LvsDocumentJson (generated at compile time).
+    private static System.Text.Json.Serialization.Metadata.JsonTypeInfo<LvsConfigurationDocument> Contract =>
+        LvsDocumentJson.Default.LvsConfigurationDocument;
 
     /// <summary>The document as JSON text (indented, canonical order, "\n" line ends).</summary>
     public string ToJson()
     {
         Canonicalize();
-        return JsonSerializer.Serialize(this, Options).ReplaceLineEndings("\n") + "\n";
+        return JsonSerializer.Serialize(this, Contract).ReplaceLineEndings("\n") + "\n";
     }
 
     /// <summary>
@@ -101,7 +94,7 @@ public sealed class LvsConfigurationDocument
     {
         ArgumentNullException.ThrowIfNull(utf8);
         Canonicalize();
-        JsonSerializer.Serialize(utf8, this, Options);
+        JsonSerializer.Serialize(utf8, this, Contract);
         utf8.Write("\n"u8);
     }
 
@@ -153,7 +146,7 @@ public sealed class LvsConfigurationDocument
         LvsConfigurationDocument? doc;
         try
         {
-            doc = JsonSerializer.Deserialize<LvsConfigurationDocument>(utf8, Options);
+            doc = JsonSerializer.Deserialize(utf8, Contract);
         }
         catch (JsonException e)
         {
@@ -198,7 +191,7 @@ public sealed class LvsConfigurationDocument
     {
         foreach (var m in Members(node.GetType()))
         {
-            var value = m.Property.GetValue(node);
+            var value = m.Get(node);
             if (value is null)
             {
                 if (m.RequiresValue)
@@ -223,8 +216,9 @@ public sealed class LvsConfigurationDocument
         return null;
     }
 
-    /// <summary>A document member as <see cref="FirstMissingValue"/> walks it.</summary>
-    private sealed record Member(System.Reflection.PropertyInfo Property, string JsonName, bool RequiresValue, bool IsEntry);
+    /// <summary>A document member as <see cref="FirstMissingValue"/> walks it; <see cref="Get"/> is the generated contract's
+    /// getter (no reflection per entry).</summary>
+    private sealed record Member(Func<object, object?> Get, string JsonName, bool RequiresValue, bool IsEntry, bool IsList);
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, Member[]> MemberCache = new();
 
@@ -232,15 +226,19 @@ public sealed class LvsConfigurationDocument
     private static Member[] Members(Type type) => MemberCache.GetOrAdd(type, t =>
     {
         var nullability = new System.Reflection.NullabilityInfoContext();
+        // The generated contract's getters by JSON name; a member it does not name (none today) is read by reflection.
+        var getters = LvsDocumentJson.Default.GetTypeInfo(t)?.Properties.Where(j => j.Get is not null).ToDictionary(j => j.Name, j => j.Get!);
         return t.GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance)
             .Where(p => p.CanWrite && p.GetIndexParameters().Length == 0 && !p.IsDefined(typeof(JsonIgnoreAttribute), true))
             // A value type is never null: not read at all (reading it would box every number of every entry).
             .Where(p => !p.PropertyType.IsValueType)
-            .Select(p => new Member(p, JsonNamingPolicy.CamelCase.ConvertName(p.Name),
-                p.PropertyType == typeof(string) && nullability.Create(p).WriteState == System.Reflection.NullabilityState.NotNull,
-                p.PropertyType.IsClass && p.PropertyType != typeof(string) && p.PropertyType.Assembly == typeof(LvsConfigurationDocument).Assembly))
+            .Select(p => (Property: p, Name: JsonNamingPolicy.CamelCase.ConvertName(p.Name)))
+            .Select(x => new Member(getters is not null && getters.TryGetValue(x.Name, out var get) ? get : x.Property.GetValue, x.Name,
+                x.Property.PropertyType == typeof(string) && nullability.Create(x.Property).WriteState == System.Reflection.NullabilityState.NotNull,
+                x.Property.PropertyType.IsClass && x.Property.PropertyType != typeof(string) && x.Property.PropertyType.Assembly == typeof(LvsConfigurationDocument).Assembly,
+                typeof(System.Collections.IList).IsAssignableFrom(x.Property.PropertyType)))
             // Only what can hold a missing value: a required string, a list, an entry (a nullable string may be null).
-            .Where(m => m.RequiresValue || m.IsEntry || typeof(System.Collections.IList).IsAssignableFrom(m.Property.PropertyType))
+            .Where(m => m.RequiresValue || m.IsEntry || m.IsList)
             .ToArray();
     });
 

@@ -103,7 +103,7 @@ public static partial class LvsConfigurationSync
     {
         if (desired.Services is not { } wanted)
             return;
-        var seen = new HashSet<ServiceKey>();
+        var seen = new HashSet<ServiceKey>(wanted.Count);
         foreach (var entry in wanted)
         {
             // What the document check built and checked is taken as it is (checked: true); anything else is built here.
@@ -114,33 +114,63 @@ public static partial class LvsConfigurationSync
             if (!seen.Add(key))
                 throw LvsException.Invalid("DuplicateService", $"The document lists service {key} twice.", key.ToString());
             // No realServers list: this service's real servers are not managed (none added, none deleted).
-            var wantReals = (entry.RealServers ?? []).Select(r => resolved?.RealServer(r) is { } rs && rs.Service == key
-                ? (Server: rs, Checked: true) : (Server: r.ToRealServer(key), Checked: false)).ToList();
+            var reals = entry.RealServers ?? [];
             if (!current.Services.TryGetValue(key, out var cur))
             {
-                p.Services.Add(Step(LvsPlanAction.Create, LvsPlanObject.Service, IpvsOperation.AddService(want), null, svcChecked));
-                p.Reals.AddRange(wantReals.Select(r => Step(LvsPlanAction.Create, LvsPlanObject.RealServer, IpvsOperation.AddRealServer(r.Server), null, r.Checked)));
+                p.Services.Add(Step(LvsPlanAction.Create, LvsPlanObject.Service, new IpvsOperation.ServiceAdd(want) { Validation = ValidationLevel.Kernel }, null, svcChecked));
+                foreach (var r in reals)
+                {
+                    var (server, rChecked) = WantedRealServer(r, key, resolved);
+                    p.Reals.Add(Step(LvsPlanAction.Create, LvsPlanObject.RealServer, new IpvsOperation.RealServerAdd(server) { Validation = ValidationLevel.Kernel }, null, rChecked));
+                }
                 continue;
             }
             if (ServiceDifferences(cur.Service, want) is { } svcChanges)
                 p.Services.Add(Step(LvsPlanAction.Update, LvsPlanObject.Service, IpvsOperation.EditService(want), svcChanges, svcChecked));
-            var wantKeys = new HashSet<(IPAddress, ushort)>();
-            foreach (var (r, rChecked) in wantReals)
+            // Real servers the document check built are unique by endpoint (it refuses a duplicate): then no set of the
+            // wanted endpoints is made unless something is to be deleted (a no-op sync compares 40,000 without one).
+            var wantKeys = AllBuiltBy(resolved, reals, key) ? null : new HashSet<(IPAddress, ushort)>();
+            int matched = 0;
+            foreach (var entryReal in reals)
             {
-                if (!wantKeys.Add((r.Address, r.Port)))
+                var (r, rChecked) = WantedRealServer(entryReal, key, resolved);
+                if (wantKeys is not null && !wantKeys.Add((r.Address, r.Port)))
                     throw LvsException.Invalid("DuplicateRealServer", $"The document lists real server {r.Endpoint} of {key} twice.", r.Endpoint);
                 if (!cur.RealServers.TryGetValue((r.Address, r.Port), out var c))
-                    p.Reals.Add(Step(LvsPlanAction.Create, LvsPlanObject.RealServer, IpvsOperation.AddRealServer(r), null, rChecked));
-                else if (RealServerDifferences(c, r) is { } rsChanges)
+                {
+                    p.Reals.Add(Step(LvsPlanAction.Create, LvsPlanObject.RealServer, new IpvsOperation.RealServerAdd(r) { Validation = ValidationLevel.Kernel }, null, rChecked));
+                    continue;
+                }
+                matched++;
+                if (RealServerDifferences(c, r) is { } rsChanges)
                     p.Reals.Add(Step(LvsPlanAction.Update, LvsPlanObject.RealServer, IpvsOperation.EditRealServer(r), rsChanges, rChecked));
             }
-            if (prune && entry.RealServers is not null)
+            if (prune && entry.RealServers is not null && matched < cur.RealServers.Count)
+            {
+                wantKeys ??= reals.Select(r => WantedRealServer(r, key, resolved).Server).Select(r => (r.Address, r.Port)).ToHashSet();
                 foreach (var c in cur.RealServers.Values.Where(c => !wantKeys.Contains((c.Address, c.Port))))
                     p.DeletesRs.Add(Step(LvsPlanAction.Delete, LvsPlanObject.RealServer, IpvsOperation.DeleteRealServer(c)));
+            }
         }
         if (prune)
             foreach (var key in current.Services.Keys.Where(k => !seen.Contains(k)))
                 p.DeletesSvc.Add(Step(LvsPlanAction.Delete, LvsPlanObject.Service, IpvsOperation.DeleteService(key)));
+    }
+
+    /// <summary>The real server an entry describes in service <paramref name="key"/>: the one the document check built
+    /// (checked), or one built here (not checked).</summary>
+    private static (LvsRealServer Server, bool Checked) WantedRealServer(LvsRealServerEntry entry, ServiceKey key, LvsResolvedEntries? resolved) =>
+        resolved?.RealServer(entry) is { } rs && rs.Service == key ? (rs, true) : (entry.ToRealServer(key), false);
+
+    /// <summary>Whether the document check built every one of the entries, for service <paramref name="key"/>.</summary>
+    private static bool AllBuiltBy(LvsResolvedEntries? resolved, List<LvsRealServerEntry> reals, ServiceKey key)
+    {
+        if (resolved is null)
+            return reals.Count == 0;
+        foreach (var r in reals)
+            if (resolved.RealServer(r) is not { } rs || rs.Service != key)
+                return false;
+        return true;
     }
 
     private static void PlanTimeouts(PlanLists p, LvsTimeouts? current, LvsTimeoutsEntry? desired)
@@ -188,7 +218,8 @@ public static partial class LvsConfigurationSync
     private static LvsPlanStep Step(LvsPlanAction action, LvsPlanObject obj, IpvsOperation op, string? changes = null, bool @checked = false,
         List<LvsPropertyDifference>? differences = null, bool restart = false) => new()
     {
-        Action = action, Object = obj, Changes = changes, Ipvs = op with { Validation = ValidationLevel.Kernel }, Checked = @checked,
+        Action = action, Object = obj, Changes = changes, Checked = @checked,
+        Ipvs = op.Validation == ValidationLevel.Kernel ? op : op with { Validation = ValidationLevel.Kernel },
         Differences = differences, Restart = restart,
     };
 

@@ -69,7 +69,7 @@ public static partial class LvsConfigurationValidator
         if (c.Errors.Count > before || key is not { } k)
             return;
         if (!c.TryGet(p, (s, k), static x => x.s.ToRealServer(x.k), out var rs, RealServerField)
-            || !c.Try(p, rs!, static r => Op(IpvsOperation.AddRealServer(r)), RealServerField))
+            || !c.Try(p, rs!, static r => IpvsValidation.RealServer(r, DocumentLevel), RealServerField))
             return;
         if (reals is not null && reals.TryGetValue((rs!.Address, rs.Port), out int j))
             c.Add("InvalidSorryServer", p, $"is also real server {sp}.realServers[{j}]: a sorry server must be another server", $"{s.Address} port {s.Port}");

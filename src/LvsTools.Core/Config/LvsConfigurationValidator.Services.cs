@@ -47,6 +47,7 @@ public static partial class LvsConfigurationValidator
         };
         if (family is null)
             Fail(c, "InvalidAddressFamily", p + ".family", "is not an address family: ipv4 or ipv6", e.Family);
+        IPAddress? address = null;
         if (e.FirewallMark is { } mark)
         {
             // A firewall-mark service is named by its mark alone: an address, protocol or port beside it contradicts it.
@@ -63,7 +64,7 @@ public static partial class LvsConfigurationValidator
         {
             if (e.Address is null)
                 Fail(c, "InvalidServiceAddress", p + ".address", "is missing: a service needs an address (with protocol and port) or a firewallMark", null);
-            else if (c.TryGet(p + ".address", e.Address, static a => IPNetworkMath.ParseAddress(a), out var address) && family is { } f
+            else if (c.TryGet(p + ".address", e.Address, static a => IPNetworkMath.ParseAddress(a), out address) && family is { } f
                      && IpvsNetlink.FamilyOf(address!) != f)
                 Fail(c, "InvalidAddressFamily", p + ".family", $"does not match address {e.Address}", e.Family);
             if ((e.Protocol ?? "").ToLowerInvariant() is not ("tcp" or "udp" or "sctp"))
@@ -103,9 +104,9 @@ public static partial class LvsConfigurationValidator
         }
         if (c.Errors.Count > before)
             return null;
-        if (!c.TryGet(p, e, static e => e.ToService(), out var svc, ServiceField))
+        if (!c.TryGet(p, (e, address), static x => x.e.ToService(x.address), out var svc, ServiceField))
             return null;
-        if (c.Try(p, svc!, static s => Op(IpvsOperation.AddService(s)), ServiceField))
+        if (c.Try(p, svc!, static s => IpvsValidation.Service(s, DocumentLevel), ServiceField))
             c.Into?.Keep(e, svc!);
         return svc;
     }
@@ -127,7 +128,7 @@ public static partial class LvsConfigurationValidator
                 continue;
             }
             int before = c.Errors.Count;
-            CheckEndpoint(c, p, e.Address, e.Port, "InvalidRealServerAddress", "is missing");
+            var address = CheckEndpoint(c, p, e.Address, e.Port, "InvalidRealServerAddress", "is missing");
             var method = ParseForwarding(e.Forwarding);
             if (method is null)
                 Fail(c, "InvalidForwardingMethod", p + ".forwarding", "is not a forwarding method: route, masquerade or tunnel", e.Forwarding);
@@ -144,9 +145,9 @@ public static partial class LvsConfigurationValidator
             }
             if (c.Errors.Count > before)
                 continue;
-            if (!c.TryGet(p, (e, key), static x => x.e.ToRealServer(x.key), out var rs, RealServerField))
+            if (!c.TryGet(p, (e, key, address, method), static x => x.e.ToRealServer(x.key, x.address, x.method), out var rs, RealServerField))
                 continue;
-            if (!c.Try(p, rs!, static r => Op(IpvsOperation.AddRealServer(r)), RealServerField))
+            if (!c.Try(p, rs!, static r => IpvsValidation.RealServer(r, DocumentLevel), RealServerField))
                 continue;
             c.Into?.Keep(e, rs!);
             if (seen.TryGetValue((rs!.Address, rs.Port), out int first))
@@ -157,15 +158,18 @@ public static partial class LvsConfigurationValidator
         return seen;
     }
 
-    /// <summary>The address (given, an IP address) and port (0 to 65535) of a real server or a sorry server.</summary>
-    private static void CheckEndpoint(Collector c, DocPath p, string? address, int port, string missingId, string missingWhy)
+    /// <summary>The address (given, an IP address) and port (0 to 65535) of a real server or a sorry server; returns the
+    /// address parsed (null when it is not one).</summary>
+    private static IPAddress? CheckEndpoint(Collector c, DocPath p, string? address, int port, string missingId, string missingWhy)
     {
+        IPAddress? parsed = null;
         if (address is null)
             Fail(c, missingId, p + ".address", missingWhy, null);
         else
-            c.Try(p + ".address", address, static a => IPNetworkMath.ParseAddress(a));
+            c.TryGet(p + ".address", address, static a => IPNetworkMath.ParseAddress(a), out parsed);
         if (port is < 0 or > ushort.MaxValue)
             Fail(c, "InvalidPort", p + ".port", "is out of range: 0 to 65535", port);
+        return parsed;
     }
 
     private static bool IsNumber(string s)

@@ -50,10 +50,21 @@ public sealed class LvsRealServerEntry
     /// The live real server this entry describes, in <paramref name="service"/>. A server in maintenance gets weight 0:
     /// this is the one place a document's weight becomes the kernel's, for Import, Sync, the rules text and the controller.
     /// </summary>
-    public LvsRealServer ToRealServer(ServiceKey service)
+    public LvsRealServer ToRealServer(ServiceKey service) => ToRealServer(service, null, null);
+
+    /// <summary>As <see cref="ToRealServer(ServiceKey)"/>, with the address and forwarding method the document check has
+    /// already parsed from this entry (null: parsed here).</summary>
+    internal LvsRealServer ToRealServer(ServiceKey service, System.Net.IPAddress? address, ForwardingMethod? forwarding)
     {
+        if (forwarding is { } parsed)
+            return Build(service, address, parsed);
         if (!Enum.TryParse<ForwardingMethod>(Forwarding, ignoreCase: true, out var method) || !Enum.IsDefined(method))
             throw LvsException.Invalid("InvalidForwardingMethod", $"Real server {Address}: forwarding '{Forwarding}' is not route, masquerade, tunnel, local or bypass.", Forwarding);
+        return Build(service, address, method);
+    }
+
+    private LvsRealServer Build(ServiceKey service, System.Net.IPAddress? address, ForwardingMethod method)
+    {
         if (Port is < 0 or > ushort.MaxValue)
             throw LvsException.Invalid("InvalidPort", $"Real server {Address}: port {Port} is out of range.", Port);
         TunnelType? type = null;
@@ -68,7 +79,7 @@ public sealed class LvsRealServerEntry
         return new LvsRealServer
         {
             Service = service,
-            Address = IPNetworkMath.ParseAddress(Address),
+            Address = address ?? IPNetworkMath.ParseAddress(Address),
             Port = (ushort)Port,
             ForwardingMethod = method,
             Weight = Maintenance == true ? 0 : Weight,

@@ -126,7 +126,10 @@ public sealed class LvsServiceEntry
     /// The live service this entry describes. A document restores what some kernel held, so its netmask is read at the
     /// kernel's limits (<see cref="ValidationLevel.Kernel"/>: an IPv4 mask with holes is kept).
     /// </summary>
-    public LvsService ToService()
+    public LvsService ToService() => ToService(null);
+
+    /// <summary>As <see cref="ToService()"/>, with the address the document check has already parsed (null: parsed here).</summary>
+    internal LvsService ToService(IPAddress? parsedAddress)
     {
         var family = ParseFamily(Family);
         ServiceKey key;
@@ -136,7 +139,7 @@ public sealed class LvsServiceEntry
         }
         else
         {
-            var address = IPNetworkMath.ParseAddress(Address ?? "");
+            var address = parsedAddress ?? IPNetworkMath.ParseAddress(Address ?? "");
             if (IpvsNetlink.FamilyOf(address) != family)
                 throw LvsException.Invalid("InvalidConfigurationDocument", $"Service {Address}: family '{Family}' does not match the address.", Address);
             var protocol = (Protocol ?? "").ToLowerInvariant() switch

@@ -196,22 +196,25 @@ public static class IPNetworkMath
     /// <summary>Four dot-separated decimal numbers 0-255, each without a leading zero ("0" itself is fine).</summary>
     private static bool IsDottedQuad(ReadOnlySpan<char> t)
     {
-        // A walk over the characters: a 50,000-entry document parses 50,000 addresses, so no string per octet.
-        int octets = 0;
-        while (true)
+        // One walk over the characters, no string per octet and no library parsing: a 50,000-entry document parses
+        // 100,000 addresses, and int.Parse / ContainsAnyExceptInRange boxed a char per call in code not yet
+        // optimised by the JIT (ReadyToRun, tier 0), about 380 bytes per address.
+        int octets = 0, digits = 0, value = 0;
+        for (int i = 0; i <= t.Length; i++)
         {
-            int end = t.IndexOf('.');
-            var o = end < 0 ? t : t[..end];
-            if (o.Length is < 1 or > 3 || o.ContainsAnyExceptInRange('0', '9') || (o.Length > 1 && o[0] == '0')
-                || int.Parse(o, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture) > 255)
+            if (i == t.Length || t[i] == '.')
+            {
+                if (digits == 0 || value > 255 || ++octets > 4)
+                    return false;
+                digits = value = 0;
+                continue;
+            }
+            char c = t[i];
+            if (c is < '0' or > '9' || (digits == 1 && value == 0) || ++digits > 3)
                 return false;
-            octets++;
-            if (end < 0)
-                return octets == 4;
-            if (octets == 4)
-                return false;
-            t = t[(end + 1)..];
+            value = value * 10 + (c - '0');
         }
+        return octets == 4;
     }
 
     /// <summary>
