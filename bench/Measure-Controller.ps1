@@ -81,7 +81,10 @@ function Measure-Detection($Lab, $Sampler, [string] $Engine, $Controller) {
         Set-LvsLabServer -Lab $Lab -Index 0 -State Down -Confirm:$false
         $killed = Get-UnixTime
         $d = Wait-IpvsWeight -Sampler $Sampler -RealServer $rs1 -Weight 0 -Since $killed -TimeoutSec 60
-        if (-not $d) { throw "$Engine did not take $rs1 out within 60 s (run $i)" }
+        if (-not $d) {
+            if ($Controller) { Get-LvsControllerEvent $Controller -Since ($killed - 1) | Format-Table Time, Kind, RealServer, Detail -AutoSize -Wrap | Out-String -Width 200 | Write-Host }
+            throw "$Engine did not take $rs1 out within 60 s (run $i)"
+        }
         $down += $d.Time - $killed
         if ($Controller) {
             Start-Sleep -Milliseconds 500
@@ -97,7 +100,11 @@ function Measure-Detection($Lab, $Sampler, [string] $Engine, $Controller) {
         Set-LvsLabServer -Lab $Lab -Index 0 -State Up -Confirm:$false
         $started = Get-UnixTime
         $u = Wait-IpvsWeight -Sampler $Sampler -RealServer $rs1 -Weight 1 -Since $started -TimeoutSec 60
-        if (-not $u) { throw "$Engine did not put $rs1 back within 60 s (run $i)" }
+        if (-not $u) {
+            # What the controller saw and did since the kill, for the failure's diagnosis (the work folder goes with the guest).
+            if ($Controller) { Get-LvsControllerEvent $Controller -Since ($killed - 1) | Format-Table Time, Kind, RealServer, Detail -AutoSize -Wrap | Out-String -Width 200 | Write-Host }
+            throw "$Engine did not put $rs1 back within 60 s (run $i)"
+        }
         $up += $u.Time - $started
         Write-Host ("  {0} run {1}: kill -> weight 0 {2} s, restart -> weight 1 {3} s" -f $Engine, $i, (Format-Seconds $down[-1]), (Format-Seconds $up[-1]))
     }
