@@ -4,8 +4,7 @@
     Where the module's time and memory go, phase by phase, for import, read and no-op sync of the benchmark table.
 .DESCRIPTION
     A diagnostic, not a benchmark row: it calls the Core API the cmdlets call (LvsConfigurationDocument.FromJson,
-    LvsConfigurationSync.ReadForPlan / Plan / Apply, IpvsClient.GetServices / GetAllRealServers with 1, 2 and 4
-    connections), one phase at a time,
+    LvsConfigurationSync.ReadForPlan / Plan / Apply, IpvsClient.GetServices / GetAllRealServers), one phase at a time,
     then the cmdlets end to end, and prints per phase: seconds, bytes allocated (GC.GetTotalAllocatedBytes), managed
     heap kept after a full collection (what the phase's result holds), gen0/1/2 collections, the process's VmRSS and
     VmHWM (/proc/self/status), and the netlink requests sent. It binds to Core types by name, so it follows the Core
@@ -17,9 +16,7 @@
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
     [int] $Services = 10000,
-    [int] $RealServersPerService = 4,
-    # The connection counts the Core read is measured with (IpvsClient.ReadConnections; the cmdlets use its default).
-    [int[]] $ReadConnections = @(1, 2, 4)
+    [int] $RealServersPerService = 4
 )
 
 Set-StrictMode -Version Latest
@@ -53,7 +50,7 @@ function Measure-Phase([string] $Name, [scriptblock] $Block, [scriptblock] $Coun
     $heap = [GC]::GetTotalMemory($true)
     $alloc = [GC]::GetTotalAllocatedBytes($true)
     $gcs = 0..2 | ForEach-Object { [GC]::CollectionCount($_) }
-    $req = if ($script:ipvs) { $script:ipvs.RequestsSent } else { 0 }
+    $req = if ($script:ipvs) { $script:ipvs.Connection.RequestsSent } else { 0 }
     $sw = [Diagnostics.Stopwatch]::StartNew()
     & $Block | Out-Null
     $sw.Stop()
@@ -66,7 +63,7 @@ function Measure-Phase([string] $Name, [scriptblock] $Block, [scriptblock] $Coun
             AllocMB = [math]::Round($allocated / 1MB, 1); KeptMB = [math]::Round($kept / 1MB, 1)
             'GC0/1/2' = (0..2 | ForEach-Object { $gcAfter[$_] - $gcs[$_] }) -join '/'
             RssMB = $rss; HwmMB = $hwm
-            Requests = if ($script:ipvs) { $script:ipvs.RequestsSent - $req } else { '' }
+            Requests = if ($script:ipvs) { $script:ipvs.Connection.RequestsSent - $req } else { '' }
             Count = & $CountOf
         })
     Write-Host ("  {0}: {1:N2} s" -f $Name, $sw.Elapsed.TotalSeconds)
@@ -93,13 +90,7 @@ try {
 
     # --- read, phase by phase (table loaded) ---
     Measure-Phase 'read: IpvsClient.GetServices' { $script:svcs = $ipvs.GetServices() } { "$($svcs.Count) services" }
-    $default = $ipvs.ReadConnections
-    foreach ($k in $ReadConnections) {
-        $ipvs.ReadConnections = $k
-        Measure-Phase "read: IpvsClient.GetAllRealServers, $k connection(s)" { $script:rs = $ipvs.GetAllRealServers($svcs) } { "$($rs.Count) real servers" }
-        $script:rs = $null
-    }
-    $ipvs.ReadConnections = $default
+    Measure-Phase 'read: IpvsClient.GetAllRealServers' { $script:rs = $ipvs.GetAllRealServers($svcs) } { "$($rs.Count) real servers" }
     $script:svcs = $null; $script:rs = $null
     Measure-Phase 'read: Get-LvsService (cmdlet)' { $script:cs = @(Get-LvsService -NetNamespace $ns) } { "$($cs.Count) services" }
     Measure-Phase 'read: (those services) then Get-LvsRealServer (cmdlet)' { $script:crs = @($cs | Get-LvsRealServer) } { "$($crs.Count) real servers" }
@@ -108,7 +99,7 @@ try {
 
     # --- no-op sync, phase by phase ---
     Measure-Phase 'sync: FromJson' { $script:doc = [LvsTools.LvsConfigurationDocument]::FromJson([IO.File]::ReadAllBytes($docFile), [ref]$script:resolved) }
-    Measure-Phase "sync: ReadForPlan ($default connections)" { $script:cur = $sync::ReadForPlan($ipvs, $null, $null) } { "$($cur.Services.Count) services" }
+    Measure-Phase 'sync: ReadForPlan' { $script:cur = $sync::ReadForPlan($ipvs, $null, $null) } { "$($cur.Services.Count) services" }
     Measure-Phase 'sync: Plan (prune)' { $script:plan = $sync::Plan($cur, $doc, $true, $null, $resolved) } { "$($plan.Count) steps" }
     $script:doc = $null; $script:plan = $null; $script:cur = $null; $script:resolved = $null
     Measure-Phase 'sync: Sync-LvsConfiguration (cmdlet)' { $script:r = Sync-LvsConfiguration -NetNamespace $ns -Path $docFile } { "$($r.Steps.Count) steps, $($r.WritesSent) writes, $($r.RequestsSent) requests" }

@@ -426,10 +426,10 @@ Describe 'Get-LvsRealServer: what ipvsadm creates, property by property' -Tag Ke
     }
 }
 
-Describe 'Get-LvsRealServer of many services: read ahead, written in input order' -Tag Kernel -Skip:$skipKernel {
-    # 100 services (enough for the whole-table read to use several sockets); service i has i % 3 + 1 real servers.
-    # Piped services are read ahead on a few sockets at once: the output must still follow the input, and each error
-    # (a service deleted after it was read, one from another namespace) must stand in its item's place.
+Describe 'Get-LvsRealServer of many piped services: output and errors in input order' -Tag Kernel -Skip:$skipKernel {
+    # 100 services; service i has i % 3 + 1 real servers. The output must follow the input, and each error (a service
+    # deleted after it was read, one from another namespace) must stand in its item's place: a guard for any faster read
+    # path behind the cmdlet (several sockets, reads ahead).
     BeforeAll {
         $ns = New-TestNamespace -NoVeth
         $other = New-TestNamespace -NoVeth
@@ -487,7 +487,7 @@ Describe 'Get-LvsRealServer of many services: read ahead, written in input order
         $firstThree -join "`n" | Should -Be (($expected | Select-Object -First 3) -join "`n")
     }
 
-    It 'reads the whole table on several sockets in the order of Get-LvsService' {
+    It 'reads the whole table in the order of Get-LvsService' {
         $all -join "`n" | Should -Be ($allExpected -join "`n")
     }
 }

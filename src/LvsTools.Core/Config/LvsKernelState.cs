@@ -56,11 +56,11 @@ public sealed class LvsKernelState
     {
         ArgumentNullException.ThrowIfNull(ipvs);
         ArgumentNullException.ThrowIfNull(keys);
-        long before = ipvs.RequestsSent;
+        long before = ipvs.Connection.RequestsSent;
         var list = keys.Select(ipvs.GetService).OfType<LvsService>().ToList();
         var reals = ipvs.GetRealServersOf(list);
         var services = Table(list, reals);
-        return new LvsKernelState { Services = services, RequestsSent = ipvs.RequestsSent - before };
+        return new LvsKernelState { Services = services, RequestsSent = ipvs.Connection.RequestsSent - before };
     }
 
     /// <summary>
@@ -70,7 +70,7 @@ public sealed class LvsKernelState
     /// </summary>
     public static LvsKernelState ReadFor(IpvsClient? ipvs, RouteClient? route, SysctlStore? sysctl, IEnumerable<string>? sysctlNames)
     {
-        long before = (ipvs?.RequestsSent ?? 0) + (route?.Connection.RequestsSent ?? 0);
+        long before = (ipvs?.Connection.RequestsSent ?? 0) + (route?.Connection.RequestsSent ?? 0);
         var list = ipvs?.GetServices() ?? [];
         var reals = ipvs?.GetRealServersOf(list) ?? [];
         var services = Table(list, reals);
@@ -101,7 +101,7 @@ public sealed class LvsKernelState
         return new LvsKernelState
         {
             Services = services, Timeouts = timeouts, SyncDaemons = daemons, VirtualIps = vips, Sysctls = sysctls,
-            RequestsSent = (ipvs?.RequestsSent ?? 0) + (route?.Connection.RequestsSent ?? 0) - before,
+            RequestsSent = (ipvs?.Connection.RequestsSent ?? 0) + (route?.Connection.RequestsSent ?? 0) - before,
         };
     }
 

@@ -9,7 +9,7 @@ public sealed partial class IpvsClient
     public LvsTimeouts GetTimeouts()
     {
         string? ns = Namespace.Name;
-        return ReadOne(_connection, IpvsNetlink.IPVS_CMD_GET_CONFIG, null, IpvsNetlink.IPVS_CMD_SET_CONFIG, 0, attrs => IpvsCodec.ReadTimeouts(attrs, ns))
+        return ReadOne(IpvsNetlink.IPVS_CMD_GET_CONFIG, null, IpvsNetlink.IPVS_CMD_SET_CONFIG, 0, attrs => IpvsCodec.ReadTimeouts(attrs, ns))
             ?? throw new NetlinkProtocolException("IPVS_CMD_GET_CONFIG: no IPVS_CMD_SET_CONFIG in the reply");
     }
 
@@ -20,7 +20,7 @@ public sealed partial class IpvsClient
     public List<LvsSyncDaemon> GetSyncDaemons()
     {
         string? ns = Namespace.Name;
-        return Dump(_connection, IpvsNetlink.IPVS_CMD_GET_DAEMON, null, IpvsNetlink.IPVS_CMD_NEW_DAEMON, IpvsNetlink.IPVS_CMD_ATTR_DAEMON,
+        return Dump(IpvsNetlink.IPVS_CMD_GET_DAEMON, null, IpvsNetlink.IPVS_CMD_NEW_DAEMON, IpvsNetlink.IPVS_CMD_ATTR_DAEMON,
             attrs => IpvsCodec.ReadSyncDaemon(attrs, ns));
     }
 
@@ -39,7 +39,7 @@ public sealed partial class IpvsClient
     private LvsInfo ReadInfo()
     {
         string? ns = Namespace.Name;
-        return ReadOne(_connection, IpvsNetlink.IPVS_CMD_GET_INFO, null, IpvsNetlink.IPVS_CMD_SET_INFO, 0, attrs => IpvsCodec.ReadInfo(attrs, ns))
+        return ReadOne(IpvsNetlink.IPVS_CMD_GET_INFO, null, IpvsNetlink.IPVS_CMD_SET_INFO, 0, attrs => IpvsCodec.ReadInfo(attrs, ns))
             ?? throw new NetlinkProtocolException("IPVS_CMD_GET_INFO: no IPVS_CMD_SET_INFO in the reply");
     }
 
@@ -62,7 +62,7 @@ public sealed partial class IpvsClient
         bool? addrFamily = null;
         foreach (var s in services.Take(16)) // a few dumps at most, however large the table
         {
-            var dests = DumpRealServers(_connection, s.Key, Namespace.Name);
+            var dests = DumpRealServers(s.Key, Namespace.Name);
             if (dests.Count > 0)
             {
                 addrFamily = dests[0].AddressFamilyReported;

@@ -16,16 +16,11 @@ public sealed partial class IpvsClient : IDisposable
     /// <param name="connection">A NETLINK_GENERIC connection (a fake one in tests).</param>
     /// <param name="familyId">The id nlctrl gave the "IPVS" family.</param>
     /// <param name="ns">The namespace the connection lives in (only used to label results).</param>
-    /// <param name="openReaders">
-    /// Opens the given number of further connections like <paramref name="connection"/>, for reads of many services at
-    /// once (<see cref="ReadConnections"/>); default: NETLINK_GENERIC sockets in <paramref name="ns"/>.
-    /// </param>
-    public IpvsClient(NetlinkConnection connection, ushort familyId, NetNamespace? ns = null, Func<int, NetlinkConnection[]>? openReaders = null)
+    public IpvsClient(NetlinkConnection connection, ushort familyId, NetNamespace? ns = null)
     {
         _connection = connection;
         FamilyId = familyId;
         Namespace = ns ?? NetNamespace.Current;
-        _openReaders = openReaders ?? (count => Namespace.Connect(NetlinkProtocol.Generic, count));
     }
 
     /// <summary>
@@ -63,20 +58,18 @@ public sealed partial class IpvsClient : IDisposable
     public List<LvsService> GetServices()
     {
         string? ns = Namespace.Name;
-        return Dump(_connection, IpvsNetlink.IPVS_CMD_GET_SERVICE, null, IpvsNetlink.IPVS_CMD_NEW_SERVICE, IpvsNetlink.IPVS_CMD_ATTR_SERVICE,
+        return Dump(IpvsNetlink.IPVS_CMD_GET_SERVICE, null, IpvsNetlink.IPVS_CMD_NEW_SERVICE, IpvsNetlink.IPVS_CMD_ATTR_SERVICE,
             attrs => IpvsCodec.ReadService(attrs, ns));
     }
 
     /// <summary>One virtual service, or null when it does not exist. Equivalent to: ipvsadm -Ln -t ADDR:PORT.</summary>
-    public LvsService? GetService(ServiceKey key) => GetService(_connection, key);
-
-    private LvsService? GetService(NetlinkConnection connection, ServiceKey key)
+    public LvsService? GetService(ServiceKey key)
     {
         IpvsValidation.Key(key);
         string? ns = Namespace.Name;
         try
         {
-            return ReadOne(connection, IpvsNetlink.IPVS_CMD_GET_SERVICE, w => IpvsCodec.WriteServiceKey(w, key), IpvsNetlink.IPVS_CMD_NEW_SERVICE,
+            return ReadOne(IpvsNetlink.IPVS_CMD_GET_SERVICE, w => IpvsCodec.WriteServiceKey(w, key), IpvsNetlink.IPVS_CMD_NEW_SERVICE,
                 IpvsNetlink.IPVS_CMD_ATTR_SERVICE, attrs => IpvsCodec.ReadService(attrs, ns));
         }
         catch (NetlinkException e) when (e.Errno is Errno.ESRCH or Errno.ENOENT)
@@ -104,13 +97,11 @@ public sealed partial class IpvsClient : IDisposable
     /// for a missing service with an empty list; an empty answer is therefore checked with one GET_SERVICE.
     /// </summary>
     /// <exception cref="LvsException">LvsServiceNotFound when the service does not exist.</exception>
-    public List<LvsRealServer> GetRealServers(ServiceKey service) => GetRealServers(_connection, service);
-
-    private List<LvsRealServer> GetRealServers(NetlinkConnection connection, ServiceKey service)
+    public List<LvsRealServer> GetRealServers(ServiceKey service)
     {
         IpvsValidation.Key(service);
-        var list = DumpRealServers(connection, service, Namespace.Name);
-        if (list.Count == 0 && GetService(connection, service) is null)
+        var list = DumpRealServers(service, Namespace.Name);
+        if (list.Count == 0 && GetService(service) is null)
             throw new LvsException(LvsErrorKind.NotFound, "LvsServiceNotFound",
                 $"Virtual service {service} does not exist" + (Namespace.IsCurrent ? "." : $" in network namespace '{Namespace.Name}'."), service.ToString());
         return list;
@@ -118,35 +109,34 @@ public sealed partial class IpvsClient : IDisposable
 
     /// <summary>
     /// Every real server of every service: one service dump plus one real-server dump per service (IPVS has no dump of
-    /// all destinations), over several connections at once for a large table (<see cref="ReadConnections"/>).
-    /// Equivalent to: ipvsadm -Ln. A service deleted between the two dumps contributes nothing.
+    /// all destinations). Equivalent to: ipvsadm -Ln. A service deleted between the two dumps contributes nothing.
     /// </summary>
     public List<LvsRealServer> GetAllRealServers() => GetAllRealServers(GetServices());
 
-    /// <summary>The real servers of the given services (one dump each, in their order), e.g. of a service list already read.</summary>
+    /// <summary>The real servers of the given services (one dump each), e.g. of a service list already read.</summary>
     public List<LvsRealServer> GetAllRealServers(IEnumerable<LvsService> services)
     {
-        var lists = GetRealServersOf(services as IReadOnlyList<LvsService> ?? services.ToList());
-        var all = new List<LvsRealServer>(lists.Sum(l => l.Count));
-        foreach (var list in lists)
-            all.AddRange(list);
+        var all = new List<LvsRealServer>();
+        foreach (var s in services)
+            all.AddRange(DumpRealServers(s.Key, Namespace.Name));
         return all;
     }
 
     /// <summary>
     /// The real servers of each service, one list per service in the order given (a service deleted meanwhile has an
-    /// empty list), one dump each: on <see cref="ReadConnections"/> connections at once from
-    /// <see cref="ParallelReadThreshold"/> services on, else on this client's own. Equivalent to: ipvsadm -Ln (the
-    /// real-server half).
+    /// empty list), one dump each. Equivalent to: ipvsadm -Ln (the real-server half).
     /// </summary>
     public List<LvsRealServer>[] GetRealServersOf(IReadOnlyList<LvsService> services)
     {
         ArgumentNullException.ThrowIfNull(services);
-        return GetRealServersOf(services, services.Count < ParallelReadThreshold ? 1 : ReadConnections);
+        var lists = new List<LvsRealServer>[services.Count];
+        for (int i = 0; i < lists.Length; i++)
+            lists[i] = DumpRealServers(services[i].Key, Namespace.Name);
+        return lists;
     }
 
-    private List<LvsRealServer> DumpRealServers(NetlinkConnection connection, ServiceKey service, string? ns) =>
-        Dump(connection, IpvsNetlink.IPVS_CMD_GET_DEST, w => IpvsCodec.WriteServiceKey(w, service), IpvsNetlink.IPVS_CMD_NEW_DEST,
+    private List<LvsRealServer> DumpRealServers(ServiceKey service, string? ns) =>
+        Dump(IpvsNetlink.IPVS_CMD_GET_DEST, w => IpvsCodec.WriteServiceKey(w, service), IpvsNetlink.IPVS_CMD_NEW_DEST,
             IpvsNetlink.IPVS_CMD_ATTR_DEST, attrs => IpvsCodec.ReadRealServer(attrs, service, ns));
 
     /// <summary>Adds a real server. Equivalent to: ipvsadm -a -t ADDR:PORT -r RADDR:RPORT -m|-g|-i -w W [-x U -y L].</summary>
@@ -177,17 +167,17 @@ public sealed partial class IpvsClient : IDisposable
     /// Sends a dump request and decodes every reply of <paramref name="reply"/>: the attributes nested in
     /// <paramref name="attribute"/>, or the top-level ones when it is 0.
     /// </summary>
-    private List<T> Dump<T>(NetlinkConnection connection, byte command, Action<NetlinkWriter>? attributes, byte reply, ushort attribute,
-        IpvsCodec.Decoder<T> decode) where T : class =>
-        connection.Dump(Request(command, attributes), IpvsNetlink.CommandName(command),
+    private List<T> Dump<T>(byte command, Action<NetlinkWriter>? attributes, byte reply, ushort attribute, IpvsCodec.Decoder<T> decode)
+        where T : class =>
+        _connection.Dump(Request(command, attributes), IpvsNetlink.CommandName(command),
             (in NetlinkMessageHeader h, ReadOnlySpan<byte> p) => Select(p, reply, attribute, out var attrs) ? decode(attrs) : null);
 
     /// <summary>Sends a request that has one answer and decodes it as <see cref="Dump{T}"/> does; null when none came.</summary>
-    private T? ReadOne<T>(NetlinkConnection connection, byte command, Action<NetlinkWriter>? attributes, byte reply, ushort attribute,
-        IpvsCodec.Decoder<T> decode) where T : class
+    private T? ReadOne<T>(byte command, Action<NetlinkWriter>? attributes, byte reply, ushort attribute, IpvsCodec.Decoder<T> decode)
+        where T : class
     {
         T? found = null;
-        connection.Execute(Request(command, attributes), IpvsNetlink.CommandName(command), (in NetlinkMessageHeader h, ReadOnlySpan<byte> p) =>
+        _connection.Execute(Request(command, attributes), IpvsNetlink.CommandName(command), (in NetlinkMessageHeader h, ReadOnlySpan<byte> p) =>
         {
             if (Select(p, reply, attribute, out var attrs))
                 found = decode(attrs);
@@ -198,10 +188,6 @@ public sealed partial class IpvsClient : IDisposable
     private static bool Select(ReadOnlySpan<byte> payload, byte reply, ushort attribute, out ReadOnlySpan<byte> attributes) =>
         attribute == 0 ? IpvsCodec.TryAttributes(payload, reply, out attributes) : IpvsCodec.TryNested(payload, reply, attribute, out attributes);
 
-    public void Dispose()
-    {
-        DisposeReaders();
-        _connection.Dispose();
-    }
+    public void Dispose() => _connection.Dispose();
 }
 

@@ -165,7 +165,7 @@ public abstract class LvsCommandBase : PSCmdlet, IDisposable
         if (RemoteObjectGuardAttribute.IsDeserialized(target, out var computer))
         {
             if (_firstPass)
-                WriteItemError(new ErrorRecord(new ArgumentException(
+                WriteError(new ErrorRecord(new ArgumentException(
                         $"{what} is a deserialized copy" + (computer.Length > 0 ? $" read on '{computer}'" : "") +
                         " (from PowerShell remoting, a job or Import-Clixml): it acts only where it was read. " +
                         (computer.Length > 0
@@ -179,7 +179,7 @@ public abstract class LvsCommandBase : PSCmdlet, IDisposable
             if (!Array.Exists(_commandLineNamespaces, n => Core.NetNamespace.Same(n, objectNamespace)))
             {
                 if (_firstPass)
-                    WriteItemError(new ErrorRecord(new ArgumentException(
+                    WriteError(new ErrorRecord(new ArgumentException(
                             $"{what} comes from {Describe(objectNamespace)}, but -NetNamespace names {Describe(_commandLineNamespaces)}. " +
                             "An object acts where it came from: leave out -NetNamespace, or name the object's namespace."),
                         "NetNamespaceMismatch", ErrorCategory.InvalidArgument, target));
@@ -194,11 +194,6 @@ public abstract class LvsCommandBase : PSCmdlet, IDisposable
         _object = (string.IsNullOrEmpty(objectNamespace) ? null : objectNamespace, true);
         return true;
     }
-
-    /// <summary>Called before an error about the current item (<see cref="ActIn"/>'s): a cmdlet holding earlier items' results writes them first.</summary>
-    protected virtual void BeforeItemError() { }
-
-    private void WriteItemError(ErrorRecord error) { BeforeItemError(); WriteError(error); }
 
     /// <summary>Makes the kernel calls that follow act in the namespace -NetNamespace names (no object involved).</summary>
     protected void ActInParameterNamespace() => _object = default;
