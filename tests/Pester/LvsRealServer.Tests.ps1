@@ -426,6 +426,72 @@ Describe 'Get-LvsRealServer: what ipvsadm creates, property by property' -Tag Ke
     }
 }
 
+Describe 'Get-LvsRealServer of many piped services: output and errors in input order' -Tag Kernel -Skip:$skipKernel {
+    # 100 services; service i has i % 3 + 1 real servers. The output must follow the input, and each error (a service
+    # deleted after it was read, one from another namespace) must stand in its item's place: a guard for any faster read
+    # path behind the cmdlet (several sockets, reads ahead).
+    BeforeAll {
+        $ns = New-TestNamespace -NoVeth
+        $other = New-TestNamespace -NoVeth
+        $rules = foreach ($i in 1..100) {
+            "-A -t 10.8.0.${i}:80 -s rr"
+            foreach ($k in 0..($i % 3)) { "-a -t 10.8.0.${i}:80 -r 10.9.0.${i}:$(8000 + $k) -m" }
+        }
+        $rules | ip netns exec $ns ipvsadm -R
+        '-A -t 10.8.1.1:80 -s rr' | ip netns exec $other ipvsadm -R
+        $services = @(Get-LvsService -NetNamespace $ns)
+        $stranger = Get-LvsService -NetNamespace $other
+        # Input: every third service first, then the rest backwards; the 40th deleted from the kernel after it was read,
+        # the service of the other namespace at place 70.
+        $order = @(0..99 | Where-Object { $_ % 3 -eq 0 }) + @(99..0 | Where-Object { $_ % 3 -ne 0 })
+        $items = [System.Collections.Generic.List[object]]::new()
+        foreach ($n in $order) { $items.Add($services[$n]) }
+        $items.Insert(70, $stranger)
+        $gone = $items[40]
+        ip netns exec $ns ipvsadm -D -t "$($gone.Address):80"
+        $line = {
+            if ($_ -is [System.Management.Automation.ErrorRecord]) { 'error {0} {1}' -f $_.FullyQualifiedErrorId.Split(',')[0], $_.CategoryInfo.Category }
+            else { '{0} -> {1}' -f $_.Service, $_.Endpoint }
+        }
+        $expected = foreach ($s in $items) {
+            if ($s -eq $stranger) { 'error NetNamespaceMismatch InvalidArgument'; continue }
+            if ($s -eq $gone) { 'error LvsServiceNotFound ObjectNotFound'; continue }
+            $i = [int]"$($s.Address)".Split('.')[3]
+            foreach ($k in 0..($i % 3)) { '{0} -> 10.9.0.{1}:{2}' -f $s.Key, $i, (8000 + $k) }
+        }
+        $merged = @($items | Get-LvsRealServer -NetNamespace $ns 2>&1)
+        $stopped = [System.Collections.Generic.List[string]]::new()
+        try { $items | Get-LvsRealServer -NetNamespace $ns -ErrorAction Stop | ForEach-Object { $stopped.Add((& $line)) } } catch { $stopFailure = $_ }
+        $firstThree = @($items | Get-LvsRealServer -NetNamespace $ns -ErrorAction SilentlyContinue | Select-Object -First 3 | ForEach-Object $line)
+        $all = @(Get-LvsRealServer -NetNamespace $ns | ForEach-Object $line)
+        $allExpected = foreach ($s in $services) {
+            if ($s -eq $gone) { continue }
+            $i = [int]"$($s.Address)".Split('.')[3]
+            foreach ($k in 0..($i % 3)) { '{0} -> 10.9.0.{1}:{2}' -f $s.Key, $i, (8000 + $k) }
+        }
+    }
+    AfterAll { Remove-TestNamespace $ns; Remove-TestNamespace $other }
+
+    It 'writes the servers of each piped service and each error in the order of the input' {
+        @($merged | ForEach-Object $line) -join "`n" | Should -Be ($expected -join "`n")
+        $notFound = $merged | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] -and $_.FullyQualifiedErrorId -like 'LvsServiceNotFound*' }
+        "$($notFound.TargetObject)" | Should -Be "$($gone.Key)"
+    }
+
+    It 'stops at the first error with -ErrorAction Stop, after the servers of every service before it' {
+        $stopFailure.FullyQualifiedErrorId | Should -BeLike 'LvsServiceNotFound*'
+        $stopped -join "`n" | Should -Be (($expected | Select-Object -First ([array]::IndexOf(@($expected), 'error LvsServiceNotFound ObjectNotFound'))) -join "`n")
+    }
+
+    It 'ends cleanly when the pipeline stops early (Select-Object -First)' {
+        $firstThree -join "`n" | Should -Be (($expected | Select-Object -First 3) -join "`n")
+    }
+
+    It 'reads the whole table in the order of Get-LvsService' {
+        $all -join "`n" | Should -Be ($allExpected -join "`n")
+    }
+}
+
 Describe 'Statistics after real traffic' -Tag Kernel -Skip:$skipKernel {
     BeforeAll {
         $ns = New-TestNamespace -NoVeth
