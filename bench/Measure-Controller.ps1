@@ -78,9 +78,13 @@ function Measure-Detection($Lab, $Sampler, [string] $Engine, $Controller) {
     for ($i = 1; $i -le $Runs; $i++) {
         # A different phase against the check timer each run.
         Start-Sleep -Milliseconds (1500 + (Get-Random -Maximum 1000))
+        # The change takes effect somewhere inside Set-LvsLabServer, and the cmdlet can take a while to return in a loaded
+        # guest: the table is searched from before the call (an engine may act before it returns), the time counted from
+        # after it (when the change is surely in force).
+        $asked = Get-UnixTime
         Set-LvsLabServer -Lab $Lab -Index 0 -State Down -Confirm:$false
         $killed = Get-UnixTime
-        $d = Wait-IpvsWeight -Sampler $Sampler -RealServer $rs1 -Weight 0 -Since $killed -TimeoutSec 60
+        $d = Wait-IpvsWeight -Sampler $Sampler -RealServer $rs1 -Weight 0 -Since $asked -TimeoutSec 60
         if (-not $d) {
             if ($Controller) { Get-LvsControllerEvent $Controller -Since ($killed - 1) | Format-Table Time, Kind, RealServer, Detail -AutoSize -Wrap | Out-String -Width 200 | Write-Host }
             throw "$Engine did not take $rs1 out within 60 s (run $i)"
@@ -97,9 +101,10 @@ function Measure-Detection($Lab, $Sampler, [string] $Engine, $Controller) {
         }
         # A different phase against the check timer for the restart too: a fixed pause would tie it to the detection's.
         Start-Sleep -Milliseconds (500 + (Get-Random -Maximum 1000))
+        $asked = Get-UnixTime
         Set-LvsLabServer -Lab $Lab -Index 0 -State Up -Confirm:$false
         $started = Get-UnixTime
-        $u = Wait-IpvsWeight -Sampler $Sampler -RealServer $rs1 -Weight 1 -Since $started -TimeoutSec 60
+        $u = Wait-IpvsWeight -Sampler $Sampler -RealServer $rs1 -Weight 1 -Since $asked -TimeoutSec 60
         if (-not $u) {
             # What the controller saw and did since the kill, for the failure's diagnosis (the work folder goes with the guest).
             if ($Controller) { Get-LvsControllerEvent $Controller -Since ($killed - 1) | Format-Table Time, Kind, RealServer, Detail -AutoSize -Wrap | Out-String -Width 200 | Write-Host }

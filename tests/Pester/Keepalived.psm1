@@ -323,8 +323,8 @@ The changes the sampler recorded: Time (Unix seconds), Service ("TCP 192.0.2.100
 ones; -RealServer matches the address with or without the port.
 #>
 function Get-IpvsTransition {
-    param([Parameter(Mandatory)] $Sampler, [double] $Since = 0, [string] $RealServer, [string] $Service)
-    foreach ($line in [IO.File]::ReadAllLines($Sampler.Path)) {
+    param([Parameter(Mandatory)] $Sampler, [double] $Since = 0, [string] $RealServer, [string] $Service, [string[]] $Lines)
+    foreach ($line in $(if ($PSBoundParameters.ContainsKey('Lines')) { $Lines } else { [IO.File]::ReadAllLines($Sampler.Path) })) {
         $f = $line -split "`t"
         if ($f.Count -lt 5) { continue }
         $t = [double]::Parse($f[0], [Globalization.CultureInfo]::InvariantCulture)
@@ -357,10 +357,23 @@ function Wait-IpvsWeight {
         [double] $TimeoutSec = 30
     )
     $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSec)
+    # Only the lines the sampler added since the last look are parsed: the wait shares the guest's one CPU with the engine
+    # it measures, and reading the whole file ten times a second would take more of it the longer the file grows.
+    $offset = 0L; $partial = ''
     while ($true) {
-        $hit = Get-IpvsTransition -Sampler $Sampler -Since $Since -RealServer $RealServer -Service $Service |
-            Where-Object { if ($Absent) { $null -eq $_.Weight } else { $_.Weight -eq $Weight } } | Select-Object -First 1
-        if ($hit) { return $hit }
+        $stream = [IO.File]::Open($Sampler.Path, 'Open', 'Read', 'ReadWrite')
+        try {
+            $null = $stream.Seek($offset, 'Begin')
+            $text = $partial + [IO.StreamReader]::new($stream).ReadToEnd()
+            $offset = $stream.Position
+        } finally { $stream.Dispose() }
+        $cut = $text.LastIndexOf("`n")
+        $partial = $text.Substring($cut + 1)
+        if ($cut -ge 0) {
+            $hit = Get-IpvsTransition -Sampler $Sampler -Since $Since -RealServer $RealServer -Service $Service -Lines $text.Substring(0, $cut).Split("`n") |
+                Where-Object { if ($Absent) { $null -eq $_.Weight } else { $_.Weight -eq $Weight } } | Select-Object -First 1
+            if ($hit) { return $hit }
+        }
         if ([DateTime]::UtcNow -gt $deadline) { return $null }
         Start-Sleep -Milliseconds 100
     }

@@ -100,7 +100,7 @@ Describe 'Start-LvsController with real traffic, beside keepalived' -Tag Kernel 
             $ctl = Start-LvsControllerProcess -ModulePath $modulePath -Path $doc -Directory $run -NetNamespace $d -Interval $interval -Name ctl
             $ctlStarted = Wait-IpvsWeight -Sampler $sampler -RealServer $rs2 -Weight 1 -Since $t -TimeoutSec 60
             $null = Wait-IpvsWeight -Sampler $sampler -RealServer $rs1 -Weight 1 -Since $t -TimeoutSec 60
-            $ctlDown = @(); $ctlUp = @(); $ctlDownEvents = @(); $ctlUpEvents = @(); $ctlWrites = @()
+            $ctlDown = @(); $ctlUp = @(); $ctlUpFromAsked = @(); $ctlDownEvents = @(); $ctlUpEvents = @(); $ctlWrites = @()
             $ctlFrom = Get-UnixTime
             foreach ($i in 1..2) {
                 Start-Sleep -Milliseconds (1200 + 400 * $i)
@@ -111,9 +111,12 @@ Describe 'Start-LvsController with real traffic, beside keepalived' -Tag Kernel 
                 $ctlDownEvents += Wait-LvsControllerEvent -Process $ctl -Kind ServerDown -RealServer $rs1 -Since $k -TimeoutSec 5
                 $ctlWrites += @(Get-LvsControllerEvent $ctl -Since $k -Kind Applied | Select-Object -First 1 | ForEach-Object Writes)
                 Start-Sleep -Seconds 1
-                Set-LvsLabServer -Lab $lab -Index 0 -State Up; $s = Get-UnixTime
-                $x = Wait-IpvsWeight -Sampler $sampler -RealServer $rs1 -Weight 1 -Since $s -TimeoutSec 30
+                # The server is up somewhere inside Set-LvsLabServer: the earliest bound counts from before the call, the
+                # latest from after it (in a loaded guest the cmdlet can take longer to return than a check takes to pass).
+                $asked = Get-UnixTime; Set-LvsLabServer -Lab $lab -Index 0 -State Up; $s = Get-UnixTime
+                $x = Wait-IpvsWeight -Sampler $sampler -RealServer $rs1 -Weight 1 -Since $asked -TimeoutSec 30
                 $ctlUp += if ($x) { $x.Time - $s } else { $null }
+                $ctlUpFromAsked += if ($x) { $x.Time - $asked } else { $null }
                 if ($i -eq 1) { $firstRestart = $s; $firstBack = $x }
                 $ctlUpEvents += Wait-LvsControllerEvent -Process $ctl -Kind ServerUp -RealServer $rs1 -Since $s -TimeoutSec 5
             }
@@ -128,8 +131,10 @@ Describe 'Start-LvsController with real traffic, beside keepalived' -Tag Kernel 
                     ForEach-Object { '{0,7} event {1} {2} {3}' -f (& $fmt ($_.Time - $firstKill)), $_.Kind, $_.RealServer, $_.Detail }
                 $killRequests | Where-Object Error | ForEach-Object { '{0,7} request failed: {1}' -f (& $fmt ($_.Time - $firstKill)), $_.Error }
             ) | Sort-Object { [double]($_.Trim() -split ' ')[0] }
-            # Up to 3 s after the server is back, and never past the second kill (whose requests fail until it is detected).
-            $backUntil = [math]::Min($firstBack.Time + 3, $secondKill)
+            # Up to 3 s after the server is back, and ending half a second before the second kill: its requests fail until it
+            # is detected, and a request sent just before it can still be in rs1's accept queue when the listener closes
+            # (reset by the kill, not by the controller).
+            $backUntil = [math]::Min($firstBack.Time + 3, $secondKill - 0.5)
             $backRequests = @(Get-LabTraffic $loop -Since ($firstBack.Time + 0.05) | Where-Object Time -LT $backUntil)
 
             # --- checks that do not match: HTTP body, HTTP status, command, tcp on a closed port ------------------
@@ -226,13 +231,12 @@ Describe 'Start-LvsController with real traffic, beside keepalived' -Tag Kernel 
 
     It 'brings the restarted server back after rise x interval, and traffic returns to it' {
         $ctlUp | Should -Not -Contain $null
-        foreach ($x in $ctlUp) {
-            $x | Should -BeGreaterOrEqual (($rise - 1) * $interval)
-            $x | Should -BeLessOrEqual ($rise * $interval + 1)
-        }
+        foreach ($x in $ctlUpFromAsked) { $x | Should -BeGreaterOrEqual (($rise - 1) * $interval) }
+        foreach ($x in $ctlUp) { $x | Should -BeLessOrEqual ($rise * $interval + 1) }
         $ctlUpEvents.Count | Should -Be 2
         @($backRequests | Where-Object Server -EQ 'rs1').Count | Should -BeGreaterThan 0
-        @($backRequests | Where-Object Error) | Should -BeNullOrEmpty
+        @($backRequests | Where-Object Error | ForEach-Object { '{0} at {1} s after the server was back ({2} s before the second kill)' -f $_.Error,
+            (& $fmt ($_.Time - $firstBack.Time)), (& $fmt ($secondKill - $_.Time)) }) | Should -BeNullOrEmpty
     }
 
     It 'sends exactly one write in the cycle that sets one weight' {

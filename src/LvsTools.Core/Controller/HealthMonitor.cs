@@ -20,12 +20,17 @@ internal sealed class HealthMonitor(ProbeFunction probe, int maxConcurrent, Time
     /// <summary>How long past its own timeout a probe is given before it counts as failed.</summary>
     public static readonly TimeSpan Grace = TimeSpan.FromSeconds(1);
 
+    // The run loop's shortest sleep (probes due within it start together) and longest (it looks at least this often).
+    private static readonly TimeSpan MinWait = TimeSpan.FromMilliseconds(10), MaxWait = TimeSpan.FromSeconds(1);
+
     private readonly SemaphoreSlim _slots = new(Math.Max(1, maxConcurrent));
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly object _gate = new();
     private Dictionary<RealServerId, Target> _targets = [];
     // The targets that wait for their turn (not running), by due time; a target dropped from _targets is skipped when it comes up.
     private readonly PriorityQueue<Target, DateTimeOffset> _queue = new();
+    // When the run loop means to look at the queue again (MinValue: it is looking now, or not running).
+    private DateTimeOffset _plannedWake = DateTimeOffset.MinValue;
 
     private sealed class Target(ControlledRealServer server, DateTimeOffset due)
     {
@@ -103,8 +108,12 @@ internal sealed class HealthMonitor(ProbeFunction probe, int maxConcurrent, Time
         return started;
     }
 
-    /// <summary>Probes every server that is due now and waits for those probes (each bounded by its timeout).</summary>
-    public Task RoundAsync(CancellationToken cancellation) => Task.WhenAll(StartDue(cancellation));
+    /// <summary>
+    /// Probes every server that is due now and waits for those probes (each bounded by its timeout). The caller goes on
+    /// on a thread of the pool, never on the thread that finished the last probe (the TCP checks' own, see TcpConnector).
+    /// </summary>
+    public async Task RoundAsync(CancellationToken cancellation) =>
+        await Task.WhenAll(StartDue(cancellation)).ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
 
     /// <summary>Starts probes as they fall due until <paramref name="cancellation"/>.</summary>
     public async Task RunAsync(CancellationToken cancellation)
@@ -112,11 +121,9 @@ internal sealed class HealthMonitor(ProbeFunction probe, int maxConcurrent, Time
         while (!cancellation.IsCancellationRequested)
         {
             StartDue(cancellation);
-            var wait = NextDue() - time.GetUtcNow();
-            wait = wait < TimeSpan.FromMilliseconds(10) ? TimeSpan.FromMilliseconds(10) : wait > TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : wait;
             try
             {
-                await _wake.WaitAsync(wait, cancellation).ConfigureAwait(false);
+                await _wake.WaitAsync(PlanWake(), cancellation).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -125,26 +132,44 @@ internal sealed class HealthMonitor(ProbeFunction probe, int maxConcurrent, Time
         }
     }
 
-    private DateTimeOffset NextDue()
+    /// <summary>
+    /// How long the run loop sleeps: until the next due time in the queue (at least <see cref="MinWait"/>, at most a second),
+    /// and when it means to look again. A probe running meanwhile is not in the queue: when it ends with an earlier due
+    /// time than that, <see cref="Queue"/> wakes the loop, so that its next probe starts when due, not up to a loop's
+    /// computing time later in every round.
+    /// </summary>
+    internal TimeSpan PlanWake()
     {
         lock (_gate)
-            return _queue.TryPeek(out _, out var due) ? due : time.GetUtcNow() + TimeSpan.FromSeconds(1);
+        {
+            var now = time.GetUtcNow();
+            var wait = (_queue.TryPeek(out _, out var due) ? due : now + MaxWait) - now;
+            wait = wait < MinWait ? MinWait : wait > MaxWait ? MaxWait : wait;
+            _plannedWake = now + wait;
+            return wait;
+        }
     }
 
-    // A target whose probe ended takes its place in the queue again (at its due time); one due already wakes the loop.
+    // A target whose probe ended takes its place in the queue again (at its due time); one due already, or before the run
+    // loop means to look again, wakes it.
     private void Queue(Target t)
     {
-        bool due;
+        bool early;
         lock (_gate)
         {
             if (t.Dropped)
                 return;
             _queue.Enqueue(t, t.Due);
-            due = t.Due <= time.GetUtcNow();
+            early = t.Due < _plannedWake || t.Due <= time.GetUtcNow();
         }
-        if (due)
+        if (early)
             Wake();
     }
+
+    /// <summary>For tests: whether a wake of the run loop is pending, and taking it.</summary>
+    internal bool WakePending => _wake.CurrentCount > 0;
+
+    internal Task WaitForWakeAsync() => _wake.WaitAsync();
 
     private void Wake()
     {

@@ -69,11 +69,10 @@ public static class HealthProber
     public static void Validate(HealthCheck check) => HealthCheckRules.Validate(check);
 
     // TCP_CHECK: a connection accepted within the timeout. Equivalent to: ip netns exec NS nc -z -w T ADDR PORT
-    private static async Task<HealthProbeResult> TcpAsync(Probe probe, CancellationToken cancellationToken)
-    {
-        using var socket = await ProbeSockets.ConnectTcpAsync(probe.Namespace, probe.EndPoint, cancellationToken).ConfigureAwait(false);
-        return probe.Healthy();
-    }
+    private static async Task<HealthProbeResult> TcpAsync(Probe probe, CancellationToken cancellationToken) =>
+        await TcpConnector.ConnectAsync(probe.Namespace, probe.EndPoint, cancellationToken).ConfigureAwait(false) is { } error
+            ? probe.Unhealthy(error)
+            : probe.Healthy();
 
     /// <summary>
     /// Why a probe failed, in words ("connection refused", "timed out after 3 s"); null for an exception that is a

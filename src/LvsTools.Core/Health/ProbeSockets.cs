@@ -45,22 +45,6 @@ internal static class ProbeSockets
         }
     }
 
-    /// <summary>A TCP socket created in the namespace and connected to the endpoint; disposed when the connect fails.</summary>
-    public static async Task<Socket> ConnectTcpAsync(NetNamespace netNamespace, IPEndPoint endpoint, CancellationToken cancellationToken)
-    {
-        var socket = await OpenAsync(netNamespace, endpoint.Address, ProtocolType.Tcp).ConfigureAwait(false);
-        try
-        {
-            await socket.ConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
-            return socket;
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-    }
-
     private readonly record struct Kind(AddressFamily Family, SocketType Type, ProtocolType Protocol)
     {
         public Socket Create() => new(Family, Type, Protocol);

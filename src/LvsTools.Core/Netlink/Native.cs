@@ -14,7 +14,8 @@ internal static unsafe class Native
     public const int SOL_SOCKET = 1, SO_SNDBUF = 7, SO_RCVBUF = 8, SO_SNDBUFFORCE = 32, SO_RCVBUFFORCE = 33;
     public const int SOL_NETLINK = 270, NETLINK_CAP_ACK = 10, NETLINK_EXT_ACK = 11;
     public const int MSG_TRUNC = 0x20, MSG_DONTWAIT = 0x40;
-    public const short POLLIN = 1;
+    public const short POLLIN = 1, POLLOUT = 4, POLLERR = 8, POLLHUP = 16;
+    public const int AF_INET = 2, AF_INET6 = 10, SOCK_STREAM = 1, SOCK_NONBLOCK = 0x800, SO_ERROR = 4, EFD_NONBLOCK = 0x800, EFD_CLOEXEC = 0x80000;
     public const int CLONE_NEWNET = 0x40000000;
     public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40, O_CLOEXEC = 0x80000;
     public const int LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8;
@@ -41,6 +42,18 @@ internal static unsafe class Native
 
     [DllImport(Libc, SetLastError = true)]
     public static extern int bind(int fd, SockaddrNl* addr, int len);
+
+    [DllImport(Libc, SetLastError = true)]
+    public static extern int connect(int fd, byte* addr, int len);
+
+    [DllImport(Libc, SetLastError = true)]
+    public static extern int getsockopt(int fd, int level, int name, void* value, int* len);
+
+    [DllImport(Libc, SetLastError = true)]
+    public static extern int eventfd(uint initval, int flags);
+
+    [DllImport(Libc, SetLastError = true)]
+    public static extern nint read(int fd, byte* buf, nint len);
 
     [DllImport(Libc, SetLastError = true)]
     public static extern int getsockname(int fd, SockaddrNl* addr, int* len);

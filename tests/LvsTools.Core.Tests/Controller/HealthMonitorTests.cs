@@ -159,4 +159,33 @@ public class HealthMonitorTests
         Assert.Empty(monitor.StartDue(CancellationToken.None));
         Assert.Equal(4, probes.Value);
     }
+    [Fact]
+    public async Task The_run_loop_sleeps_until_the_next_due_time_of_a_probe_that_was_running_when_it_looked()
+    {
+        var clock = new ManualClock();
+        var answer = new TaskCompletionSource<ProbeOutcome>();
+        var monitor = new HealthMonitor((check, address, port, ct) => answer.Task, 4, clock, (id, o) => { });
+        monitor.SetTargets([Server(1, new HealthCheck { Timeout = TimeSpan.FromMilliseconds(50), Interval = TimeSpan.FromSeconds(1) })]);
+        Assert.True(monitor.WakePending); // a new target wakes the loop
+        var probe = Assert.Single(monitor.StartDue(CancellationToken.None)); // due at 0, running
+        clock.Now += TimeSpan.FromMilliseconds(30); // the loop's own work before it plans its sleep
+        Assert.Equal(TimeSpan.FromSeconds(1), monitor.PlanWake()); // nothing queued: a second, i.e. until 1.03 s
+        while (monitor.WakePending)
+            await monitor.WaitForWakeAsync(); // the wake of SetTargets, taken
+        answer.SetResult(new ProbeOutcome(true, null));
+        await probe;
+        // The probe is due again at 1 s, before the loop meant to look: it is woken and plans for 1 s, not 1.03 s.
+        Assert.True(monitor.WakePending);
+        Assert.Equal(TimeSpan.FromMilliseconds(970), monitor.PlanWake());
+        // A probe due no earlier than the planned look wakes nobody.
+        answer = new TaskCompletionSource<ProbeOutcome>();
+        clock.Now += TimeSpan.FromMilliseconds(970);
+        while (monitor.WakePending)
+            await monitor.WaitForWakeAsync();
+        probe = Assert.Single(monitor.StartDue(CancellationToken.None)); // due at 1 s, next at 2 s
+        Assert.Equal(TimeSpan.FromSeconds(1), monitor.PlanWake()); // looks at 2 s, when the probe is due again
+        answer.SetResult(new ProbeOutcome(true, null));
+        await probe;
+        Assert.False(monitor.WakePending);
+    }
 }

@@ -86,6 +86,57 @@ public class HealthProberTests
     }
 
     [Fact]
+    public async Task Tcp_times_out_at_the_timeout_when_the_server_does_not_answer_and_the_caller_can_cancel()
+    {
+        // A listener whose accept queue is full drops new SYNs: a connect then waits, as to a server that hangs.
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(Loopback, 0));
+        listener.Listen(0);
+        var endpoint = (IPEndPoint)listener.LocalEndPoint!;
+        var queued = new List<Socket>();
+        try
+        {
+            for (int i = 0; i < 2; i++)
+            {
+                var c = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                queued.Add(c);
+                _ = c.ConnectAsync(endpoint);
+            }
+            await Task.Delay(200);
+            var r = await Probe(new HealthCheck { Timeout = TimeSpan.FromMilliseconds(300) }, (ushort)endpoint.Port);
+            Assert.Equal((false, "timed out after 0.3 s"), (r.Healthy, r.Error));
+            Assert.InRange(r.Latency, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(4.5));
+            using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+                Probe(new HealthCheck { Timeout = TimeSpan.FromSeconds(10) }, (ushort)endpoint.Port, cts.Token));
+        }
+        finally
+        {
+            queued.ForEach(c => c.Dispose());
+        }
+    }
+
+    [SkippableFact]
+    public async Task Tcp_checks_IPv6_servers_too()
+    {
+        Skip.IfNot(Socket.OSSupportsIPv6 && File.ReadAllText("/proc/net/if_inet6").Contains("00000000000000000000000000000001"), "no ::1 here");
+        var listener = new TcpListener(IPAddress.IPv6Loopback, 0);
+        listener.Start();
+        ushort port = (ushort)((IPEndPoint)listener.LocalEndpoint).Port;
+        try
+        {
+            var r = await HealthProber.ProbeAsync(new HealthCheck(), IPAddress.IPv6Loopback, port, NetNamespace.Current, default);
+            Assert.True(r.Healthy, r.Error);
+        }
+        finally
+        {
+            listener.Stop();
+        }
+        var refused = await HealthProber.ProbeAsync(new HealthCheck(), IPAddress.IPv6Loopback, port, NetNamespace.Current, default);
+        Assert.Equal((false, "connection refused"), (refused.Healthy, refused.Error));
+    }
+
+    [Fact]
     public async Task Http_checks_status_then_body_and_sends_path_and_host()
     {
         var (port, request) = HttpServer("HTTP/1.1 503 Service Unavailable", "down"u8.ToArray());
