@@ -47,6 +47,7 @@ public sealed class LvsPlanStep
     // side object made only when one of them is set.
     private LvsPlanStatus _status = LvsPlanStatus.Planned;
     private Rare? _rare;
+    private object? _request;
 
     private Rare More => _rare ??= new Rare();
 
@@ -106,7 +107,24 @@ public sealed class LvsPlanStep
 
     public string? NetNamespace { get; set; }
 
-    internal IpvsOperation? Ipvs { get; init; }
+    /// <summary>The IPVS request the step sends (null for addresses and sysctls).</summary>
+    /// <remarks>A create keeps only the service or real server it adds, and makes its operation (equal every time) when asked
+    /// for: a 50,000-step import result then holds the objects it creates and no operation object beside each.</remarks>
+    internal IpvsOperation? Ipvs
+    {
+        get => _request switch
+        {
+            LvsRealServer server => new IpvsOperation.RealServerAdd(server) { Validation = ValidationLevel.Kernel },
+            LvsService service => new IpvsOperation.ServiceAdd(service) { Validation = ValidationLevel.Kernel },
+            var other => (IpvsOperation?)other,
+        };
+        init => _request = value switch
+        {
+            IpvsOperation.RealServerAdd { Validation: ValidationLevel.Kernel } add => add.RealServer,
+            IpvsOperation.ServiceAdd { Validation: ValidationLevel.Kernel } add => add.Service,
+            _ => value,
+        };
+    }
 
     /// <summary>The step's operation was checked when its document was (the planner does not check it again).</summary>
     internal bool Checked { get; init; }

@@ -367,5 +367,20 @@ public class IpvsModelTests
         Assert.Single(given.Differences!);
         Assert.Null(given.IpvsRequest);
         Assert.Equal(LvsPlanStatus.Planned, given.Status);
+        // A create at the kernel's level (what a plan makes) gives back an operation equal to the one it was given.
+        var rs = new LvsRealServer { Service = svc.Key, Address = IPAddress.Parse("10.0.1.1"), Port = 80, ForwardingMethod = ForwardingMethod.Masquerade };
+        IpvsOperation[] ops =
+        [
+            IpvsOperation.AddRealServer(rs) with { Validation = ValidationLevel.Kernel }, IpvsOperation.AddService(svc) with { Validation = ValidationLevel.Kernel },
+            IpvsOperation.AddRealServer(rs), IpvsOperation.EditRealServer(rs) with { Validation = ValidationLevel.Kernel }, IpvsOperation.DeleteRealServer(rs),
+        ];
+        foreach (var op in ops)
+        {
+            var made = new LvsPlanStep { Action = LvsPlanAction.Create, Object = LvsPlanObject.RealServer, Ipvs = op };
+            Assert.Equal(op, made.IpvsRequest);
+            Assert.Equal(op.GetType(), made.IpvsRequest!.GetType());
+            Assert.Equal(op.Describe(), made.Operation);
+            Assert.Equal(op.Target, made.Target);
+        }
     }
 }
