@@ -34,7 +34,9 @@ public abstract class ConfigurationDocumentCommandBase : LvsCommandBase
                 return InputObject;
             }
             var file = FilePath.Resolve(this, Path);
-            return LvsConfigurationDocument.FromJson(BoundedInput.ReadAllBytes(file, Path, "LvsConfigurationFileNotFound"), out resolved);
+            (var doc, resolved) = BoundedInput.ReadFile(file, Path, "LvsConfigurationFileNotFound",
+                bytes => (LvsConfigurationDocument.FromJson(bytes, out var built), built));
+            return doc;
         }
         catch (Exception e)
         {
