@@ -126,6 +126,9 @@ public sealed class LvsPlanStep
         };
     }
 
+    /// <summary>Whether the step sends an IPVS request (without making its operation).</summary>
+    internal bool SendsIpvs => _request is not null;
+
     /// <summary>The step's operation was checked when its document was (the planner does not check it again).</summary>
     internal bool Checked { get; init; }
 
