@@ -68,77 +68,19 @@ public static class BoundedInput
     }
 
     /// <summary>
-    /// Reads a file as <see cref="ReadAllBytes(string, string, string, long)"/> does and hands its bytes to
-    /// <paramref name="read"/>, in a buffer lent by <see cref="System.Buffers.ArrayPool{T}.Shared"/> when the file is a regular one: Import
-    /// then Sync of a 10 MB document reuse one buffer instead of leaving a 10 MB array each for the collector. The buffer is
-    /// cleared and given back when <paramref name="read"/> returns or throws; <paramref name="read"/> must not keep it.
-    /// </summary>
-    public static T ReadFile<T>(string path, string shownAs, string notFoundId, Func<ArraySegment<byte>, T> read, long limit = MaxInputBytes)
-    {
-        ArgumentNullException.ThrowIfNull(read);
-        byte[]? lent = null;
-        int length = 0;
-        using (var fs = Open(path, shownAs, notFoundId))
-        {
-            try
-            {
-                if (fs.CanSeek && fs.Length > limit)
-                    throw TooLarge($"'{path}'", shownAs, limit);
-                if (fs.CanSeek && fs.Length > 0)
-                {
-                    lent = System.Buffers.ArrayPool<byte>.Shared.Rent((int)fs.Length);
-                    if (!TryReadExactly(fs, lent, (int)fs.Length))
-                    {
-                        System.Buffers.ArrayPool<byte>.Shared.Return(lent, clearArray: true);
-                        lent = null;
-                    }
-                    else
-                    {
-                        length = (int)fs.Length;
-                    }
-                }
-                if (lent is null)
-                    return read(ReadAllBytes(fs, $"'{path}'", shownAs, limit));
-            }
-            catch (IOException e)
-            {
-                if (lent is not null)
-                    System.Buffers.ArrayPool<byte>.Shared.Return(lent, clearArray: true);
-                throw new LvsException(LvsErrorKind.OperationFailed, "FileReadFailed", $"Cannot read '{path}': {e.Message}", shownAs, e);
-            }
-        }
-        try
-        {
-            return read(new ArraySegment<byte>(lent, 0, length));
-        }
-        finally
-        {
-            Array.Clear(lent, 0, length);
-            System.Buffers.ArrayPool<byte>.Shared.Return(lent);
-        }
-    }
-
-    /// <summary>Reads exactly <paramref name="length"/> bytes into <paramref name="buffer"/> and finds the end of the file there;
-    /// false, with the stream back at its start, when the file is not as long as it said.</summary>
-    private static bool TryReadExactly(FileStream fs, byte[] buffer, int length)
-    {
-        int got = 0, n;
-        while (got < length && (n = fs.Read(buffer, got, length - got)) > 0)
-            got += n;
-        if (got == length && fs.ReadByte() < 0)
-            return true;
-        fs.Position = 0;
-        return false;
-    }
-
-    /// <summary>
     /// A regular file read into one array of its length (no growing buffer, no second copy), or null with the stream back
     /// at its start when the file is not as long as it said (a /proc file says 0, a file written meanwhile changes).
     /// </summary>
     private static byte[]? ReadExactly(FileStream fs)
     {
         var bytes = new byte[fs.Length];
-        return TryReadExactly(fs, bytes, bytes.Length) ? bytes : null;
+        int got = 0, n;
+        while (got < bytes.Length && (n = fs.Read(bytes, got, bytes.Length - got)) > 0)
+            got += n;
+        if (got == bytes.Length && fs.ReadByte() < 0)
+            return bytes;
+        fs.Position = 0;
+        return null;
     }
 
     /// <summary>Reads a stream to its end, or fails with InputTooLarge after <paramref name="limit"/> bytes.</summary>

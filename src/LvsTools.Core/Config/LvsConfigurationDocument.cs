@@ -109,7 +109,6 @@ public sealed class LvsConfigurationDocument
     /// </summary>
     public static LvsConfigurationDocument FromJson(byte[] utf8)
     {
-        ArgumentNullException.ThrowIfNull(utf8);
         var doc = Parse(utf8);
         LvsConfigurationValidator.Validate(doc);
         return doc;
@@ -121,22 +120,15 @@ public sealed class LvsConfigurationDocument
     /// </summary>
     public static LvsConfigurationDocument FromJson(byte[] utf8, out LvsResolvedEntries resolved)
     {
-        ArgumentNullException.ThrowIfNull(utf8);
-        return FromJson(new ArraySegment<byte>(utf8), out resolved);
-    }
-
-    /// <summary>As <see cref="FromJson(byte[], out LvsResolvedEntries)"/>, from part of an array (a lent buffer: nothing
-    /// read keeps it).</summary>
-    public static LvsConfigurationDocument FromJson(ArraySegment<byte> utf8, out LvsResolvedEntries resolved)
-    {
         var doc = Parse(utf8);
         resolved = LvsConfigurationValidator.Resolve(doc);
         return doc;
     }
 
     /// <summary>Reads the JSON into a document: everything <see cref="FromJson(byte[])"/> checks but the validator.</summary>
-    private static LvsConfigurationDocument Parse(ReadOnlySpan<byte> utf8)
+    private static LvsConfigurationDocument Parse(byte[] utf8)
     {
+        ArgumentNullException.ThrowIfNull(utf8);
         if (utf8.Length > BoundedInput.MaxInputBytes)
             throw BoundedInput.TooLarge("The configuration document", null, BoundedInput.MaxInputBytes);
         (string Path, string Name)? duplicate = null;

@@ -34,9 +34,7 @@ public abstract class ConfigurationDocumentCommandBase : LvsCommandBase
                 return InputObject;
             }
             var file = FilePath.Resolve(this, Path);
-            (var doc, resolved) = BoundedInput.ReadFile(file, Path, "LvsConfigurationFileNotFound",
-                bytes => (LvsConfigurationDocument.FromJson(bytes, out var built), built));
-            return doc;
+            return LvsConfigurationDocument.FromJson(BoundedInput.ReadAllBytes(file, Path, "LvsConfigurationFileNotFound"), out resolved);
         }
         catch (Exception e)
         {
