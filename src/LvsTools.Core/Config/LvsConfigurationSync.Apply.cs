@@ -22,7 +22,7 @@ public static partial class LvsConfigurationSync
             CheckSysctlScope(steps, sysctl); // before the first request, not half-way
         var watch = Stopwatch.StartNew();
         long writes = 0;
-        var ipvsSteps = steps.Where(s => s.Ipvs is not null).ToList();
+        var ipvsSteps = steps.Where(s => s.SendsIpvs).ToList();
         bool cancelled = false;
         if (ipvsSteps.Count > 0)
         {
@@ -36,7 +36,7 @@ public static partial class LvsConfigurationSync
             cancelled = result.Cancelled;
         }
         int done = ipvsSteps.Count;
-        foreach (var step in steps.Where(s => s.Ipvs is null))
+        foreach (var step in steps.Where(s => !s.SendsIpvs))
         {
             if (cancelled || cancellation.IsCancellationRequested)
             {

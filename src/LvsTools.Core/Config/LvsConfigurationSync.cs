@@ -63,6 +63,12 @@ public static partial class LvsConfigurationSync
         ArgumentNullException.ThrowIfNull(current);
         ArgumentNullException.ThrowIfNull(desired);
         var p = new PlanLists();
+        if (current.Services.Count == 0 && desired.Services is { } all)
+        {
+            // An empty table: everything the document lists is created; the lists are made at their size once.
+            p.Services.Capacity = all.Count;
+            p.Reals.Capacity = desired.RealServerCount;
+        }
         PlanServices(p, current, desired, prune, resolved);
         PlanTimeouts(p, current.Timeouts, desired.Timeouts);
         PlanDaemons(p, current.SyncDaemons, desired.SyncDaemons, prune);
@@ -104,6 +110,7 @@ public static partial class LvsConfigurationSync
         if (desired.Services is not { } wanted)
             return;
         var seen = new HashSet<ServiceKey>(wanted.Count);
+        bool empty = current.Services.Count == 0;
         foreach (var entry in wanted)
         {
             // What the document check built and checked is taken as it is (checked: true); anything else is built here.
@@ -115,7 +122,7 @@ public static partial class LvsConfigurationSync
                 throw LvsException.Invalid("DuplicateService", $"The document lists service {key} twice.", key.ToString());
             // No realServers list: this service's real servers are not managed (none added, none deleted).
             var reals = entry.RealServers ?? [];
-            if (!current.Services.TryGetValue(key, out var cur))
+            if (empty || !current.Services.TryGetValue(key, out var cur))
             {
                 p.Services.Add(Step(LvsPlanAction.Create, LvsPlanObject.Service, new IpvsOperation.ServiceAdd(want) { Validation = ValidationLevel.Kernel }, null, svcChecked));
                 foreach (var r in reals)
@@ -146,15 +153,21 @@ public static partial class LvsConfigurationSync
                     p.Reals.Add(Step(LvsPlanAction.Update, LvsPlanObject.RealServer, IpvsOperation.EditRealServer(r), rsChanges, rChecked));
             }
             if (prune && entry.RealServers is not null && matched < cur.RealServers.Count)
-            {
-                wantKeys ??= reals.Select(r => WantedRealServer(r, key, resolved).Server).Select(r => (r.Address, r.Port)).ToHashSet();
-                foreach (var c in cur.RealServers.Values.Where(c => !wantKeys.Contains((c.Address, c.Port))))
-                    p.DeletesRs.Add(Step(LvsPlanAction.Delete, LvsPlanObject.RealServer, IpvsOperation.DeleteRealServer(c)));
-            }
+                PlanRealServerDeletes(p, cur, reals, key, resolved, wantKeys);
         }
         if (prune)
             foreach (var key in current.Services.Keys.Where(k => !seen.Contains(k)))
                 p.DeletesSvc.Add(Step(LvsPlanAction.Delete, LvsPlanObject.Service, IpvsOperation.DeleteService(key)));
+    }
+
+    /// <summary>Deletes the real servers of <paramref name="cur"/> that the entries do not list (a method of its own: the
+    /// lambdas here would otherwise cost every service of a plan a closure object).</summary>
+    private static void PlanRealServerDeletes(PlanLists p, LvsKernelService cur, List<LvsRealServerEntry> reals, ServiceKey key,
+        LvsResolvedEntries? resolved, HashSet<(IPAddress, ushort)>? wantKeys)
+    {
+        wantKeys ??= reals.Select(r => WantedRealServer(r, key, resolved).Server).Select(r => (r.Address, r.Port)).ToHashSet();
+        foreach (var c in cur.RealServers.Values.Where(c => !wantKeys.Contains((c.Address, c.Port))))
+            p.DeletesRs.Add(Step(LvsPlanAction.Delete, LvsPlanObject.RealServer, IpvsOperation.DeleteRealServer(c)));
     }
 
     /// <summary>The real server an entry describes in service <paramref name="key"/>: the one the document check built

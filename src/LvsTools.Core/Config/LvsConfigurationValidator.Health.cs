@@ -14,6 +14,8 @@ public static partial class LvsConfigurationValidator
     /// <summary>A version 1 document that uses a version 2 member: each such member, named by its path.</summary>
     private static void ReportVersion2Members(Collector c, DocPath p, LvsServiceEntry e)
     {
+        if (!HasVersion2Member(e))
+            return; // the usual case, one test per entry
         void Member(DocPath path, object? value)
         {
             if (value is not null)
@@ -34,6 +36,17 @@ public static partial class LvsConfigurationValidator
             Member(p.RealServer(j) + ".maintenance", r.Maintenance);
             Member(p.RealServer(j) + ".healthCheck", r.HealthCheck);
         }
+    }
+
+    private static bool HasVersion2Member(LvsServiceEntry e)
+    {
+        if (e.HealthCheck is not null || e.OnFailureName is not null || e.Quorum is not null || e.Hysteresis is not null
+            || e.Alpha is not null || e.SorryServer is not null || e.DrainTimeoutSeconds is not null)
+            return true;
+        foreach (var r in e.RealServers ?? [])
+            if (r is not null && (r.Maintenance is not null || r.HealthCheck is not null))
+                return true;
+        return false;
     }
 
     /// <summary>The version 2 members of a service (its key and its real servers' endpoints when they are valid).</summary>

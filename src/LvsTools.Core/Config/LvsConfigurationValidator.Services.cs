@@ -8,7 +8,9 @@ public static partial class LvsConfigurationValidator
 {
     private static void CheckServices(Collector c, List<LvsServiceEntry> services, int version)
     {
-        var seen = new Dictionary<ServiceKey, int>();
+        var seen = new Dictionary<ServiceKey, int>(services.Count);
+        // One table of a service's real-server endpoints, emptied for each service (not one table per service).
+        var endpointTable = new Dictionary<(IPAddress, ushort), int>();
         for (int i = 0; i < services.Count && !c.Full; i++)
         {
             var p = DocPath.Service(i);
@@ -27,7 +29,7 @@ public static partial class LvsConfigurationValidator
                 else
                     seen[k] = i;
                 if (entry.RealServers is { } reals)
-                    endpoints = CheckRealServers(c, p, k, reals);
+                    endpoints = CheckRealServers(c, p, k, reals, endpointTable);
             }
             if (version < 2)
                 ReportVersion2Members(c, p, entry);
@@ -114,10 +116,12 @@ public static partial class LvsConfigurationValidator
     private static void CheckNetmask(Collector c, DocPath path, IPFamily family, string text) =>
         c.Try(path, (family, text), static x => IpvsadmSyntax.ParseNetmask(x.family, x.text, DocumentLevel));
 
-    /// <summary>Checks the real servers of a service; returns the index of each valid one by endpoint.</summary>
-    private static Dictionary<(IPAddress, ushort), int> CheckRealServers(Collector c, DocPath sp, ServiceKey key, List<LvsRealServerEntry> reals)
+    /// <summary>Checks the real servers of a service; returns the index of each valid one by endpoint, in
+    /// <paramref name="seen"/> (emptied first).</summary>
+    private static Dictionary<(IPAddress, ushort), int> CheckRealServers(Collector c, DocPath sp, ServiceKey key, List<LvsRealServerEntry> reals,
+        Dictionary<(IPAddress, ushort), int> seen)
     {
-        var seen = new Dictionary<(IPAddress, ushort), int>();
+        seen.Clear();
         for (int j = 0; j < reals.Count && !c.Full; j++)
         {
             var p = sp.RealServer(j);

@@ -17,6 +17,7 @@ namespace LvsTools.Core.Config;
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     ReadCommentHandling = JsonCommentHandling.Skip,
     AllowTrailingCommas = true,
-    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    Converters = new[] { typeof(DocumentWords) })]
 [JsonSerializable(typeof(LvsConfigurationDocument))]
 internal sealed partial class LvsDocumentJson : JsonSerializerContext;

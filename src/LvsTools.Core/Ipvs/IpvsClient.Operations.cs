@@ -28,7 +28,7 @@ public sealed partial class IpvsClient
 
     /// <summary>
     /// Sends many operations in order, 256 per sendmsg, an acknowledgement asked only for the last of each sendmsg (see
-    /// <see cref="NetlinkConnection.Batch"/>). All operations are validated first; nothing is sent if one is invalid.
+    /// <see cref="NetlinkConnection.Batch(int, Action{NetlinkWriter, int, int}, string, int, bool, Action{int}, CancellationToken)"/>). All operations are validated first; nothing is sent if one is invalid.
     /// The kernel processes each request even after another failed; every refusal is in
     /// <see cref="BatchResult.Failures"/> with <see cref="NetlinkException.RequestIndex"/> = the index in
     /// <paramref name="operations"/> (use <see cref="IpvsOperation.Translate"/> on it for IPVS ids).
@@ -50,15 +50,17 @@ public sealed partial class IpvsClient
                 throw new LvsException(e.Kind, e.ErrorId, $"Operation {i} ({operations[i].Describe()}): {e.Message}", e.Target, e);
             }
         }
-        var w = new NetlinkWriter(Math.Max(256, operations.Count * 160));
         bool oneCommand = true;
         foreach (var op in operations)
-        {
-            op.Write(w, FamilyId);
             oneCommand &= op.Command == operations[0].Command;
-        }
         string name = operations.Count > 0 && oneCommand ? operations[0].CommandName : "IPVS batch";
         Namespace.Verify();
-        return _connection.Batch(w, name, progress: progress, cancellation: cancellation);
+        // Encoded one sendmsg at a time into one small buffer, not the whole batch at once (8 MB for 50,000 requests).
+        ushort family = FamilyId;
+        return _connection.Batch(operations.Count, (w, first, count) =>
+        {
+            for (int i = first; i < first + count; i++)
+                operations[i].Write(w, family);
+        }, name, progress: progress, cancellation: cancellation);
     }
 }

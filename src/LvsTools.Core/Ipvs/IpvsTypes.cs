@@ -127,3 +127,18 @@ public sealed record ServiceKey(IPFamily Family, IpvsProtocol? Protocol, IPAddre
     /// <summary>The service as the first column of `ipvsadm -Ln`.</summary>
     public override string ToString() => IpvsadmSyntax.FormatServiceKey(this);
 }
+
+/// <summary>
+/// A value a record computes from its members and remembers: it takes no part in the record's equality or hash (two
+/// records are equal whether or not either has computed it yet), and a record clears it when a member it comes from is set.
+/// </summary>
+internal struct Remembered<T> : IEquatable<Remembered<T>> where T : class
+{
+    public T? Value;
+
+    public readonly bool Equals(Remembered<T> other) => true;
+
+    public override readonly bool Equals(object? obj) => obj is Remembered<T>;
+
+    public override readonly int GetHashCode() => 0;
+}

@@ -20,25 +20,47 @@ public sealed record LvsService
     private uint? _netmask;
     private int? _prefix;
     private ServiceFlags _flags;
+    private IpvsProtocol? _protocol;
+    private IPAddress? _address;
+    private ushort _port;
+    private uint? _mark;
+    // The key, made on first use and forgotten when a member it is made of is set (a `with` sets them after the copy).
+    private Remembered<ServiceKey> _key;
 
     /// <summary>IPv4 or IPv6. For address-based services it follows from <see cref="Address"/> unless set.</summary>
     public IPFamily AddressFamily
     {
         get => _family ?? (Address is { } a ? IPFamilies.Of(a) : IPFamily.IPv4);
-        init => _family = value;
+        init => (_family, _key) = (value, default);
     }
 
     /// <summary>TCP, UDP or SCTP; null for a firewall-mark service.</summary>
-    public IpvsProtocol? Protocol { get; init; }
+    public IpvsProtocol? Protocol
+    {
+        get => _protocol;
+        init => (_protocol, _key) = (value, default);
+    }
 
     /// <summary>The virtual address; null for a firewall-mark service.</summary>
-    public IPAddress? Address { get; init; }
+    public IPAddress? Address
+    {
+        get => _address;
+        init => (_address, _key) = (value, default);
+    }
 
     /// <summary>The virtual port (0 = any port; only for persistent services).</summary>
-    public ushort Port { get; init; }
+    public ushort Port
+    {
+        get => _port;
+        init => (_port, _key) = (value, default);
+    }
 
     /// <summary>The firewall mark of an fwmark service (ipvsadm -f); null for address-based services.</summary>
-    public uint? FirewallMark { get; init; }
+    public uint? FirewallMark
+    {
+        get => _mark;
+        init => (_mark, _key) = (value, default);
+    }
 
     /// <summary>The scheduler's name (rr, wlc, sh, ...); the kernel reports "none" for a service without one.</summary>
     public string Scheduler { get; init; } = DefaultScheduler;
@@ -120,8 +142,8 @@ public sealed record LvsService
     /// <summary>True when the kernel sent IPVS_SVC_ATTR_STATS64 (kernel ≥ 4.1).</summary>
     internal bool HasStatistics64 { get; init; }
 
-    /// <summary>The service's identity.</summary>
-    public ServiceKey Key => FirewallMark is { } m and not 0
+    /// <summary>The service's identity (one object per service, however often it is asked for).</summary>
+    public ServiceKey Key => _key.Value ??= FirewallMark is { } m and not 0
         ? new ServiceKey(AddressFamily, null, null, 0, m)
         : new ServiceKey(AddressFamily, Protocol, Address, Port, 0);
 

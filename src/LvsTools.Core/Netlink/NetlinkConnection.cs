@@ -126,33 +126,70 @@ public sealed partial class NetlinkConnection : IDisposable
     public BatchResult Batch(NetlinkWriter requests, string operation, int perSend = 256, bool ackEach = false,
         Action<int>? progress = null, CancellationToken cancellation = default)
     {
+        int offset = 0;
+        return Batch(requests.MessageCount, (first, count) =>
+        {
+            // The chunk's messages follow the previous chunk's in the one buffer.
+            var all = requests.WritableWrittenSpan;
+            int start = offset;
+            for (int k = 0; k < count; k++)
+                offset += NetlinkAlign.Align((int)NativeEndian.U32(all[offset..]));
+            return all[start..offset];
+        }, operation, perSend, ackEach, progress, cancellation);
+    }
+
+    /// <summary>
+    /// As the other overload, for <paramref name="total"/> requests that <paramref name="encode"/> writes one chunk at a
+    /// time (the messages of indexes first .. first + count - 1, into the writer it is given, which is emptied before each
+    /// chunk): a batch of 50,000 requests then never exists as one buffer.
+    /// </summary>
+    public BatchResult Batch(int total, Action<NetlinkWriter, int, int> encode, string operation, int perSend = 256, bool ackEach = false,
+        Action<int>? progress = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(encode);
+        var w = new NetlinkWriter(Math.Min(perSend, Math.Max(total, 1)) * 160);
+        return Batch(total, (first, count) =>
+        {
+            w.Reset();
+            encode(w, first, count);
+            if (w.MessageCount != count)
+                throw new InvalidOperationException($"the encoder wrote {w.MessageCount} messages for {count} requests");
+            return w.WritableWrittenSpan;
+        }, operation, perSend, ackEach, progress, cancellation);
+    }
+
+    /// <summary>The bytes of the messages first .. first + count - 1 of a batch.</summary>
+    private delegate Span<byte> ChunkSource(int first, int count);
+
+    private BatchResult Batch(int total, ChunkSource chunks, string operation, int perSend, bool ackEach, Action<int>? progress,
+        CancellationToken cancellation)
+    {
         if (perSend < 1)
             throw new ArgumentOutOfRangeException(nameof(perSend));
         lock (_gate)
         {
             var reply = new BatchReplies();
-            var buffer = requests.WritableWrittenSpan;
-            int total = requests.MessageCount, index = 0, offset = 0;
+            int index = 0;
             while (index < total)
             {
                 if (cancellation.IsCancellationRequested)
                     return new BatchResult(index, total, reply.Failures, cancelled: true);
-                // Number the chunk's messages and find where it ends.
-                int chunkStart = offset, firstIndex = index;
+                // Number the chunk's messages; only the last asks for an ACK.
+                int firstIndex = index, count = Math.Min(perSend, total - index), offset = 0;
+                var chunk = chunks(firstIndex, count);
                 uint firstSeq = 0, lastSeq = 0;
-                for (int k = 0; k < perSend && index < total; k++, index++)
+                for (int k = 0; k < count; k++, index++)
                 {
-                    var msg = buffer[offset..];
+                    var msg = chunk[offset..];
                     uint len = NativeEndian.U32(msg);
-                    bool last = k == perSend - 1 || index == total - 1;
-                    var flags = NetlinkFlags.Request | (ackEach || last ? NetlinkFlags.Ack : NetlinkFlags.None);
+                    var flags = NetlinkFlags.Request | (ackEach || k == count - 1 ? NetlinkFlags.Ack : NetlinkFlags.None);
                     uint seq = Stamp(msg[..(int)len], flags);
                     if (k == 0)
                         firstSeq = seq;
                     lastSeq = seq;
                     offset += NetlinkAlign.Align((int)len);
                 }
-                Send(buffer[chunkStart..offset]);
+                Send(chunk[..offset]);
                 reply.LastSequence = lastSeq;
                 ReceiveReplies(ref reply, firstSeq, lastSeq, operation, firstIndex);
                 progress?.Invoke(index);

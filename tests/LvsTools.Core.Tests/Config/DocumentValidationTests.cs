@@ -299,4 +299,28 @@ public class DocumentValidationTests
         Assert.Equal("x", JsonPrepass.ValueAt(json, "$.d"));
         Assert.Equal(("$.a[1].b", "b"), JsonPrepass.FindDuplicate(Encoding.UTF8.GetBytes("{\"a\": [1, {\"b\": 2, \"b\": 3}], \"b\": 1}")));
     }
+    [Fact]
+    public void Words_a_document_repeats_are_read_as_one_string_each_and_other_strings_as_written()
+    {
+        const string Rs = "{ \"address\": \"10.0.1.1\", \"port\": 80, \"forwarding\": \"masquerade\" }";
+        var doc = LvsConfigurationDocument.FromJson(
+            $"{{ \"schemaVersion\": 1, \"services\": [ {{ {Svc}, \"scheduler\": \"wrr\", \"realServers\": [ {Rs}, {Rs.Replace("1.1", "1.2")} ] }}, " +
+            $"{{ \"protocol\": \"t\\u0063p\", \"address\": \"10.0.0.2\", \"port\": 80 }} ] }}");
+        var a = doc.Services![0];
+        Assert.Same(a.RealServers![0].Forwarding, a.RealServers[1].Forwarding);
+        Assert.Equal("masquerade", a.RealServers[0].Forwarding);
+        Assert.Equal("tcp", doc.Services[1].Protocol); // escaped: read by System.Text.Json itself, the same text
+        Assert.Equal("10.0.1.2", a.RealServers[1].Address);
+    }
+
+    [Fact]
+    public void A_number_where_a_word_belongs_is_refused_as_before()
+    {
+        var e = Assert.Throws<LvsException>(() => LvsConfigurationDocument.FromJson(
+            "{ \"schemaVersion\": 1, \"services\": [ { \"protocol\": 6, \"address\": \"10.0.0.1\", \"port\": 80 } ] }"));
+        Assert.Equal("InvalidConfigurationDocument", e.ErrorId);
+        Assert.Contains("$.services[0].protocol", e.Message);
+        Assert.Contains("(value '6')", e.Message);
+        Assert.Contains("could not be converted to System.String", e.Message);
+    }
 }

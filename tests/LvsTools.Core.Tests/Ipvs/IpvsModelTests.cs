@@ -318,4 +318,69 @@ public class IpvsModelTests
             dir.Delete(true);
         }
     }
+    [Fact]
+    public void A_service_key_is_made_once_and_follows_a_with_that_changes_the_service()
+    {
+        var svc = new LvsService { Protocol = IpvsProtocol.Tcp, Address = IPAddress.Parse("10.0.0.1"), Port = 80 };
+        var key = svc.Key;
+        Assert.Same(key, svc.Key);
+        Assert.Equal(ServiceKey.ForAddress(IpvsProtocol.Tcp, IPAddress.Parse("10.0.0.1"), 80), key);
+        // Equality and hash do not depend on whether the key was asked for.
+        var twin = new LvsService { Protocol = IpvsProtocol.Tcp, Address = IPAddress.Parse("10.0.0.1"), Port = 80 };
+        Assert.Equal(svc, twin);
+        Assert.Equal(svc.GetHashCode(), twin.GetHashCode());
+        // A copy that changes a member of the key has its own key; one that changes something else keeps it.
+        Assert.Equal(81, (svc with { Port = 81 }).Key.Port);
+        Assert.Equal(IpvsProtocol.Udp, (svc with { Protocol = IpvsProtocol.Udp }).Key.Protocol);
+        Assert.Equal(IPAddress.Parse("10.0.0.2"), (svc with { Address = IPAddress.Parse("10.0.0.2") }).Key.Address);
+        Assert.Equal(7u, (svc with { FirewallMark = 7 }).Key.FirewallMark);
+        Assert.Equal(IPFamily.IPv6, (svc with { AddressFamily = IPFamily.IPv6 }).Key.Family);
+        Assert.Same(key, (svc with { Scheduler = "rr" }).Key);
+        Assert.NotEqual(svc, svc with { Port = 81 });
+    }
+
+    [Fact]
+    public void A_plan_step_keeps_what_it_was_given_and_formats_its_request_once()
+    {
+        var svc = new LvsService { Protocol = IpvsProtocol.Tcp, Address = IPAddress.Parse("10.0.0.1"), Port = 80 };
+        var step = new LvsPlanStep { Action = LvsPlanAction.Create, Object = LvsPlanObject.Service, Ipvs = IpvsOperation.AddService(svc) };
+        Assert.Null(step.Changes);
+        Assert.Null(step.Differences);
+        Assert.Null(step.Error);
+        Assert.Null(step.Exception);
+        Assert.Equal("TCP  10.0.0.1:80", step.Target);
+        Assert.Same(step.Target, step.Target);
+        Assert.Equal("ipvsadm -A -t 10.0.0.1:80 -s wlc", step.Operation);
+        Assert.Same(step.Operation, step.Operation);
+        step.Status = LvsPlanStatus.Failed;
+        step.Error = "refused";
+        Assert.Equal("refused", step.Error);
+        Assert.Equal("TCP  10.0.0.1:80", step.Target);
+        step.Error = null;
+        Assert.Null(step.Error);
+        var given = new LvsPlanStep
+        {
+            Action = LvsPlanAction.Update, Object = LvsPlanObject.Sysctl, Target = "net.ipv4.ip_forward", Operation = "sysctl -w net.ipv4.ip_forward=1",
+            Changes = "0 -> 1", Differences = [new("value", "0", "1")], Restart = true,
+        };
+        Assert.Equal(("net.ipv4.ip_forward", "sysctl -w net.ipv4.ip_forward=1", "0 -> 1", true), (given.Target, given.Operation, given.Changes, given.Restart));
+        Assert.Single(given.Differences!);
+        Assert.Null(given.IpvsRequest);
+        Assert.Equal(LvsPlanStatus.Planned, given.Status);
+        // A create at the kernel's level (what a plan makes) gives back an operation equal to the one it was given.
+        var rs = new LvsRealServer { Service = svc.Key, Address = IPAddress.Parse("10.0.1.1"), Port = 80, ForwardingMethod = ForwardingMethod.Masquerade };
+        IpvsOperation[] ops =
+        [
+            IpvsOperation.AddRealServer(rs) with { Validation = ValidationLevel.Kernel }, IpvsOperation.AddService(svc) with { Validation = ValidationLevel.Kernel },
+            IpvsOperation.AddRealServer(rs), IpvsOperation.EditRealServer(rs) with { Validation = ValidationLevel.Kernel }, IpvsOperation.DeleteRealServer(rs),
+        ];
+        foreach (var op in ops)
+        {
+            var made = new LvsPlanStep { Action = LvsPlanAction.Create, Object = LvsPlanObject.RealServer, Ipvs = op };
+            Assert.Equal(op, made.IpvsRequest);
+            Assert.Equal(op.GetType(), made.IpvsRequest!.GetType());
+            Assert.Equal(op.Describe(), made.Operation);
+            Assert.Equal(op.Target, made.Target);
+        }
+    }
 }

@@ -253,6 +253,48 @@ public class EngineTests
         Assert.Equal(300, t.SentMessages.Count);
     }
 
+    [Fact]
+    public void Batch_encoded_chunk_by_chunk_sends_what_the_whole_buffer_sends()
+    {
+        static FakeTransport Kernel() => new((h, p) =>
+        {
+            uint value = NativeEndian.U32(p.AsSpan(4));
+            if (value is 3 or 300)
+                return [FakeTransport.Error(h, Pid, Errno.EEXIST)];
+            return (h.Flags & NetlinkFlags.Ack) != 0 ? [FakeTransport.Ack(h, Pid)] : [];
+        });
+        var whole = Kernel();
+        using var c1 = new NetlinkConnection(() => whole);
+        var r1 = c1.Batch(Request(count: 600), "BULK", perSend: 256);
+        var chunked = Kernel();
+        using var c2 = new NetlinkConnection(() => chunked);
+        var asked = new List<(int First, int Count)>();
+        var r2 = c2.Batch(600, (w, first, count) =>
+        {
+            asked.Add((first, count));
+            for (int i = first; i < first + count; i++)
+                w.BeginMessage(0x20, NetlinkFlags.None).U32(1, (uint)i).EndMessage();
+        }, "BULK", perSend: 256);
+        Assert.Equal([(0, 256), (256, 256), (512, 88)], asked);
+        Assert.Equal(whole.SentDatagrams.Count, chunked.SentDatagrams.Count);
+        // The same messages, flags and payloads (sequence numbers differ: each connection starts at its own).
+        Assert.Equal(whole.SentMessages.Select(m => (m.Header.Flags, m.Header.Length, Convert.ToHexString(m.Payload))),
+            chunked.SentMessages.Select(m => (m.Header.Flags, m.Header.Length, Convert.ToHexString(m.Payload))));
+        Assert.Equal(r1.Failures.Select(f => f.RequestIndex), r2.Failures.Select(f => f.RequestIndex));
+        Assert.Equal([3, 300], r2.Failures.Select(f => f.RequestIndex));
+        Assert.Equal(598, r2.Succeeded);
+    }
+
+    [Fact]
+    public void Batch_encoder_that_writes_too_few_messages_is_refused_before_sending()
+    {
+        var t = new FakeTransport((h, _) => [FakeTransport.Ack(h, Pid)]);
+        using var c = new NetlinkConnection(() => t);
+        Assert.Throws<InvalidOperationException>(() => c.Batch(10, (w, first, count) =>
+            w.BeginMessage(0x20, NetlinkFlags.None).U32(1, (uint)first).EndMessage(), "BULK"));
+        Assert.Empty(t.SentDatagrams);
+    }
+
     private sealed class EnobufsOnceTransport(bool fail, Func<NetlinkMessageHeader, byte[], IEnumerable<byte[]>> responder)
         : FakeTransportBase(responder)
     {
