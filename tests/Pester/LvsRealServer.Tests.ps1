@@ -459,7 +459,8 @@ Describe 'Get-LvsRealServer of many piped services: output and errors in input o
             $i = [int]"$($s.Address)".Split('.')[3]
             foreach ($k in 0..($i % 3)) { '{0} -> 10.9.0.{1}:{2}' -f $s.Key, $i, (8000 + $k) }
         }
-        $merged = @($items | Get-LvsRealServer -NetNamespace $ns 2>&1)
+        # -ErrorAction Continue: the suite runs with $ErrorActionPreference = 'Stop', which would end the pipeline at the first error.
+        $merged = @($items | Get-LvsRealServer -NetNamespace $ns -ErrorAction Continue 2>&1)
         $stopped = [System.Collections.Generic.List[string]]::new()
         try { $items | Get-LvsRealServer -NetNamespace $ns -ErrorAction Stop | ForEach-Object { $stopped.Add((& $line)) } } catch { $stopFailure = $_ }
         $firstThree = @($items | Get-LvsRealServer -NetNamespace $ns -ErrorAction SilentlyContinue | Select-Object -First 3 | ForEach-Object $line)
