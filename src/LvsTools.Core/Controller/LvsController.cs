@@ -14,12 +14,13 @@ namespace LvsTools;
 /// table once, computes the table the document and the health results call for (<see cref="LvsReconciler"/>), and sends
 /// only the difference, through Sync's planner, in one batch; services the document does not list are never touched.
 /// Health checks run apart, each server on its own interval. A server that changes state is reconciled at once, alone
-/// with its service: that service is read (not the table) and its one changed weight written. Every interval the loop
+/// with its service: that service is read (not the table) and its one changed weight written, on the probe's own thread when
+/// it may (see LvsController.Reaction.cs), else by the loop at once. Every interval the loop
 /// looks at the document's file and at the services with drains under way; the whole table is read every interval, or,
 /// when reading it takes longer than a tenth of that, every ten times its reading time (<see cref="CycleSchedule"/>): a big
 /// table is not read back to back, and a weight changed by hand is set back within that period.
 /// A cycle that fails (a kernel error) is an Error event; the loop goes on. Cancellation ends the loop between cycles,
-/// never in the middle of an apply. Events go to a callback from the loop's thread: a probe's ServerDown or ServerUp (stamped
+/// never in the middle of an apply. Events go to a callback from the thread of the cycle (the loop's, or that of a probe that reacted), one cycle at a time: a probe's ServerDown or ServerUp (stamped
 /// with the time the probe saw it) right after the write that acts on it, so that the write does not wait for the event.
 /// Equivalent to: keepalived's virtual_server blocks, run by keepalived --dont-fork --log-console.
 /// </summary>
@@ -56,7 +57,7 @@ public sealed partial class LvsController : IDisposable
 
     /// <summary>
     /// A controller in <see cref="LvsControllerOptions.NetNamespace"/>, probing with <see cref="HealthProber"/> (sockets opened
-    /// in that namespace). <paramref name="onEvent"/> receives every event, from the loop's thread.
+    /// in that namespace). <paramref name="onEvent"/> receives every event, from the thread of the cycle that raised it (the loop's or a probe's), one cycle at a time.
     /// </summary>
     /// <exception cref="LvsException">NetNamespaceNotFound and the other errors of resolving the namespace.</exception>
     public static LvsController Create(LvsControllerOptions options, Action<LvsControllerEvent> onEvent)
@@ -116,6 +117,7 @@ public sealed partial class LvsController : IDisposable
         }
         finally
         {
+            EndReactions();
             RaiseObserved(); // seen after the last cycle
             if (stop.IsCancellationRequested)
                 Raise(LvsReconciler.Event(_time.GetUtcNow(), LvsControllerEventKind.Stopped, null, null,
@@ -172,11 +174,12 @@ public sealed partial class LvsController : IDisposable
             {
                 // Never cancelled half-way: a stop waits for the end of the batch.
                 var applied = LvsConfigurationSync.Apply(plan, ipvs, route, sysctl, null, CancellationToken.None, live.RequestsSent);
+                var appliedAt = _time.GetUtcNow(); // the Applied event's time: the write's, not after the events raised before it
                 requests = applied.RequestsSent;
                 writes = applied.WritesSent;
                 failed = applied.Failed;
                 RaiseSeen();
-                ReportApplied(plan, applied);
+                ReportApplied(plan, applied, appliedAt);
                 _reconciler.Applied(result, complete: failed == 0);
             }
             else
@@ -203,18 +206,18 @@ public sealed partial class LvsController : IDisposable
         return true;
     }
 
-    private void ReportApplied(List<LvsPlanStep> plan, LvsApplyResult applied)
+    private void ReportApplied(List<LvsPlanStep> plan, LvsApplyResult applied, DateTimeOffset at)
     {
         const int Listed = 10;
         var done = plan.Where(s => s.Status == LvsPlanStatus.Applied).ToList();
         if (done.Count > 0)
         {
             string list = string.Join("; ", done.Take(Listed).Select(s => $"{s.Action} {s.Target}" + (s.Changes is null ? "" : $" ({s.Changes})")));
-            Raise(LvsReconciler.Event(_time.GetUtcNow(), LvsControllerEventKind.Applied, null, null,
+            Raise(LvsReconciler.Event(at, LvsControllerEventKind.Applied, null, null,
                 $"{done.Count} change(s) in {applied.WritesSent} write(s): {list}{(done.Count > Listed ? $"; and {done.Count - Listed} more" : "")}"));
         }
         foreach (var f in plan.Where(s => s.Status == LvsPlanStatus.Failed))
-            Raise(LvsReconciler.Event(_time.GetUtcNow(), LvsControllerEventKind.Error, null, null, f.Error ?? $"{f.Target}: failed"));
+            Raise(LvsReconciler.Event(at, LvsControllerEventKind.Error, null, null, f.Error ?? $"{f.Target}: failed"));
     }
 
     // A failed cycle: an Error event, and the kernel clients opened again next cycle (a namespace that came back, a socket
@@ -240,6 +243,8 @@ public sealed partial class LvsController : IDisposable
             return;
         _observed.Enqueue(e);
         _pending[id.Service] = true;
+        if (TryReactNow())
+            return;
         try
         {
             _wake.Release();
