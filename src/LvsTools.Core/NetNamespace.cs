@@ -265,6 +265,18 @@ public sealed partial class NetNamespace : IEquatable<NetNamespace>, IDisposable
         return 0;
     });
 
+    /// <summary>
+    /// Moves the calling thread, one of our own that lives on, into the process's own namespace when it is in another (a
+    /// thread starts in the namespace of the thread that started it); nothing when it is there, or when that cannot be told.
+    /// </summary>
+    /// <exception cref="LvsException">NetNamespaceOpenFailed, PermissionDenied or NetNamespaceEnterFailed, as <see cref="Run{T}"/>.</exception>
+    internal static void EnterProcessNamespace()
+    {
+        const string process = "/proc/self/ns/net";
+        if (Native.Stat("/proc/thread-self/ns/net", out var mine, out _) && Native.Stat(process, out var theirs, out _) && mine != theirs)
+            new NetNamespace(process, process, null, null).Enter();
+    }
+
     public bool Equals(NetNamespace? other) => other is not null && Path == other.Path && Identity == other.Identity;
     public override bool Equals(object? obj) => Equals(obj as NetNamespace);
     public override int GetHashCode() => Path?.GetHashCode() ?? 0;
