@@ -265,6 +265,22 @@ public sealed partial class NetNamespace : IEquatable<NetNamespace>, IDisposable
         return 0;
     });
 
+    /// <summary>Moves the calling thread, one of our own that lives on, into the process's own namespace when it is in
+    /// another; nothing when it is there, or when that cannot be told.</summary>
+    /// <exception cref="LvsException">As <see cref="Run{T}"/>: NetNamespaceOpenFailed, PermissionDenied, NetNamespaceEnterFailed.</exception>
+    internal static void EnterProcessNamespace()
+    {
+        const string process = "/proc/self/ns/net";
+        if (Native.Stat("/proc/thread-self/ns/net", out var mine, out _) && Native.Stat(process, out var theirs, out _) && mine != theirs)
+            new NetNamespace(process, process, null, null).Enter();
+    }
+
+    /// <summary>Runs <paramref name="use"/> with an open descriptor of the namespace (what IFLA_NET_NS_FD takes), checked
+    /// as <see cref="Verify"/> checks it.</summary>
+    /// <exception cref="LvsException">NetNamespaceNotFound, NetNamespaceOpenFailed.</exception>
+    internal T WithDescriptor<T>(Func<int, T> use) => Open(Path ?? "/proc/self/ns/net", ToString(), vanished: Identity is not null,
+        fd => { if (Identity is not null) Check(fd); return use(fd); });
+
     public bool Equals(NetNamespace? other) => other is not null && Path == other.Path && Identity == other.Identity;
     public override bool Equals(object? obj) => Equals(obj as NetNamespace);
     public override int GetHashCode() => Path?.GetHashCode() ?? 0;

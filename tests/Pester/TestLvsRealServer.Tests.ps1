@@ -221,6 +221,38 @@ Describe 'Test-LvsRealServer' -Skip:$skip {
         }
     }
 
+    Context 'errors in input order' {
+        BeforeAll {
+            # Each probe takes 0.4 s, so the first is still running when the inputs after it are refused.
+            $slow = @{ Check = 'Command'; Command = 'sh', '-c', 'sleep 0.4' }
+            # A result as its port, an error as its id: the order of the merged streams in one line.
+            function Show($merged) {
+                @($merged | ForEach-Object { if ($_ -is [System.Management.Automation.ErrorRecord]) { $_.FullyQualifiedErrorId -replace ',.*' } else { $_.Port } }) -join ' '
+            }
+        }
+        It 'writes the error of a real server that cannot be probed after the results of the servers before it' {
+            $key = [LvsTools.ServiceKey]::ForAddress('Tcp', [ipaddress]'10.0.0.1', 80)
+            function Real([int] $port, [string] $where) { [LvsTools.LvsRealServer]@{ Service = $key; Address = [ipaddress]$addr; Port = $port; NetNamespace = $where } }
+            $copy = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize((Real 9302 $ns)))
+            $in = (Real 9301 $ns), $copy, (Real 9303 'lvst-probe-absent'), (Real 9304 $ns)
+            # -ErrorAction Continue: the suite runs with $ErrorActionPreference = 'Stop', which would end the pipeline at the first error.
+            Show ($in | Test-LvsRealServer @slow -ErrorAction Continue 2>&1) | Should -Be '9301 DeserializedObject NetNamespaceNotFound 9304'
+            # An object from another namespace than -NetNamespace, between two that are probed.
+            $in = (Real 9311 $ns), (Real 9312 'lvst-probe-absent'), (Real 9313 $ns)
+            Show ($in | Test-LvsRealServer @slow -NetNamespace $ns -ErrorAction Continue 2>&1) | Should -Be '9311 NetNamespaceMismatch 9313'
+        }
+        It 'writes the error of an address that cannot be probed after the results of the addresses before it' {
+            $in = [pscustomobject]@{ Address = $addr; Port = 9321; NetNamespace = $ns },
+                  [pscustomobject]@{ Address = $addr; NetNamespace = $ns },
+                  [pscustomobject]@{ Address = $addr; Port = 9323; NetNamespace = 'lvst-probe-absent' },
+                  [pscustomobject]@{ Address = $addr; Port = 9324; NetNamespace = $ns }
+            Show ($in | Test-LvsRealServer @slow -ErrorAction Continue 2>&1) | Should -Be '9321 MissingPort NetNamespaceNotFound 9324'
+            # Several addresses of one command line.
+            Show (Test-LvsRealServer "${addr}:9331", $addr, "${addr}:9333" @slow -NetNamespace $ns -ErrorAction Continue 2>&1) |
+                Should -Be '9331 MissingPort 9333'
+        }
+    }
+
     Context 'bad input: an error with its id and category, nothing probed' {
         BeforeAll {
             $touched = Join-Path $TestDrive 'touched'

@@ -15,17 +15,25 @@ internal sealed class DocumentWords : JsonConverter<string?>
 {
     private static readonly JsonConverter<string?> Plain = JsonMetadataServices.StringConverter;
 
-    // By length, so that a value is compared only with the words of its length.
-    private static readonly (byte[] Utf8, string Text)[][] ByLength = Table(
+    /// <summary>
+    /// The words, each once: protocols and families; forwarding methods and tunnel settings; schedulers; failure actions
+    /// and health check types ("tcp" is already among the protocols); sync daemon states.
+    /// </summary>
+    internal static readonly string[] Words =
+    [
         "tcp", "udp", "sctp", "ipv4", "ipv6", "inet", "inet6",
         "route", "masquerade", "tunnel", "local", "bypass", "ipip", "gue", "gre", "none", "checksum", "remotechecksum",
         "rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos",
-        "inhibit", "remove", "tcp", "http", "https", "master", "backup");
+        "inhibit", "remove", "http", "https", "master", "backup",
+    ];
 
-    private static (byte[], string)[][] Table(params string[] words)
+    // By length, so that a value is compared only with the words of its length.
+    private static readonly (byte[] Utf8, string Text)[][] ByLength = Table(Words);
+
+    private static (byte[], string)[][] Table(string[] words)
     {
         var table = new List<(byte[], string)>[words.Max(w => w.Length) + 1];
-        foreach (var w in words.Distinct())
+        foreach (var w in words)
             (table[w.Length] ??= []).Add((Encoding.UTF8.GetBytes(w), w));
         return table.Select(l => l?.ToArray() ?? []).ToArray();
     }

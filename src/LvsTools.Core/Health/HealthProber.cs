@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using LvsTools.Core.Netlink;
 
 namespace LvsTools.Core.Health;
 
@@ -85,7 +86,7 @@ public static class HealthProber
             switch (x)
             {
                 case SocketException s:
-                    return Describe(s.SocketErrorCode, s.Message);
+                    return Describe(s.NativeErrorCode, s.Message);
                 case System.Security.Authentication.AuthenticationException a:
                     return "TLS handshake failed: " + a.Message;
             }
@@ -95,16 +96,23 @@ public static class HealthProber
             or NotImplementedException or OperationCanceledException ? null : e.Message;
     }
 
-    internal static string Describe(SocketError error, string message) => error switch
+    /// <summary>
+    /// A failed connection in words: "connection refused", "host unreachable", ...; for another errno
+    /// <paramref name="message"/> when given (a SocketException's own), else the C library's text. The one table for the
+    /// TCP checks' connects (the errno of connect(2) or SO_ERROR, <see cref="TcpConnector"/>) and the other probes' sockets
+    /// (a SocketException's NativeErrorCode, which on Linux is the errno).
+    /// </summary>
+    internal static string Describe(int errno, string? message = null) => errno switch
     {
-        SocketError.ConnectionRefused => "connection refused",
-        SocketError.ConnectionReset => "connection reset",
-        SocketError.HostUnreachable => "host unreachable",
-        SocketError.NetworkUnreachable => "network unreachable",
-        SocketError.TimedOut => "timed out",
-        SocketError.AddressNotAvailable => "address not available",
-        SocketError.AccessDenied => "permission denied",
-        _ => message.Length > 0 ? message : error.ToString(),
+        Errno.ECONNREFUSED => "connection refused",
+        Errno.ECONNRESET => "connection reset",
+        Errno.EHOSTUNREACH => "host unreachable",
+        Errno.ENETUNREACH => "network unreachable",
+        Errno.ETIMEDOUT => "timed out",
+        Errno.EADDRNOTAVAIL => "address not available",
+        Errno.EACCES or Errno.EPERM => "permission denied",
+        Errno.ENOTCONN => "not connected",
+        _ => string.IsNullOrEmpty(message) ? Errno.Describe(errno) : message,
     };
 
     /// <summary>"3 s", "0.5 s", "1.25 s".</summary>

@@ -69,19 +69,6 @@ internal sealed class TcpConnector
         }
     }
 
-    /// <summary>"connection refused", "host unreachable"; the C library's text for other errnos.</summary>
-    internal static string Describe(int errno) => errno switch
-    {
-        Errno.ECONNREFUSED => "connection refused",
-        Errno.ECONNRESET => "connection reset",
-        Errno.EHOSTUNREACH => "host unreachable",
-        Errno.ENETUNREACH => "network unreachable",
-        Errno.ETIMEDOUT => "timed out",
-        Errno.EADDRNOTAVAIL => "address not available",
-        Errno.EACCES or Errno.EPERM => "permission denied",
-        _ => Errno.Describe(errno),
-    };
-
     // One check: its socket and target, its caller's token. Its task's continuations run on the connector's thread (no
     // RunContinuationsAsynchronously: that hop is what the connector saves).
     private sealed class Check(Socket socket, IPEndPoint endpoint, CancellationToken token) : TaskCompletionSource<string?>
@@ -132,7 +119,9 @@ internal sealed class TcpConnector
         var inFlight = new List<Check>();
         try
         {
-            EnterProcessNamespace();
+            // It starts in the namespace of the thread that started it, which may be inside another (a caller on one of
+            // NetNamespace.Run's threads): its callers' code runs on after each result, so it moves to the process's own.
+            NetNamespace.EnterProcessNamespace();
             Serve(inFlight);
         }
         catch (Exception e)
@@ -156,27 +145,6 @@ internal sealed class TcpConnector
                 _closed = _wakeClosed = true;
                 Native.close(_wake);
             }
-        }
-    }
-
-    // A thread starts in the namespace of the thread that started it, which may be inside another (a caller on one of
-    // NetNamespace.Run's threads): this one, whose callers' code runs on after each result, moves to the process's own.
-    private static void EnterProcessNamespace()
-    {
-        const string process = "/proc/self/ns/net";
-        if (!Native.Stat("/proc/thread-self/ns/net", out var mine, out _) || !Native.Stat(process, out var theirs, out _) || mine == theirs)
-            return;
-        int fd = Native.open(process, Native.O_RDONLY | Native.O_CLOEXEC);
-        if (fd < 0)
-            throw new NetlinkException("open " + process, Native.LastErrno);
-        try
-        {
-            if (Native.setns(fd, Native.CLONE_NEWNET) != 0)
-                throw new NetlinkException("setns " + process, Native.LastErrno);
-        }
-        finally
-        {
-            Native.close(fd);
         }
     }
 
@@ -233,11 +201,23 @@ internal sealed class TcpConnector
                 int error = 0, length = sizeof(int);
                 if (Native.getsockopt(inFlight[i].Fd, Native.SOL_SOCKET, Native.SO_ERROR, &error, &length) != 0)
                     error = Native.LastErrno;
-                Finish(inFlight[i], error == 0 ? null : Describe(error));
+                error = Outcome(fds[i + 1].REvents, error);
+                Finish(inFlight[i], error == 0 ? null : HealthProber.Describe(error));
                 inFlight.RemoveAt(i);
             }
         }
     }
+
+    /// <summary>
+    /// What a connect in flight came to, from poll(2)'s revents for it and its SO_ERROR: 0 when the connection was
+    /// accepted, else the errno. A failed connect holds its error in SO_ERROR and polls POLLERR and POLLHUP (with POLLOUT
+    /// as well on Linux: a closed TCP socket polls writable). A socket that polls POLLERR or POLLHUP, or lacks POLLOUT,
+    /// with no error pending was not connected either: ENOTCONN, never a healthy result.
+    /// </summary>
+    internal static int Outcome(short revents, int error) =>
+        error != 0 ? error
+        : (revents & Native.POLLOUT) == 0 || (revents & (Native.POLLERR | Native.POLLHUP)) != 0 ? Errno.ENOTCONN
+        : 0;
 
     private static unsafe void Begin(Check c, List<Check> inFlight)
     {
@@ -253,7 +233,7 @@ internal sealed class TcpConnector
         if (errno is Errno.EINPROGRESS or Errno.EINTR) // EINTR: the connect goes on, as after EINPROGRESS
             inFlight.Add(c);
         else
-            Finish(c, errno == 0 ? null : Describe(errno));
+            Finish(c, errno == 0 ? null : HealthProber.Describe(errno));
     }
 
     // struct sockaddr_in / sockaddr_in6: the family and the scope id in host order, the port and address in network order.

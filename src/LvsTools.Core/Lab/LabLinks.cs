@@ -35,10 +35,7 @@ public static class LabLinks
     /// </summary>
     public static void AddVethPair(RouteClient route, string name, int? masterIndex, NetNamespace peer, string peerName)
     {
-        int fd = Native.open(peer.Path ?? "/proc/self/ns/net", Native.O_RDONLY | Native.O_CLOEXEC);
-        if (fd < 0)
-            throw new LvsException(LvsErrorKind.NotFound, "NetNamespaceNotFound", $"Network namespace '{peer}' does not exist.", peer.Name);
-        try
+        peer.WithDescriptor(fd =>
         {
             var w = new NetlinkWriter(256);
             w.BeginMessage(RTM_NEWLINK, NetlinkFlags.Create | NetlinkFlags.Excl).WriteBytes(InterfaceInfo(up: true));
@@ -61,11 +58,8 @@ public static class LabLinks
             }
             w.EndMessage();
             Send(route, w, "RTM_NEWLINK");
-        }
-        finally
-        {
-            Native.close(fd);
-        }
+            return 0;
+        });
     }
 
     /// <summary>Sets a link up. Equivalent to: ip link set NAME up.</summary>

@@ -8,7 +8,7 @@ namespace LvsTools.Commands;
 /// <summary>
 /// Probes real servers once, concurrently, from a network namespace (the director's view of the network): TCP connect,
 /// HTTP/HTTPS GET, DNS query, a command, as keepalived's TCP_CHECK, HTTP_GET, SSL_GET, DNS_CHECK and MISC_CHECK do.
-/// Changes nothing. Results come out in input order.
+/// Changes nothing. Results and errors come out in input order.
 /// </summary>
 // RealServer is the default set so that a piped LvsRealServer binds whole (with its namespace checked against
 // -NetNamespace) rather than by property name; other objects with Address/Port/NetNamespace bind to the Address set.
@@ -148,7 +148,7 @@ public sealed class TestLvsRealServerCommand : LvsCommandBase
         if (InputObject is { } server)
         {
             if (ActIn(server.NetNamespace, server, $"Real server {server.Endpoint}"))
-                Start(server, () => (server.Address, server.Port));
+                Start(server, () => Endpoint(server));
         }
         else
         {
@@ -168,6 +168,13 @@ public sealed class TestLvsRealServerCommand : LvsCommandBase
             $"No port to probe for {text}: give it in the address (10.0.1.11:80) or with -Port.", text));
     }
 
+    // A real server's own port, its identity: port 0 (a firewall-mark service's real server, or an object converted to
+    // one without a Port) is no port to probe, unless -Port gives one.
+    private (IPAddress, ushort) Endpoint(LvsRealServer server) => server.Port != 0 || _probePort is not null
+        ? (server.Address, server.Port)
+        : throw LvsException.Invalid("MissingPort",
+            $"No port to probe for real server {server.Address}: it has port 0 (a firewall-mark service's real servers may); give -Port.", server.Endpoint);
+
     // Starts one probe; a port given on the command line is the port probed, the server's own port stays its identity.
     private void Start(object target, Func<(IPAddress Address, ushort Port)> server)
     {
@@ -180,8 +187,17 @@ public sealed class TestLvsRealServerCommand : LvsCommandBase
         }
         catch (Exception e)
         {
-            WriteLvsError(e, target);
+            _probes!.Fail(target, e); // written in its turn, after the results of the targets before it
         }
+    }
+
+    // An object refused before its probe (from another namespace than -NetNamespace, a deserialized copy): in its turn too.
+    protected override void WriteItemError(ErrorRecord record)
+    {
+        if (_probes is null)
+            base.WriteItemError(record);
+        else
+            _probes.Fail(record.TargetObject, new RuntimeException(record.Exception.Message, record.Exception, record));
     }
 
     protected override void EndProcessing()

@@ -165,7 +165,7 @@ public abstract class LvsCommandBase : PSCmdlet, IDisposable
         if (RemoteObjectGuardAttribute.IsDeserialized(target, out var computer))
         {
             if (_firstPass)
-                WriteError(new ErrorRecord(new ArgumentException(
+                WriteItemError(new ErrorRecord(new ArgumentException(
                         $"{what} is a deserialized copy" + (computer.Length > 0 ? $" read on '{computer}'" : "") +
                         " (from PowerShell remoting, a job or Import-Clixml): it acts only where it was read. " +
                         (computer.Length > 0
@@ -179,7 +179,7 @@ public abstract class LvsCommandBase : PSCmdlet, IDisposable
             if (!Array.Exists(_commandLineNamespaces, n => Core.NetNamespace.Same(n, objectNamespace)))
             {
                 if (_firstPass)
-                    WriteError(new ErrorRecord(new ArgumentException(
+                    WriteItemError(new ErrorRecord(new ArgumentException(
                             $"{what} comes from {Describe(objectNamespace)}, but -NetNamespace names {Describe(_commandLineNamespaces)}. " +
                             "An object acts where it came from: leave out -NetNamespace, or name the object's namespace."),
                         "NetNamespaceMismatch", ErrorCategory.InvalidArgument, target));
@@ -194,6 +194,12 @@ public abstract class LvsCommandBase : PSCmdlet, IDisposable
         _object = (string.IsNullOrEmpty(objectNamespace) ? null : objectNamespace, true);
         return true;
     }
+
+    /// <summary>
+    /// Writes the error of a pipeline item refused before it is acted on (<see cref="ActIn"/>'s). A cmdlet that writes
+    /// its items' results later, in input order, queues it with them instead (Test-LvsRealServer).
+    /// </summary>
+    protected virtual void WriteItemError(ErrorRecord record) => WriteError(record);
 
     /// <summary>Makes the kernel calls that follow act in the namespace -NetNamespace names (no object involved).</summary>
     protected void ActInParameterNamespace() => _object = default;

@@ -2,8 +2,8 @@ namespace LvsTools.Internal;
 
 /// <summary>
 /// Runs probes concurrently, at most <c>limit</c> at a time, and hands their outcomes back in the order they were
-/// started (input order), so a cmdlet's output does not depend on which server answers first. Waiting happens only
-/// on the caller's thread (the pipeline thread), never inside the probes.
+/// started or refused (input order), so a cmdlet's output and errors do not depend on which server answers first.
+/// Waiting happens only on the caller's thread (the pipeline thread), never inside the probes.
 /// </summary>
 internal sealed class OrderedProbes<TTarget, TResult>(int limit, CancellationToken cancellationToken)
 {
@@ -27,6 +27,12 @@ internal sealed class OrderedProbes<TTarget, TResult>(int limit, CancellationTok
                 _slots.Release();
             }
         }, cancellationToken), target));
+
+    /// <summary>
+    /// Queues a target that failed before its probe could start (its namespace cannot be entered, its address has no
+    /// port): its failure is handed back in its turn, after the outcomes of the targets before it.
+    /// </summary>
+    public void Fail(TTarget target, Exception failure) => _pending.Enqueue((Task.FromException<TResult>(failure), target));
 
     /// <summary>
     /// The outcomes ready in input order: those already finished at the head of the queue, then, while more than

@@ -47,6 +47,26 @@ public sealed class HealthProberNamespaceTests
         }
     }
 
+    // The TCP checks' thread lives on after it is started, perhaps from inside a namespace (a caller on one of
+    // NetNamespace.Run's threads): it moves itself to the process's own, through NetNamespace's own open and setns.
+    [SkippableFact]
+    public void A_thread_started_inside_a_namespace_moves_itself_to_the_process_namespace()
+    {
+        Need();
+        static ulong Inode(string path) => Core.Netlink.Native.Stat(path, out var id, out int errno) ? id.Inode : throw new IOException($"{path}: errno {errno}");
+        using var ns = new TestNamespace(veth: false);
+        var (before, after) = ns.Namespace.Run(() =>
+        {
+            ulong start = Inode("/proc/thread-self/ns/net");
+            NetNamespace.EnterProcessNamespace();
+            return (start, Inode("/proc/thread-self/ns/net"));
+        });
+        Assert.Equal(ns.Namespace.Identity, before);
+        Assert.Equal(Inode("/proc/self/ns/net"), after);
+        NetNamespace.EnterProcessNamespace(); // already there: nothing to do
+        Assert.Equal(Inode("/proc/self/ns/net"), Inode("/proc/thread-self/ns/net"));
+    }
+
     [SkippableFact]
     public async Task A_command_runs_inside_the_namespace()
     {
