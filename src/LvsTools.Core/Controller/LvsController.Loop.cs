@@ -13,7 +13,7 @@ public sealed partial class LvsController
             return;
         if (once)
         {
-            CycleInTurn(null, stop);
+            Cycle(null, stop);
             return;
         }
         var probing = Task.Run(() => _monitor.RunAsync(stop), CancellationToken.None);
@@ -28,22 +28,16 @@ public sealed partial class LvsController
             if (kind == CycleKind.Full)
             {
                 _pending.Clear(); // the full cycle reconciles them too
-                completed = CycleInTurn(null, stop);
+                completed = Cycle(null, stop);
                 schedule.FullCycleDone(now, _time.GetUtcNow() - now);
-                if (!_reactNow && completed)
-                    BeginReactions(stop);
             }
             else
             {
-                // A server that crossed its rise or fall is applied now, with its service alone, not at the next read
-                // (unless its probe's thread did it already).
-                lock (_cycleGate)
-                {
-                    var keys = TakePending();
-                    if (kind == CycleKind.Tick)
-                        keys.UnionWith(_reconciler.DrainingServices());
-                    completed = keys.Count == 0 || Cycle(keys, stop);
-                }
+                // A server that crossed its rise or fall is applied now, with its service alone, not at the next read.
+                var keys = TakePending();
+                if (kind == CycleKind.Tick)
+                    keys.UnionWith(_reconciler.DrainingServices());
+                completed = keys.Count == 0 || Cycle(keys, stop);
             }
             if (!completed)
                 break;
@@ -59,7 +53,6 @@ public sealed partial class LvsController
                 break;
             }
         }
-        EndReactions();
         await probing.ConfigureAwait(false);
     }
 

@@ -14,13 +14,12 @@ namespace LvsTools;
 /// table once, computes the table the document and the health results call for (<see cref="LvsReconciler"/>), and sends
 /// only the difference, through Sync's planner, in one batch; services the document does not list are never touched.
 /// Health checks run apart, each server on its own interval. A server that changes state is reconciled at once, alone
-/// with its service: that service is read (not the table) and its one changed weight written, on the probe's own thread when
-/// it may (see LvsController.Reaction.cs), else by the loop at once. Every interval the loop
+/// with its service: that service is read (not the table) and its one changed weight written. Every interval the loop
 /// looks at the document's file and at the services with drains under way; the whole table is read every interval, or,
 /// when reading it takes longer than a tenth of that, every ten times its reading time (<see cref="CycleSchedule"/>): a big
 /// table is not read back to back, and a weight changed by hand is set back within that period.
 /// A cycle that fails (a kernel error) is an Error event; the loop goes on. Cancellation ends the loop between cycles,
-/// never in the middle of an apply. Events go to a callback from the thread of the cycle (the loop's, or that of a probe that reacted), one cycle at a time: a probe's ServerDown or ServerUp (stamped
+/// never in the middle of an apply. Events go to a callback from the loop's thread: a probe's ServerDown or ServerUp (stamped
 /// with the time the probe saw it) right after the write that acts on it, so that the write does not wait for the event.
 /// Equivalent to: keepalived's virtual_server blocks, run by keepalived --dont-fork --log-console.
 /// </summary>
@@ -57,7 +56,7 @@ public sealed partial class LvsController : IDisposable
 
     /// <summary>
     /// A controller in <see cref="LvsControllerOptions.NetNamespace"/>, probing with <see cref="HealthProber"/> (sockets opened
-    /// in that namespace). <paramref name="onEvent"/> receives every event, from the thread of the cycle that raised it (the loop's or a probe's), one cycle at a time.
+    /// in that namespace). <paramref name="onEvent"/> receives every event, from the loop's thread.
     /// </summary>
     /// <exception cref="LvsException">NetNamespaceNotFound and the other errors of resolving the namespace.</exception>
     public static LvsController Create(LvsControllerOptions options, Action<LvsControllerEvent> onEvent)
@@ -117,7 +116,6 @@ public sealed partial class LvsController : IDisposable
         }
         finally
         {
-            EndReactions();
             RaiseObserved(); // seen after the last cycle
             if (stop.IsCancellationRequested)
                 Raise(LvsReconciler.Event(_time.GetUtcNow(), LvsControllerEventKind.Stopped, null, null,
@@ -243,8 +241,6 @@ public sealed partial class LvsController : IDisposable
             return;
         _observed.Enqueue(e);
         _pending[id.Service] = true;
-        if (TryReactNow())
-            return;
         try
         {
             _wake.Release();

@@ -137,25 +137,4 @@ public class PartialReconcileTests
         Assert.Equal(CycleKind.Tick, s.Next(T0.AddSeconds(4)));
         Assert.Equal(CycleKind.Full, s.Next(T0.AddSeconds(30)));
     }
-
-    [Fact]
-    public void A_probe_thread_reacts_again_only_a_gap_after_its_last_reaction_and_not_for_a_while_after_a_slow_one()
-    {
-        var r = new ReactionRule();
-        Assert.True(r.May(T0));
-        r.Reacted(T0, T0.AddMilliseconds(5));
-        // A second server down right after: the loop batches it.
-        Assert.False(r.May(T0.AddMilliseconds(100)));
-        Assert.True(r.May(T0.AddMilliseconds(5) + ReactionRule.Gap));
-        // A reaction slower than the budget (a busy machine): the loop reacts for the back-off, then the probes again.
-        var slow = T0.AddSeconds(1);
-        r.Reacted(slow, slow + ReactionRule.Budget + TimeSpan.FromMilliseconds(1));
-        var end = slow + ReactionRule.Budget + TimeSpan.FromMilliseconds(1);
-        Assert.False(r.May(end + ReactionRule.Gap));
-        Assert.False(r.May(end + ReactionRule.Backoff - TimeSpan.FromMilliseconds(1)));
-        Assert.True(r.May(end + ReactionRule.Backoff));
-        // One within the budget counts as fast.
-        r.Reacted(end + ReactionRule.Backoff, end + ReactionRule.Backoff + ReactionRule.Budget);
-        Assert.True(r.May(end + ReactionRule.Backoff + ReactionRule.Budget + ReactionRule.Gap));
-    }
 }
