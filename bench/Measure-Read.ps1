@@ -9,11 +9,13 @@
     -ModulePath in turn, a fresh pwsh that imports that module, reads once to warm up and then times, -Repeat times each:
       core     IpvsClient.GetServices + GetAllRealServers (Core's read, no PowerShell objects)
       cmdlets  @(Get-LvsService -NetNamespace NS | Get-LvsRealServer), all objects kept (the benchmark's read row)
-    with the bytes allocated and the gen0/1/2 collections of each. A -ModulePath may end in @NAME=VALUE[,NAME=VALUE]: its
-    child then runs with those environment variables (e.g. @DOTNET_GCgen0size=0x8000000 to see what collections cost). Prints per module the medians and their ratio to the
-    raw reader's median of the same boot. Run inside the UML kernel, e.g.
+    with the bytes allocated, the gen0/1/2 collections and their pauses, and the process's CPU time. Modules are separated
+    by ';' (pwsh -File passes a list as one string); a module given twice ("A;B;B;A") balances the order. A module may end
+    in @NAME=VALUE[,NAME=VALUE]: its child then runs with those environment variables (e.g. @DOTNET_GCgen0size=0x4000000,
+    to see what collections cost). Prints per module the medians and their ratio to the raw reader's median of the same
+    boot. Run inside the UML kernel, e.g.
       bash tests/Uml/uml-run.sh --timeout 1800 --mem 3G --cwd $PWD -- $PSHOME/pwsh -NoProfile -File bench/Measure-Read.ps1 `
-          -ModulePath "main/LvsTools/LvsTools.psd1;$PWD/out/LvsTools/LvsTools.psd1"
+          -ModulePath "$PWD/bench/results/main/LvsTools/LvsTools.psd1;$PWD/out/LvsTools/LvsTools.psd1"
 #>
 [CmdletBinding()]
 param(
