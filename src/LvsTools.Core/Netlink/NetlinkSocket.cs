@@ -32,10 +32,8 @@ public sealed unsafe class NetlinkSocket : INetlinkTransport
 {
     private const int BufferSize = 4 << 20;
     private int _fd;
-    // The second datagram of a recvmmsg, not handed out yet: native memory, so that a socket costs the GC nothing more and
-    // the pages the kernel never writes are never touched.
-    private byte* _ahead;
-    private int _aheadSize;
+    // The second datagram of a recvmmsg, not handed out yet. Not zeroed: the pages the kernel never writes stay untouched.
+    private byte[]? _ahead;
     private int _aheadLength = -1;
 
     private NetlinkSocket(int fd, uint portId)
@@ -110,6 +108,7 @@ public sealed unsafe class NetlinkSocket : INetlinkTransport
     /// </summary>
     public int Receive(Span<byte> buffer, TimeSpan timeout)
     {
+        _ = Fd; // disposed: ObjectDisposedException, even for a datagram received ahead
         if (_aheadLength >= 0)
             return TakeAhead(buffer);
         long deadline = -1;
@@ -128,16 +127,13 @@ public sealed unsafe class NetlinkSocket : INetlinkTransport
     /// <summary>One datagram into <paramref name="buffer"/>, the next one (if queued) into the look-ahead; -1 when none is queued.</summary>
     private int ReceiveTwo(Span<byte> buffer)
     {
-        if (_ahead is null)
-        {
-            _aheadSize = buffer.Length;
-            _ahead = (byte*)System.Runtime.InteropServices.NativeMemory.Alloc((nuint)_aheadSize);
-        }
+        _ahead ??= GC.AllocateUninitializedArray<byte>(buffer.Length);
         fixed (byte* first = buffer)
+        fixed (byte* second = _ahead)
         {
             var iov = stackalloc Native.IoVec[2];
             iov[0] = new Native.IoVec { Base = first, Length = (nuint)buffer.Length };
-            iov[1] = new Native.IoVec { Base = _ahead, Length = (nuint)_aheadSize };
+            iov[1] = new Native.IoVec { Base = second, Length = (nuint)_ahead.Length };
             var msgs = stackalloc Native.MMsgHdr[2];
             msgs[0] = new Native.MMsgHdr { Iov = &iov[0], IovLength = 1 };
             msgs[1] = new Native.MMsgHdr { Iov = &iov[1], IovLength = 1 };
@@ -190,9 +186,9 @@ public sealed unsafe class NetlinkSocket : INetlinkTransport
     {
         int n = _aheadLength;
         _aheadLength = -1;
-        Fits((uint)n, _aheadSize);
+        Fits((uint)n, _ahead!.Length);
         Fits((uint)n, buffer.Length);
-        new ReadOnlySpan<byte>(_ahead, n).CopyTo(buffer);
+        _ahead.AsSpan(0, n).CopyTo(buffer);
         return n;
     }
 
@@ -227,10 +223,6 @@ public sealed unsafe class NetlinkSocket : INetlinkTransport
     {
         int fd = Interlocked.Exchange(ref _fd, -1);
         if (fd >= 0)
-        {
             Native.close(fd);
-            System.Runtime.InteropServices.NativeMemory.Free(_ahead);
-            _ahead = null;
-        }
     }
 }
