@@ -2,7 +2,8 @@
 # masquerading real servers, as an ipvsadm rules file (ipvsadm -R, the raw writer) and as a configuration document
 # (Import-/Sync-LvsConfiguration) of the same rules.
 function New-BenchTable {
-    param([Parameter(Mandatory)] [string] $Directory, [int] $Services = 10000, [int] $RealServersPerService = 4)
+    # -RulesOnly: the rules file alone (for the raw writer; the document needs the module loaded and takes a while in UML).
+    param([Parameter(Mandatory)] [string] $Directory, [int] $Services = 10000, [int] $RealServersPerService = 4, [switch] $RulesOnly)
     $rulesFile = Join-Path $Directory 'rules.txt'
     $sb = [System.Text.StringBuilder]::new()
     for ($i = 0; $i -lt $Services; $i++) {
@@ -13,6 +14,7 @@ function New-BenchTable {
         }
     }
     [IO.File]::WriteAllText($rulesFile, $sb.ToString())
+    if ($RulesOnly) { return [pscustomobject]@{ RulesFile = $rulesFile; DocumentFile = $null; Lines = $Services * (1 + $RealServersPerService) } }
     $docFile = Join-Path $Directory 'config.json'
     $doc = Get-Content $rulesFile | ConvertFrom-IpvsadmRule
     [IO.File]::WriteAllText($docFile, $doc.ToJson())

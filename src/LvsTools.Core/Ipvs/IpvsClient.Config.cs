@@ -62,7 +62,8 @@ public sealed partial class IpvsClient
         bool? addrFamily = null;
         foreach (var s in services.Take(16)) // a few dumps at most, however large the table
         {
-            var dests = DumpRealServers(s.Key, Namespace.Name);
+            var dests = new List<LvsRealServer>();
+            DumpRealServers(s.Key, dests);
             if (dests.Count > 0)
             {
                 addrFamily = dests[0].AddressFamilyReported;

@@ -12,6 +12,7 @@ namespace LvsTools.Core.Ipvs;
 public sealed partial class IpvsClient : IDisposable
 {
     private readonly NetlinkConnection _connection;
+    private readonly RealServerDump _dests = new();
 
     /// <param name="connection">A NETLINK_GENERIC connection (a fake one in tests).</param>
     /// <param name="familyId">The id nlctrl gave the "IPVS" family.</param>
@@ -100,7 +101,8 @@ public sealed partial class IpvsClient : IDisposable
     public List<LvsRealServer> GetRealServers(ServiceKey service)
     {
         IpvsValidation.Key(service);
-        var list = DumpRealServers(service, Namespace.Name);
+        var list = new List<LvsRealServer>();
+        DumpRealServers(service, list);
         if (list.Count == 0 && GetService(service) is null)
             throw new LvsException(LvsErrorKind.NotFound, "LvsServiceNotFound",
                 $"Virtual service {service} does not exist" + (Namespace.IsCurrent ? "." : $" in network namespace '{Namespace.Name}'."), service.ToString());
@@ -118,7 +120,7 @@ public sealed partial class IpvsClient : IDisposable
     {
         var all = new List<LvsRealServer>();
         foreach (var s in services)
-            all.AddRange(DumpRealServers(s.Key, Namespace.Name));
+            DumpRealServers(s.Key, all);
         return all;
     }
 
@@ -131,13 +133,45 @@ public sealed partial class IpvsClient : IDisposable
         ArgumentNullException.ThrowIfNull(services);
         var lists = new List<LvsRealServer>[services.Count];
         for (int i = 0; i < lists.Length; i++)
-            lists[i] = DumpRealServers(services[i].Key, Namespace.Name);
+            DumpRealServers(services[i].Key, lists[i] = []);
         return lists;
     }
 
-    private List<LvsRealServer> DumpRealServers(ServiceKey service, string? ns) =>
-        Dump(IpvsNetlink.IPVS_CMD_GET_DEST, w => IpvsCodec.WriteServiceKey(w, service), IpvsNetlink.IPVS_CMD_NEW_DEST,
-            IpvsNetlink.IPVS_CMD_ATTR_DEST, attrs => IpvsCodec.ReadRealServer(attrs, service, ns));
+    /// <summary>
+    /// One IPVS_CMD_GET_DEST dump, its real servers appended to <paramref name="into"/>. The request's buffer and the
+    /// parser are the client's own, reused (under a lock, as the client may be shared by threads): reading a table of
+    /// 10,000 services makes no writer, delegate or closure per service, only the real servers themselves.
+    /// </summary>
+    private void DumpRealServers(ServiceKey service, List<LvsRealServer> into)
+    {
+        lock (_dests)
+        {
+            var w = _dests.Request;
+            w.Reset();
+            w.BeginMessage(FamilyId, IpvsNetlink.IPVS_CMD_GET_DEST, IpvsNetlink.Version);
+            IpvsCodec.WriteServiceKey(w, service);
+            w.EndMessage();
+            _dests.Service = service;
+            _dests.Namespace = Namespace.Name;
+            _connection.Dump(w, IpvsNetlink.CommandName(IpvsNetlink.IPVS_CMD_GET_DEST), _dests.Parse, into);
+        }
+    }
+
+    /// <summary>What every real-server dump of this client shares: the request buffer, the service being read, the parser.</summary>
+    private sealed class RealServerDump
+    {
+        public RealServerDump() => Parse = (in NetlinkMessageHeader h, ReadOnlySpan<byte> p) =>
+            IpvsCodec.TryNested(p, IpvsNetlink.IPVS_CMD_NEW_DEST, IpvsNetlink.IPVS_CMD_ATTR_DEST, out var attrs)
+                ? IpvsCodec.ReadRealServer(attrs, Service!, Namespace) : null;
+
+        public NetlinkWriter Request { get; } = new(128);
+
+        public MessageParser<LvsRealServer> Parse { get; }
+
+        public ServiceKey? Service { get; set; }
+
+        public string? Namespace { get; set; }
+    }
 
     /// <summary>Adds a real server. Equivalent to: ipvsadm -a -t ADDR:PORT -r RADDR:RPORT -m|-g|-i -w W [-x U -y L].</summary>
     /// <exception cref="LvsException">Invalid values; ESRCH: no such service; EEXIST: the server exists; EINVAL: address not unicast.</exception>

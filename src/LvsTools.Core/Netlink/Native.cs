@@ -67,6 +67,36 @@ internal static unsafe class Native
     [DllImport(Libc, SetLastError = true)]
     public static extern nint recv(int fd, byte* buf, nint len, int flags);
 
+    /// <summary>struct iovec.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct IoVec
+    {
+        public byte* Base;
+        public nuint Length;
+    }
+
+    /// <summary>
+    /// struct mmsghdr of a 64-bit Linux: struct msghdr (name, namelen, iov, iovlen, control, controllen, flags; 56 bytes)
+    /// and, at offset 56, the length received (64 bytes). musl declares iovlen and controllen as int plus padding: the same
+    /// bytes little-endian. Used only in a 64-bit process.
+    /// </summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct MMsgHdr
+    {
+        public void* Name;
+        public uint NameLength;
+        public IoVec* Iov;
+        public nuint IovLength;
+        public void* Control;
+        public nuint ControlLength;
+        public int Flags;
+        private readonly int _pad;
+        public uint Length;
+    }
+
+    [DllImport(Libc, SetLastError = true)]
+    public static extern int recvmmsg(int fd, MMsgHdr* msgvec, uint vlen, int flags, void* timeout);
+
     [DllImport(Libc, SetLastError = true)]
     public static extern int poll(PollFd* fds, ulong nfds, int timeout);
 

@@ -67,6 +67,18 @@ public sealed partial class NetlinkConnection
         public bool OnError(in NetlinkMessageHeader header, NetlinkException? error) => error is null ? true : throw error;
     }
 
+    /// <summary>A dump: each message the parser turns into an item is added to the list; NLMSG_DONE ends it.</summary>
+    private readonly struct Collect<T>(MessageParser<T> parse, List<T> items) : IReplyHandler where T : class
+    {
+        public void OnMessage(in NetlinkMessageHeader header, ReadOnlySpan<byte> payload)
+        {
+            if (parse(header, payload) is { } item)
+                items.Add(item);
+        }
+
+        public bool OnError(in NetlinkMessageHeader header, NetlinkException? error) => error is null ? true : throw error;
+    }
+
     /// <summary>A chunk of a batch: refusals are collected; the answer to the chunk's last request ends it.</summary>
     private struct BatchReplies() : IReplyHandler
     {

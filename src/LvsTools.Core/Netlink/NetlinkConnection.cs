@@ -86,34 +86,53 @@ public sealed partial class NetlinkConnection : IDisposable
     /// </summary>
     public List<T> Dump<T>(NetlinkWriter request, string operation, MessageParser<T> parse) where T : class
     {
+        var items = new List<T>();
+        Dump(request, operation, parse, items);
+        return items;
+    }
+
+    /// <summary>
+    /// <see cref="Dump{T}(NetlinkWriter, string, MessageParser{T})"/> into a list the caller owns: what the dump parsed is
+    /// appended to <paramref name="into"/> (a dump read again after NLM_F_DUMP_INTR or ENOBUFS first takes back what its
+    /// earlier attempt appended). Many dumps (one per service) then fill one list, with nothing allocated per dump.
+    /// </summary>
+    public void Dump<T>(NetlinkWriter request, string operation, MessageParser<T> parse, List<T> into) where T : class
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        ArgumentNullException.ThrowIfNull(into);
         if (request.MessageCount != 1)
             throw new ArgumentException("exactly one message expected", nameof(request));
-        lock (_gate)
+        int start = into.Count;
+        try
         {
-            for (int attempt = 1; ; attempt++)
+            lock (_gate)
             {
-                var items = new List<T>();
-                var reply = new OneRequest((in NetlinkMessageHeader h, ReadOnlySpan<byte> p) =>
+                for (int attempt = 1; ; attempt++)
                 {
-                    if (parse(h, p) is { } item)
-                        items.Add(item);
-                });
-                try
-                {
-                    var tx = request.WritableWrittenSpan;
-                    uint seq = Stamp(tx, NetlinkFlags.Request | NetlinkFlags.Dump);
-                    Send(tx);
-                    if (!ReceiveReplies(ref reply, seq, seq, operation))
-                        return items;
+                    into.RemoveRange(start, into.Count - start);
+                    var reply = new Collect<T>(parse, into);
+                    try
+                    {
+                        var tx = request.WritableWrittenSpan;
+                        uint seq = Stamp(tx, NetlinkFlags.Request | NetlinkFlags.Dump);
+                        Send(tx);
+                        if (!ReceiveReplies(ref reply, seq, seq, operation))
+                            return;
+                    }
+                    catch (NetlinkException e) when (e.Errno == Errno.ENOBUFS && attempt < MaxDumpAttempts)
+                    {
+                        ResetTransport();
+                        continue;
+                    }
+                    if (attempt >= MaxDumpAttempts)
+                        throw new NetlinkDumpInterruptedException(operation, attempt);
                 }
-                catch (NetlinkException e) when (e.Errno == Errno.ENOBUFS && attempt < MaxDumpAttempts)
-                {
-                    ResetTransport();
-                    continue;
-                }
-                if (attempt >= MaxDumpAttempts)
-                    throw new NetlinkDumpInterruptedException(operation, attempt);
             }
+        }
+        catch
+        {
+            into.RemoveRange(start, into.Count - start); // a failed dump adds nothing
+            throw;
         }
     }
 

@@ -21,13 +21,13 @@ public sealed class GetLvsRealServerCommand : RealServerCommandBase
 
     protected override void ProcessInNamespace()
     {
-        var wanted = new List<(System.Net.IPAddress Address, ushort? Port)>();
+        List<(System.Net.IPAddress Address, ushort? Port)>? wanted = null;
         try
         {
             foreach (var a in Address ?? [])
             {
                 var (ip, port) = Endpoint(a);
-                wanted.Add((ip, SamePort(Port, port)));
+                (wanted ??= []).Add((ip, SamePort(Port, port)));
             }
         }
         catch (Exception e)
@@ -55,13 +55,17 @@ public sealed class GetLvsRealServerCommand : RealServerCommandBase
             WriteLvsError(key is null ? e : IpvsParameters.Contextualize(e, key), key?.ToString() ?? ItemNamespace);
             return;
         }
-        // Within a service, by address and port (the kernel lists newest first; ipvsadm -Ln sorts).
-        IEnumerable<LvsRealServer> result = servers
-            .Order(IpvsParameters.RealServerOrder);
-        if (wanted.Count > 0)
-            result = result.Where(r => wanted.Any(w => w.Address.Equals(r.Address) && (w.Port is null || w.Port == r.Port)));
-        if (Port is { } p)
-            result = result.Where(r => r.Port == p);
-        WriteObject(result, enumerateCollection: true);
+        // Within a service, by address and port (the kernel lists newest first; ipvsadm -Ln sorts). The list is this call's
+        // own, and no two real servers have the same service, address and port, so sorting it in place gives the one order
+        // a stable sort would, without a sorted copy per piped service.
+        servers.Sort(IpvsParameters.RealServerOrder);
+        foreach (var r in servers)
+        {
+            if (Wanted(r, wanted) && (Port is not { } p || r.Port == p))
+                WriteObject(r);
+        }
     }
+
+    private static bool Wanted(LvsRealServer r, List<(System.Net.IPAddress Address, ushort? Port)>? wanted) =>
+        wanted is null || wanted.Exists(w => w.Address.Equals(r.Address) && (w.Port is null || w.Port == r.Port));
 }

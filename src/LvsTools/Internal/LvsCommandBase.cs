@@ -127,11 +127,16 @@ public abstract class LvsCommandBase : PSCmdlet, IDisposable
     /// <summary>What a derived cmdlet does for one pipeline item in one namespace (<see cref="ItemNamespace"/>).</summary>
     protected virtual void ProcessInNamespace() { }
 
+    private static readonly string?[] CurrentOnly = [null];
+
     /// <summary>The names as given, empty ones meaning the current namespace, each namespace once (by identity).</summary>
     private static string?[] Distinct(string[]? names)
     {
+        // One name, the common case of a piped object's own namespace: no list and no comparison per pipeline item.
         if (names is not { Length: > 0 })
-            return [null];
+            return CurrentOnly;
+        if (names.Length == 1)
+            return string.IsNullOrEmpty(names[0]) ? CurrentOnly : [names[0]];
         var result = new List<string?>();
         foreach (var n in names)
         {

@@ -107,6 +107,39 @@ public class EngineTests
     }
 
     [Fact]
+    public void Dump_into_a_list_appends_only_the_consistent_attempt_after_what_the_list_held()
+    {
+        int calls = 0;
+        var t = new FakeTransport((h, _) =>
+        {
+            calls++;
+            return calls == 1
+                ? [Item(h.Sequence, 1, NetlinkFlags.DumpInterrupted), FakeTransport.Done(h.Sequence, Pid, NetlinkFlags.Multi | NetlinkFlags.DumpInterrupted)]
+                : [Item(h.Sequence, 2), Item(h.Sequence, 3), FakeTransport.Done(h.Sequence, Pid)];
+        });
+        using var c = new NetlinkConnection(() => t);
+        var into = new List<string> { "0" };
+        c.Dump(Request(), "DUMP", ParseU32, into);
+        Assert.Equal(["0", "2", "3"], into);
+        Assert.Equal(2, calls);
+    }
+
+    [Fact]
+    public void Dump_into_a_list_that_fails_leaves_the_list_as_it_was()
+    {
+        var interrupted = new FakeTransport((h, _) => [Item(h.Sequence, 1, NetlinkFlags.DumpInterrupted), FakeTransport.Done(h.Sequence, Pid)]);
+        using var c = new NetlinkConnection(() => interrupted);
+        var into = new List<string> { "0" };
+        Assert.Throws<NetlinkDumpInterruptedException>(() => c.Dump(Request(), "DUMP", ParseU32, into));
+        Assert.Equal(["0"], into);
+
+        var refused = new FakeTransport((h, _) => [FakeTransport.Concat(Item(h.Sequence, 1), FakeTransport.Error(h, Pid, Errno.EPERM))]);
+        using var d = new NetlinkConnection(() => refused);
+        Assert.Equal(Errno.EPERM, Assert.Throws<NetlinkException>(() => d.Dump(Request(), "DUMP", ParseU32, into)).Errno);
+        Assert.Equal(["0"], into);
+    }
+
+    [Fact]
     public void Dump_error_in_done_is_reported()
     {
         var t = new FakeTransport((h, _) =>

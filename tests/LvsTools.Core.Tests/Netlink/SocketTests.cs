@@ -24,4 +24,31 @@ public class SocketTests
                 c.Dispose();
         }
     }
+
+    [Fact]
+    public void A_reply_and_its_ack_queued_together_are_handed_out_one_datagram_per_call_in_order()
+    {
+        using var socket = NetlinkSocket.Open(NetlinkProtocol.Route);
+        var buffer = new byte[64 * 1024];
+        for (uint seq = 1; seq <= 3; seq++)
+        {
+            // RTM_GETLINK of "lo" with NLM_F_ACK: the kernel queues the RTM_NEWLINK reply and the ACK before send returns,
+            // so the first receive takes both (recvmmsg) and the second hands out the ACK without asking the kernel.
+            var w = new NetlinkWriter();
+            w.BeginMessage(RouteClient.RTM_GETLINK, NetlinkFlags.Request | NetlinkFlags.Ack).WriteBytes(new byte[16]).String(3, "lo").EndMessage();
+            var request = w.WrittenSpan.ToArray();
+            var h = NetlinkMessageHeader.Read(request);
+            (h with { Sequence = seq }).Write(request);
+            socket.Send(request);
+            var reply = NetlinkMessageHeader.Read(buffer.AsSpan(0, socket.Receive(buffer, TimeSpan.FromSeconds(5))));
+            Assert.Equal(RouteClient.RTM_NEWLINK, reply.Type);
+            Assert.Equal(seq, reply.Sequence);
+            int n = socket.Receive(buffer, TimeSpan.FromSeconds(5));
+            var ack = NetlinkMessageHeader.Read(buffer.AsSpan(0, n));
+            Assert.Equal(NetlinkMessageType.Error, ack.Type);
+            Assert.Equal(seq, ack.Sequence);
+            Assert.Equal(0, NativeEndian.I32(buffer.AsSpan(NetlinkMessageHeader.Size)));
+        }
+        Assert.Throws<NetlinkTimeoutException>(() => socket.Receive(buffer, TimeSpan.FromMilliseconds(50)));
+    }
 }
