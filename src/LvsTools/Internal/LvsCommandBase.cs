@@ -128,7 +128,6 @@ public abstract class LvsCommandBase : PSCmdlet, IDisposable
     protected virtual void ProcessInNamespace() { }
 
     private static readonly string?[] CurrentOnly = [null];
-
     /// <summary>The names as given, empty ones meaning the current namespace, each namespace once (by identity).</summary>
     private static string?[] Distinct(string[]? names)
     {
@@ -200,10 +199,7 @@ public abstract class LvsCommandBase : PSCmdlet, IDisposable
         return true;
     }
 
-    /// <summary>
-    /// Writes the error of a pipeline item refused before it is acted on (<see cref="ActIn"/>'s). A cmdlet that writes
-    /// its items' results later, in input order, queues it with them instead (Test-LvsRealServer).
-    /// </summary>
+    /// <summary>Writes the error of an item <see cref="ActIn"/> refused; a cmdlet whose results come later, in input order, queues it.</summary>
     protected virtual void WriteItemError(ErrorRecord record) => WriteError(record);
 
     /// <summary>Makes the kernel calls that follow act in the namespace -NetNamespace names (no object involved).</summary>
