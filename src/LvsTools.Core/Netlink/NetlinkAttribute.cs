@@ -101,4 +101,11 @@ public ref struct NetlinkAttributeReader
 public sealed record UnknownAttribute(ushort Type, bool IsNested, byte[] Value)
 {
     public static UnknownAttribute From(in NetlinkAttribute a) => new(a.Type, a.IsNested, a.ToArray());
+
+    /// <summary>Keeps an attribute a parser does not know (the list is made on the first one).</summary>
+    internal static void Keep(ref List<UnknownAttribute>? unknown, in NetlinkAttribute a) => (unknown ??= []).Add(From(a));
+
+    /// <summary>The kept attributes, or the one shared empty array: an object read without any gets no list of its own.</summary>
+    internal static IReadOnlyList<UnknownAttribute> Kept(List<UnknownAttribute>? unknown) =>
+        unknown is null ? Array.Empty<UnknownAttribute>() : unknown;
 }

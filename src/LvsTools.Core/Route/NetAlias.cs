@@ -77,7 +77,7 @@ public sealed class NetAlias
         string? label = null;
         uint? flags32 = null;
         TimeSpan? valid = null, preferred = null;
-        var unknown = new List<UnknownAttribute>();
+        List<UnknownAttribute>? unknown = null;
         foreach (var a in new NetlinkAttributeReader(payload[8..]))
         {
             switch (a.Type)
@@ -91,7 +91,7 @@ public sealed class NetAlias
                     preferred = Lifetime(NativeEndian.U32(a.Value));
                     valid = Lifetime(NativeEndian.U32(a.Value[4..]));
                     break;
-                default: unknown.Add(UnknownAttribute.From(a)); break;
+                default: UnknownAttribute.Keep(ref unknown, a); break;
             }
         }
         var ip = local ?? address ?? throw new NetlinkProtocolException("RTM_NEWADDR without an address");
@@ -102,7 +102,7 @@ public sealed class NetAlias
             InterfaceIndex = index, IPAddress = ip, PrefixLength = prefix, Label = label,
             Peer = local is not null && address is not null && !address.Equals(local) ? address : null,
             Broadcast = brd, Scope = (AddressScope)scope, Flags = (AddressFlags)(flags32 ?? flags8),
-            ValidLifetime = valid, PreferredLifetime = preferred, UnknownAttributes = unknown,
+            ValidLifetime = valid, PreferredLifetime = preferred, UnknownAttributes = UnknownAttribute.Kept(unknown),
         };
     }
 

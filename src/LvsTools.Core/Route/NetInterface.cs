@@ -88,7 +88,7 @@ public sealed class NetInterface
         byte oper = 0;
         int? master = null;
         InterfaceStatistics? stats = null, stats32 = null;
-        var unknown = new List<UnknownAttribute>();
+        List<UnknownAttribute>? unknown = null;
         foreach (var a in new NetlinkAttributeReader(payload[16..]))
         {
             switch (a.Type)
@@ -109,7 +109,7 @@ public sealed class NetInterface
                         if (i.Type == IFLA_INFO_KIND)
                             kind = i.String();
                     break;
-                default: unknown.Add(UnknownAttribute.From(a)); break;
+                default: UnknownAttribute.Keep(ref unknown, a); break;
             }
         }
         return new NetInterface
@@ -117,7 +117,7 @@ public sealed class NetInterface
             Index = index, Name = name, Kind = kind, HardwareType = type, Flags = (InterfaceFlags)flags,
             OperationalState = (OperationalState)oper, Mtu = mtu, MacAddress = mac, LinkBroadcast = brd,
             TxQueueLength = txq, Qdisc = qdisc, Description = alias, MasterIndex = master,
-            Statistics = stats ?? stats32 ?? InterfaceStatistics.Zero, UnknownAttributes = unknown,
+            Statistics = stats ?? stats32 ?? InterfaceStatistics.Zero, UnknownAttributes = UnknownAttribute.Kept(unknown),
         };
     }
 

@@ -86,13 +86,13 @@ internal static partial class IpvsCodec
                 case IPVS_DAEMON_ATTR_MCAST_GROUP6: group = a.Address(AddressFamily.InterNetworkV6); break;
                 case IPVS_DAEMON_ATTR_MCAST_PORT: port = a.U16(); break;
                 case IPVS_DAEMON_ATTR_MCAST_TTL: ttl = a.U8(); break;
-                default: Keep(ref unknown, a); break;
+                default: UnknownAttribute.Keep(ref unknown, a); break;
             }
         }
         return new LvsSyncDaemon
         {
             State = (SyncDaemonState)state, MulticastInterface = ifn, SyncId = syncId, SyncMaxLength = maxLen,
-            MulticastGroup = group, MulticastPort = port, MulticastTtl = ttl, UnknownAttributes = Kept(unknown),
+            MulticastGroup = group, MulticastPort = port, MulticastTtl = ttl, UnknownAttributes = UnknownAttribute.Kept(unknown),
             NetNamespace = netNamespace,
         };
     }

@@ -77,7 +77,7 @@ internal static partial class IpvsCodec
                 case IPVS_DEST_ATTR_TUN_FLAGS: tunFlags = a.U16(); break;
                 case IPVS_DEST_ATTR_STATS: stats32 = a.Value; has32 = true; break;
                 case IPVS_DEST_ATTR_STATS64: stats64 = a.Value; has64 = true; break;
-                default: Keep(ref unknown, a); break;
+                default: UnknownAttribute.Keep(ref unknown, a); break;
             }
         }
         if (!hasAddr || port is null)
@@ -99,7 +99,7 @@ internal static partial class IpvsCodec
             Statistics = ChooseStatistics(stats32, has32, stats64, has64),
             HasStatistics64 = has64,
             AddressFamilyReported = af is not null,
-            UnknownAttributes = Kept(unknown),
+            UnknownAttributes = UnknownAttribute.Kept(unknown),
             NetNamespace = netNamespace,
         };
     }

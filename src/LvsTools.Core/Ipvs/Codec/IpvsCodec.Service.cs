@@ -41,7 +41,7 @@ internal static partial class IpvsCodec
                     break;
                 case IPVS_SVC_ATTR_STATS: stats32 = a.Value; has32 = true; break;
                 case IPVS_SVC_ATTR_STATS64: stats64 = a.Value; has64 = true; break;
-                default: Keep(ref unknown, a); break;
+                default: UnknownAttribute.Keep(ref unknown, a); break;
             }
         }
         var key = id.ToKey();
@@ -60,7 +60,7 @@ internal static partial class IpvsCodec
                 : key.Family == IPFamily.IPv6 ? NativeEndian.U32(netmask) : BinaryPrimitives.ReadUInt32BigEndian(netmask),
             Statistics = ChooseStatistics(stats32, has32, stats64, has64),
             HasStatistics64 = has64,
-            UnknownAttributes = Kept(unknown),
+            UnknownAttributes = UnknownAttribute.Kept(unknown),
             NetNamespace = netNamespace,
         };
     }

@@ -67,13 +67,6 @@ internal static partial class IpvsCodec
         return new IPAddress(raw[..need]);
     }
 
-    /// <summary>Keeps an attribute this version does not know (the list is made on the first one).</summary>
-    private static void Keep(ref List<UnknownAttribute>? unknown, in NetlinkAttribute a) => (unknown ??= []).Add(UnknownAttribute.From(a));
-
-    /// <summary>The kept attributes, or the one shared empty array: an object read without any gets no list of its own.</summary>
-    private static IReadOnlyList<UnknownAttribute> Kept(List<UnknownAttribute>? unknown) =>
-        unknown is null ? Array.Empty<UnknownAttribute>() : unknown;
-
     // Names the kernel sends over and over (one per service): the same string object for each, not one per read.
     private static readonly (byte[] Utf8, string Name)[] SharedNames =
         [.. IpvsValidation.KnownSchedulers.Concat(IpvsValidation.KnownPersistenceEngines).Select(n => (Encoding.ASCII.GetBytes(n), n))];
