@@ -110,10 +110,16 @@ internal sealed class HealthMonitor(ProbeFunction probe, int maxConcurrent, Time
 
     /// <summary>
     /// Probes every server that is due now and waits for those probes (each bounded by its timeout). The caller goes on
-    /// on a thread of the pool, never on the thread that finished the last probe (the TCP checks' own, see TcpConnector).
+    /// on a thread of the pool, never on the thread that finished the last probe (the TCP checks' own, see TcpConnector):
+    /// the controller's first cycle follows, and on that thread it would hold every TCP check while it runs.
     /// </summary>
-    public async Task RoundAsync(CancellationToken cancellation) =>
-        await Task.WhenAll(StartDue(cancellation)).ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
+    public async Task RoundAsync(CancellationToken cancellation)
+    {
+        await Task.WhenAll(StartDue(cancellation)).ConfigureAwait(false);
+        // ConfigureAwait(ForceYielding) is not enough: it hops only when the task is complete already; a round still
+        // running goes on on the thread that ends its last probe.
+        await Task.Yield();
+    }
 
     /// <summary>Starts probes as they fall due until <paramref name="cancellation"/>.</summary>
     public async Task RunAsync(CancellationToken cancellation)

@@ -53,6 +53,35 @@ public class HealthMonitorTests
         Assert.True(watch.Elapsed < TimeSpan.FromMilliseconds(100) + HealthMonitor.Grace + TimeSpan.FromSeconds(3), watch.Elapsed.ToString()); // not the probe's forever
     }
 
+    [Fact]
+    public async Task A_round_goes_on_off_the_thread_that_ended_its_last_probe()
+    {
+        // The TCP checks end their probes on their own thread (TcpConnector); what follows a round must not run there.
+        var answer = new TaskCompletionSource<ProbeOutcome>(); // continuations inline, as the connector's checks
+        var monitor = new HealthMonitor((check, address, port, ct) => answer.Task, maxConcurrent: 4, TimeProvider.System, (id, o) => { });
+        monitor.SetTargets([Server(1, new HealthCheck { Timeout = TimeSpan.FromSeconds(5), Interval = TimeSpan.FromSeconds(10) })]);
+        var round = monitor.RoundAsync(CancellationToken.None);
+        int prober = 0;
+        var thread = new Thread(() =>
+        {
+            prober = Environment.CurrentManagedThreadId;
+            Thread.Sleep(100); // the round's caller is waiting by now
+            answer.SetResult(new ProbeOutcome(true, "ok"));
+            Thread.Sleep(200); // still busy when the round's caller goes on: it must not be waiting for this thread
+        });
+        thread.Start();
+        int after = await ThreadAfter(round);
+        thread.Join();
+        Assert.NotEqual(prober, after);
+    }
+
+    // The thread that goes on after TASK when nothing asks for one (no context captured).
+    private static async Task<int> ThreadAfter(Task task)
+    {
+        await task.ConfigureAwait(false);
+        return Environment.CurrentManagedThreadId;
+    }
+
     /// <summary>A clock the test moves by hand: the schedule is checked without depending on how busy the machine is.</summary>
     private sealed class ManualClock : TimeProvider
     {
