@@ -338,8 +338,8 @@ try {
         }
     }
 } finally {
-    # the wire and the sampled tables go beside the results, for a second look
-    Get-ChildItem -LiteralPath $work -Filter '*.tsv' -ErrorAction SilentlyContinue |
+    # the wire, the sampled tables and the controller's event logs go beside the results, for a second look
+    Get-ChildItem -LiteralPath $work -Include '*.tsv', '*.jsonl' -Recurse -ErrorAction SilentlyContinue |
         Copy-Item -Destination { Join-Path $OutputDirectory "controller-$stamp-$($_.Name)" } -ErrorAction SilentlyContinue
     Remove-LvsLab -InputObject $lab -Confirm:$false
     Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue
