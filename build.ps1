@@ -157,8 +157,10 @@ function Invoke-Test {
         $umlLog = Join-Path $results 'uml.log'
         $uml = Join-Path $Root 'tests/Uml/uml-run.sh'
         Write-Step 'Tests inside the User-mode Linux kernel (IPVS), in the background'
+        # The guest's limit: its suite takes 20-25 minutes on a quiet host, and took 38 on one where the hypervisor took a
+        # quarter of the CPU (steal time, 2026-12-01); an hour leaves room for that and still ends a stuck guest.
         $umlJob = Start-Process -FilePath bash -PassThru -RedirectStandardOutput $umlLog -RedirectStandardError "$umlLog.err" -ArgumentList @(
-            $uml, '--timeout', '2400', '--cwd', $Root, '--',
+            $uml, '--timeout', '3600', '--cwd', $Root, '--',
             $pwsh, '-NoLogo', '-NoProfile', '-NonInteractive', '-File', $suite, '-Kernel', 'uml', '-Configuration', $Configuration, '-ResultsDirectory', $umlDir)
     }
     if ('Host' -in $Kernel) {
