@@ -76,21 +76,7 @@ function Clear-DirectorTable([string] $Namespace) {
 # The checks of one real server on the wire (bench/check-wire.py in the director's namespace): when each engine's checks
 # start (SYN) and how the server answered them, with the kernel's packet times.
 function Start-CheckWire([string] $Namespace, [string] $Path, [string] $Address, [int] $Port) {
-    if (Test-Path -LiteralPath $Path) { Remove-Item -LiteralPath $Path -Force }
-    $q = { param($w) "'" + ($w -replace "'", "'\''") + "'" }
-    $sh = 'ip netns exec {0} /usr/bin/python3 -I -S {1} {2} {3} {4} </dev/null >{5} 2>&1 &' -f (& $q $Namespace), (& $q (Join-Path $PSScriptRoot 'check-wire.py')),
-        (& $q $Path), (& $q $Address), $Port, (& $q "$Path.log")
-    & /bin/sh -c $sh
-    $deadline = [DateTime]::UtcNow.AddSeconds(30)
-    while (-not (Test-Path -LiteralPath $Path)) {
-        if ([DateTime]::UtcNow -gt $deadline) { throw "check-wire did not start: $(Get-Content -Raw -LiteralPath "$Path.log" -ErrorAction SilentlyContinue)" }
-        Start-Sleep -Milliseconds 50
-    }
-    [pscustomobject]@{ Path = $Path; Pid = [int](([IO.File]::ReadAllLines($Path)[0] -split "`t")[1]) }
-}
-
-function Stop-CheckWire($Wire) {
-    try { ([Diagnostics.Process]::GetProcessById($Wire.Pid)).Kill() } catch { Write-Verbose "check-wire: $_" }
+    Start-NamespacePython -Namespace $Namespace -ScriptPath (Join-Path $PSScriptRoot 'check-wire.py') -Path $Path -Argument $Address, "$Port"
 }
 
 # The checks seen so far: Time (the SYN's), Accepted ($true, $false: refused, $null: no answer yet), Answered (the answer's time).
@@ -209,7 +195,7 @@ try {
             New-KeepalivedVirtualServer -VirtualAddress $svc.Vip -Port $svc.Port -RealServer $svc.RealServers -Interval $Interval -Fall $Fall -Timeout 1))
     $kaDetect = Measure-Detection $lab $sampler 'keepalived' $null $wire
     $null = Stop-Keepalived $ka
-    Stop-IpvsSampler $sampler; Stop-CheckWire $wire
+    Stop-IpvsSampler $sampler; Stop-NamespacePython $wire
     Clear-DirectorTable $d
     $ctlDetect = $null
     if ($haveController) {
@@ -220,7 +206,7 @@ try {
         $wire = Start-CheckWire $d (Join-Path $work 'ctl-wire.tsv') $svc.RealServers[0] $svc.Port
         $ctl = Start-LvsControllerProcess -ModulePath $ModulePath -Path $doc -Directory $work -NetNamespace $d -Interval $Interval -Name detect
         try { $ctlDetect = Measure-Detection $lab $sampler 'Start-LvsController' $ctl $wire }
-        finally { $null = Stop-LvsControllerProcess $ctl; Stop-IpvsSampler $sampler; Stop-CheckWire $wire }
+        finally { $null = Stop-LvsControllerProcess $ctl; Stop-IpvsSampler $sampler; Stop-NamespacePython $wire }
         Clear-DirectorTable $d
     }
     $kaMed = Get-Median $kaDetect.Down
@@ -233,8 +219,8 @@ try {
     $notes.Add("restart -> weight 1 (median): keepalived $(Format-Seconds $kaUp) s (one good check), Start-LvsController $(Format-Seconds $ctlUp) s (rise 1)")
     $notes.Add("kill -> weight 0, every run: keepalived $(($kaDetect.Down | ForEach-Object { Format-Seconds $_ }) -join ', ') s" +
         $(if ($ctlDetect) { "; Start-LvsController $(($ctlDetect.Down | ForEach-Object { Format-Seconds $_ }) -join ', ') s" } else { '' }))
-    $kaMean = ($kaDetect.Down | Measure-Object -Average).Average
-    $ctlMean = if ($ctlDetect) { ($ctlDetect.Down | Measure-Object -Average).Average } else { $null }
+    $kaMean = Get-Mean $kaDetect.Down
+    $ctlMean = if ($ctlDetect) { Get-Mean $ctlDetect.Down } else { $null }
     $notes.Add("kill -> weight 0 (mean): keepalived $(Format-Seconds $kaMean) s, Start-LvsController $(Format-Seconds $ctlMean) s" +
         $(if ($ctlMean) { " (ratio $(($ctlMean / $kaMean).ToString('0.00', $inv)))" } else { '' }))
     if ($ctlDetect -and @($ctlDetect.Lag).Count) {

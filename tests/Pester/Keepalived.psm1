@@ -11,6 +11,8 @@
 # - Start-IpvsSampler / Stop-IpvsSampler / Get-IpvsTransition / Wait-IpvsWeight: one python3 process in the
 #   namespace reads /proc/net/ip_vs (the same table `ipvsadm -Ln` prints, without starting a process per sample,
 #   which costs seconds in a loaded UML guest) every ~100 ms and writes a line per change with its time.
+# - Start-NamespacePython / Stop-NamespacePython: what starts and ends the sampler (and the benchmark's wire capture,
+#   bench/check-wire.py): a python3 script in a namespace, in the background, that names its pid in its output file.
 # - Get-ProcessCpuSecond: utime + stime of processes from /proc/PID/stat.
 #
 # Times are Unix seconds (double, CLOCK_REALTIME) everywhere, so "kill at t0, weight 0 at t1" is t1 - t0.
@@ -279,6 +281,49 @@ function Get-ProcessCpuSecond {
 
 <#
 .SYNOPSIS
+Starts SCRIPT with python3 in NAMESPACE, in the background: its arguments are Path and -Argument, its output and errors
+go to Path.log. The script writes "pid<TAB>N" as the first line of Path (through a file it renames, so the line is whole
+when Path appears); returns Namespace, Path, Pid and ScriptPath once it has.
+#>
+function Start-NamespacePython {
+    param(
+        [Parameter(Mandatory)] [string] $Namespace,
+        [Parameter(Mandatory)] [string] $ScriptPath,
+        [Parameter(Mandatory)] [string] $Path,
+        [string[]] $Argument = @(),
+        [string] $Python = $(if ($env:LVSLAB_PYTHON) { $env:LVSLAB_PYTHON } else { '/usr/bin/python3' })
+    )
+    if (Test-Path -LiteralPath $Path) { Remove-Item -LiteralPath $Path -Force }
+    $q = { param($w) "'" + ($w -replace "'", "'\''") + "'" }
+    $command = @($Python, '-I', '-S', $ScriptPath, $Path) + $Argument | ForEach-Object { & $q $_ }
+    $sh = 'ip netns exec {0} {1} </dev/null >{2} 2>&1 &' -f (& $q $Namespace), ($command -join ' '), (& $q "$Path.log")
+    & /bin/sh -c $sh
+    $deadline = [DateTime]::UtcNow.AddSeconds(30)
+    while (-not (Test-Path -LiteralPath $Path)) {
+        if ([DateTime]::UtcNow -gt $deadline) { throw "$([IO.Path]::GetFileName($ScriptPath)): did not start: $(Get-Content -Raw -LiteralPath "$Path.log" -ErrorAction SilentlyContinue)" }
+        Start-Sleep -Milliseconds 50
+    }
+    $first = [IO.File]::ReadAllLines($Path)[0] -split "`t"
+    [pscustomobject]@{ Namespace = $Namespace; Path = $Path; Pid = [int]$first[1]; ScriptPath = $ScriptPath }
+}
+
+<#
+.SYNOPSIS
+Ends a script Start-NamespacePython started (only if its pid still runs that script: a pid can be reused).
+#>
+function Stop-NamespacePython {
+    param([Parameter(Mandatory, ValueFromPipeline)] $Process)
+    process {
+        try {
+            if ([IO.File]::ReadAllText("/proc/$($Process.Pid)/cmdline").Contains($Process.ScriptPath)) {
+                ([Diagnostics.Process]::GetProcessById($Process.Pid)).Kill()
+            }
+        } catch { Write-Verbose "$([IO.Path]::GetFileName($Process.ScriptPath)): $_" }
+    }
+}
+
+<#
+.SYNOPSIS
 Starts the table sampler in NAMESPACE: one python3 process reading /proc/net/ip_vs every -IntervalMs and
 writing one line per change (time, service, real server, weight, forwarding) to Path.
 #>
@@ -291,29 +336,15 @@ function Start-IpvsSampler {
     )
     $script = "$Path.py"
     [IO.File]::WriteAllText($script, $script:SamplerPy)
-    if (Test-Path -LiteralPath $Path) { Remove-Item -LiteralPath $Path -Force }
-    $q = { param($w) "'" + ($w -replace "'", "'\''") + "'" }
-    $sh = 'ip netns exec {0} {1} -I -S {2} {3} {4} </dev/null >{5} 2>&1 &' -f (& $q $Namespace), (& $q $Python), (& $q $script),
-        (& $q $Path), ($IntervalMs / 1000.0).ToString([Globalization.CultureInfo]::InvariantCulture), (& $q "$Path.log")
-    & /bin/sh -c $sh
-    $deadline = [DateTime]::UtcNow.AddSeconds(30)
-    while (-not (Test-Path -LiteralPath $Path)) {
-        if ([DateTime]::UtcNow -gt $deadline) { throw "IpvsSampler: did not start: $(Get-Content -Raw -LiteralPath "$Path.log" -ErrorAction SilentlyContinue)" }
-        Start-Sleep -Milliseconds 50
-    }
-    $first = [IO.File]::ReadAllLines($Path)[0] -split "`t"
-    [pscustomobject]@{ PSTypeName = 'IpvsSampler'; Namespace = $Namespace; Path = $Path; Pid = [int]$first[1]; ScriptPath = $script }
+    $p = Start-NamespacePython -Namespace $Namespace -ScriptPath $script -Path $Path -Python $Python `
+        -Argument ($IntervalMs / 1000.0).ToString([Globalization.CultureInfo]::InvariantCulture)
+    $p.PSObject.TypeNames.Insert(0, 'IpvsSampler')
+    $p
 }
 
 function Stop-IpvsSampler {
     param([Parameter(Mandatory, ValueFromPipeline)] $Sampler)
-    process {
-        try {
-            if ([IO.File]::ReadAllText("/proc/$($Sampler.Pid)/cmdline").Contains($Sampler.ScriptPath)) {
-                ([Diagnostics.Process]::GetProcessById($Sampler.Pid)).Kill()
-            }
-        } catch { Write-Verbose "IpvsSampler: $_" }
-    }
+    process { Stop-NamespacePython $Sampler }
 }
 
 <#
@@ -380,5 +411,5 @@ function Wait-IpvsWeight {
 }
 
 Export-ModuleMember -Function Get-KeepalivedPath, Test-KeepalivedAvailable, Get-UnixTime, New-KeepalivedVirtualServer,
-    New-KeepalivedConfig, Start-Keepalived, Stop-Keepalived, Get-ProcessCpuSecond, Start-IpvsSampler, Stop-IpvsSampler,
-    Get-IpvsTransition, Wait-IpvsWeight
+    New-KeepalivedConfig, Start-Keepalived, Stop-Keepalived, Get-ProcessCpuSecond, Start-NamespacePython, Stop-NamespacePython,
+    Start-IpvsSampler, Stop-IpvsSampler, Get-IpvsTransition, Wait-IpvsWeight
