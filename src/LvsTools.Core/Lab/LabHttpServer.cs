@@ -81,6 +81,18 @@ internal sealed class LabHttpServer(string lab, string name, NetNamespace ns, Ad
         }
     }
 
+    /// <summary>
+    /// Waits no less than <paramref name="delay"/> by the monotonic clock. Task.Delay's timer counts whole milliseconds of
+    /// a coarser clock and can end up to a millisecond early (a CI run measured a 600 ms Slow answer at 599.15 ms), while
+    /// a Slow server promises the client at least its delay.
+    /// </summary>
+    internal static async Task DelayAtLeast(TimeSpan delay)
+    {
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        for (var left = delay; left > TimeSpan.Zero; left = delay - System.Diagnostics.Stopwatch.GetElapsedTime(start))
+            await Task.Delay(left.Ticks % TimeSpan.TicksPerMillisecond == 0 ? left : left + TimeSpan.FromMilliseconds(1)).ConfigureAwait(false);
+    }
+
     private async Task Serve(Socket client, LvsLabServerState state, TimeSpan delay)
     {
         using var _ = client;
@@ -108,7 +120,7 @@ internal sealed class LabHttpServer(string lab, string name, NetNamespace ns, Ad
             if (n == 0)
                 return; // a TCP check: connected and closed
             if (state == LvsLabServerState.Slow)
-                await Task.Delay(delay).ConfigureAwait(false);
+                await DelayAtLeast(delay).ConfigureAwait(false);
             var remote = (IPEndPoint)client.RemoteEndPoint!;
             var local = (IPEndPoint)client.LocalEndPoint!;
             var body = JsonSerializer.SerializeToUtf8Bytes(new LabAnswer(lab, Name, remote.Address.ToString(), remote.Port,
