@@ -27,12 +27,14 @@ function Get-StatusMb([string] $Name) {
     $line = (Get-Content /proc/self/status) -match "^${Name}:"
     [math]::Round([long](($line -split '\s+')[1]) / 1024)
 }
+# Minor page faults of this process so far: field 10 of /proc/self/stat (after the command, which may hold spaces, in parentheses).
+function Get-MinorFaults { [long]((((Get-Content /proc/self/stat -Raw) -split '\) ', 2)[1] -split ' ')[7]) }
 $rows = [System.Collections.Generic.List[object]]::new()
 $rssStart = Get-StatusMb VmRSS
 $w = [Diagnostics.Stopwatch]::StartNew()
 Import-Module (Resolve-Path $ModulePath).Path
 $rows.Add([pscustomobject]@{ Phase = 'Import-Module'; Seconds = [math]::Round($w.Elapsed.TotalSeconds, 2); AllocMB = ''; KeptMB = ''; 'GC0/1/2' = ''
-    RssMB = Get-StatusMb VmRSS; HwmMB = Get-StatusMb VmHWM; Requests = ''; Count = "pwsh alone: $rssStart MB" })
+    RssMB = Get-StatusMb VmRSS; HwmMB = Get-StatusMb VmHWM; MinFlt = ''; PauseMs = ''; Requests = ''; Count = "pwsh alone: $rssStart MB" })
 . (Join-Path $PSScriptRoot 'BenchTable.ps1')
 
 $work = Join-Path $PSScriptRoot "results/phases-$PID"
@@ -51,9 +53,13 @@ function Measure-Phase([string] $Name, [scriptblock] $Block, [scriptblock] $Coun
     $alloc = [GC]::GetTotalAllocatedBytes($true)
     $gcs = 0..2 | ForEach-Object { [GC]::CollectionCount($_) }
     $req = if ($script:ipvs) { $script:ipvs.Connection.RequestsSent } else { 0 }
+    $pause = [GC]::GetTotalPauseDuration()
+    $faults = Get-MinorFaults
     $sw = [Diagnostics.Stopwatch]::StartNew()
     & $Block | Out-Null
     $sw.Stop()
+    $faults = (Get-MinorFaults) - $faults
+    $pause = ([GC]::GetTotalPauseDuration() - $pause).TotalMilliseconds
     $allocated = [GC]::GetTotalAllocatedBytes($true) - $alloc
     $gcAfter = 0..2 | ForEach-Object { [GC]::CollectionCount($_) }
     $hwm = Get-StatusMb VmHWM; $rss = Get-StatusMb VmRSS
@@ -62,7 +68,7 @@ function Measure-Phase([string] $Name, [scriptblock] $Block, [scriptblock] $Coun
             Phase = $Name; Seconds = [math]::Round($sw.Elapsed.TotalSeconds, 2)
             AllocMB = [math]::Round($allocated / 1MB, 1); KeptMB = [math]::Round($kept / 1MB, 1)
             'GC0/1/2' = (0..2 | ForEach-Object { $gcAfter[$_] - $gcs[$_] }) -join '/'
-            RssMB = $rss; HwmMB = $hwm
+            RssMB = $rss; HwmMB = $hwm; MinFlt = $faults; PauseMs = [math]::Round($pause)
             Requests = if ($script:ipvs) { $script:ipvs.Connection.RequestsSent - $req } else { '' }
             Count = & $CountOf
         })
@@ -113,6 +119,6 @@ finally {
 Write-Host ''
 Write-Host "Phases, $Services x $RealServersPerService, $((Get-Date).ToUniversalTime().ToString('yyyy-MM-dd HH:mm')) UTC, kernel $(uname -r)"
 $rows | Format-Table -AutoSize | Out-String -Width 250 | Write-Host
-'| phase | s | alloc MB | kept MB | GC 0/1/2 | RSS MB | HWM MB | requests | count |' | Write-Host
-'| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- |' | Write-Host
-foreach ($r in $rows) { "| $($r.Phase) | $($r.Seconds) | $($r.AllocMB) | $($r.KeptMB) | $($r.'GC0/1/2') | $($r.RssMB) | $($r.HwmMB) | $($r.Requests) | $($r.Count) |" | Write-Host }
+'| phase | s | alloc MB | kept MB | GC 0/1/2 | GC pause ms | minor faults | RSS MB | HWM MB | requests | count |' | Write-Host
+'| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |' | Write-Host
+foreach ($r in $rows) { "| $($r.Phase) | $($r.Seconds) | $($r.AllocMB) | $($r.KeptMB) | $($r.'GC0/1/2') | $($r.PauseMs) | $($r.MinFlt) | $($r.RssMB) | $($r.HwmMB) | $($r.Requests) | $($r.Count) |" | Write-Host }
