@@ -35,18 +35,18 @@ Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 
+. (Join-Path $PSScriptRoot 'ProcStatus.ps1')
 if ($ChildDocument) {
     function Get-Step([string] $Name) {
-        $status = Get-Content /proc/self/status
-        $mb = { param($n) [math]::Round([long](((($status -match "^${n}:") -split '\s+')[1])) / 1024) }
+        $mb = Get-StatusMb
         $gc = [GC]::GetGCMemoryInfo()
         [pscustomobject]@{
-            Step = $Name; RssMB = & $mb VmRSS; HwmMB = & $mb VmHWM; AnonMB = & $mb RssAnon; FileMB = & $mb RssFile; ShmemMB = & $mb RssShmem
+            Step = $Name; RssMB = $mb.VmRSS; HwmMB = $mb.VmHWM; AnonMB = $mb.RssAnon; FileMB = $mb.RssFile; ShmemMB = $mb.RssShmem
             HeapMB = [math]::Round($gc.HeapSizeBytes / 1MB); CommittedMB = [math]::Round($gc.TotalCommittedBytes / 1MB)
             FragmentedMB = [math]::Round($gc.FragmentedBytes / 1MB)
             'GC0/1/2' = (0..2 | ForEach-Object { [GC]::CollectionCount($_) }) -join '/'
             PauseMs = [math]::Round([GC]::GetTotalPauseDuration().TotalMilliseconds)
-            MinFlt = [long]((((Get-Content /proc/self/stat -Raw) -split '\) ', 2)[1] -split ' ')[7])
+            MinFlt = Get-MinorFaults
         }
     }
     $steps = [Collections.Generic.List[object]]::new()
@@ -116,8 +116,8 @@ finally {
     if ($ns) { ip netns del $ns }
     Remove-Item $work -Recurse -Force -ErrorAction SilentlyContinue
 }
-$env = if ($Environment) { " ($($Environment -join ', '))" } else { '' }
-Write-Host "Memory, $Services x $RealServersPerService$env, $((Get-Date).ToUniversalTime().ToString('yyyy-MM-dd HH:mm')) UTC, kernel $(uname -r)"
+$settings = if ($Environment) { " ($($Environment -join ', '))" } else { '' }
+Write-Host "Memory, $Services x $RealServersPerService$settings, $((Get-Date).ToUniversalTime().ToString('yyyy-MM-dd HH:mm')) UTC, kernel $(uname -r)"
 '| step | RSS MB | HWM MB | anon | file | shmem | GC heap MB | committed MB | fragmented MB | GC 0/1/2 | GC pause ms | minor faults |' | Write-Host
 '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |' | Write-Host
 foreach ($s in $r.Steps) {

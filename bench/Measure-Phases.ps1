@@ -23,18 +23,14 @@ Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 
-function Get-StatusMb([string] $Name) {
-    $line = (Get-Content /proc/self/status) -match "^${Name}:"
-    [math]::Round([long](($line -split '\s+')[1]) / 1024)
-}
-# Minor page faults of this process so far: field 10 of /proc/self/stat (after the command, which may hold spaces, in parentheses).
-function Get-MinorFaults { [long]((((Get-Content /proc/self/stat -Raw) -split '\) ', 2)[1] -split ' ')[7]) }
+. (Join-Path $PSScriptRoot 'ProcStatus.ps1')
 $rows = [System.Collections.Generic.List[object]]::new()
-$rssStart = Get-StatusMb VmRSS
+$rssStart = (Get-StatusMb).VmRSS
 $w = [Diagnostics.Stopwatch]::StartNew()
 Import-Module (Resolve-Path $ModulePath).Path
+$status = Get-StatusMb
 $rows.Add([pscustomobject]@{ Phase = 'Import-Module'; Seconds = [math]::Round($w.Elapsed.TotalSeconds, 2); AllocMB = ''; KeptMB = ''; 'GC0/1/2' = ''
-    RssMB = Get-StatusMb VmRSS; HwmMB = Get-StatusMb VmHWM; MinFlt = ''; PauseMs = ''; Requests = ''; Count = "pwsh alone: $rssStart MB" })
+    RssMB = $status.VmRSS; HwmMB = $status.VmHWM; MinFlt = ''; PauseMs = ''; Requests = ''; Count = "pwsh alone: $rssStart MB" })
 . (Join-Path $PSScriptRoot 'BenchTable.ps1')
 
 $work = Join-Path $PSScriptRoot "results/phases-$PID"
@@ -62,7 +58,7 @@ function Measure-Phase([string] $Name, [scriptblock] $Block, [scriptblock] $Coun
     $pause = ([GC]::GetTotalPauseDuration() - $pause).TotalMilliseconds
     $allocated = [GC]::GetTotalAllocatedBytes($true) - $alloc
     $gcAfter = 0..2 | ForEach-Object { [GC]::CollectionCount($_) }
-    $hwm = Get-StatusMb VmHWM; $rss = Get-StatusMb VmRSS
+    $status = Get-StatusMb; $hwm = $status.VmHWM; $rss = $status.VmRSS
     $kept = [GC]::GetTotalMemory($true) - $heap
     $rows.Add([pscustomobject]@{
             Phase = $Name; Seconds = [math]::Round($sw.Elapsed.TotalSeconds, 2)
