@@ -90,7 +90,7 @@ internal sealed class LabHttpServer(string lab, string name, NetNamespace ns, Ad
     {
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
         for (var left = delay; left > TimeSpan.Zero; left = delay - System.Diagnostics.Stopwatch.GetElapsedTime(start))
-            await Task.Delay(left.Ticks % TimeSpan.TicksPerMillisecond == 0 ? left : left + TimeSpan.FromMilliseconds(1)).ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(left.TotalMilliseconds))).ConfigureAwait(false); // Task.Delay drops a fraction
     }
 
     private async Task Serve(Socket client, LvsLabServerState state, TimeSpan delay)
