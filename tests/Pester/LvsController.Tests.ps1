@@ -194,7 +194,7 @@ while True:
         $script:log = Join-Path $TestDrive 'loop.jsonl'
         Set-Content -LiteralPath $loopDoc -Value (New-Document '10.0.0.2' 2 2 2)
         $script:loop = @{}
-        $proc = Start-Controller @('-Path', "'$loopDoc'", '-NetNamespace', $ns, '-Interval', '1', '-EventLogPath', "'$log'") 'loop'
+        $proc = Start-Controller @('-Path', "'$loopDoc'", '-NetNamespace', $ns, '-Interval', '1', '-EventLogPath', "'$log'", '-Verbose') 'loop'
         $loop.Started = Wait-Until { (Get-Table) -contains '-a -t 10.0.0.2:80 -r 10.0.1.12:80 -g -w 2' } 300
         Stop-Listener '10.0.1.12'
         $loop.Detection = Wait-Until { (Get-Table) -contains '-a -t 10.0.0.2:80 -r 10.0.1.12:80 -g -w 0' } 60
@@ -213,6 +213,10 @@ while True:
         Write-Host ("Loop (cycle 1 s; checks every 2 s, timeout 2 s, rise 2, fall 2): listener killed to weight 0 in {0:0.0} s (read by ipvsadm polls), back in {1:0.0} s; SIGTERM to the end of the cmdlet {2:0.0} s" -f $loop.Detection, $loop.Recovery, $loop.StopSeconds)
         $loop.ExitCode = if ($loop.Exited) { $proc.ExitCode } else { kill -KILL $proc.Id; $null }
         $loop.AfterStop = Get-Table
+        # Its cycles, from the verbose lines (-Verbose): "VERBOSE: cycle N (kind): ... W write(s), ..."
+        $loop.Cycles = @(Get-Content -LiteralPath (Join-Path $TestDrive 'loop.out') | ForEach-Object {
+                if ($_ -match '^VERBOSE: cycle (\d+) \((\w+)\):.* (\d+) write\(s\)') { [pscustomobject]@{ Number = [int]$Matches[1]; Kind = $Matches[2]; Writes = [int]$Matches[3] } }
+            })
         $loop.Events = Read-EventLog $log
         Set-Content -LiteralPath $loopDoc -Value (New-Document '10.0.0.2' 2 2 2)
         $script:restart = Invoke-Once $loopDoc
@@ -277,6 +281,18 @@ while True:
         $down.realServer | Should -Be '10.0.1.12:80'
         $down.detail | Should -BeLike '2 failed Tcp check(s) in a row*'
         $loop.DownTable | Should -Contain '-a -t 10.0.0.1:80 -r 10.0.1.12:80 -g -w 2' # the other document's service
+    }
+
+    It 'a server that crosses its fall or rise is applied by the probe that saw it, one write, without waiting for the loop' {
+        # The loop reads the whole table every second, half a second out of step with the checks (every 2 s): the probe
+        # that sees a server cross its fall or rise finds no cycle under way and applies the change itself. Each of the two
+        # changes after the first cycle (which builds the service) is one write, at least one of them in a probe's cycle.
+        $loop.Cycles.Count | Should -BeGreaterThan 3 -Because 'the verbose lines give every cycle'
+        @($loop.Cycles | Where-Object Kind -EQ 'full').Count | Should -BeGreaterThan 0
+        $written = @($loop.Cycles | Where-Object { $_.Number -gt 1 -and $_.Writes -gt 0 })
+        $written.Count | Should -BeGreaterOrEqual 2 -Because ($loop.Cycles | Format-Table | Out-String)
+        $written | ForEach-Object { $_.Writes | Should -Be 1 }
+        @($written | Where-Object Kind -EQ 'probe').Count | Should -BeGreaterThan 0 -Because ($written | Format-Table | Out-String)
     }
 
     It 'a broken document written over the live one is rejected, and the table stays' {

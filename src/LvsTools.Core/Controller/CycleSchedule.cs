@@ -18,6 +18,11 @@ internal enum CycleKind
 /// When the controller reads the whole table: every interval, unless reading it takes longer than <see cref="ReadShare"/>
 /// of that; then every <c>1 / ReadShare</c> times its reading time (a big table is not read back to back: keepalived never
 /// reads it at all). Ticks come every interval whatever the table's size. Pure: the loop gives it the time.
+/// The reads keep out of step with the probes: the loop's first read follows the probes' first round, and a check whose
+/// interval is the controller's is due at that same time every interval, and a probe that sees a server fail while a read
+/// is under way cannot apply the change itself: it waits for the end of the read (a full read of a big table takes
+/// seconds). So the second read comes half an interval late, and the reads go on at a fixed rate from there, as the probes
+/// do (<see cref="HealthMonitor"/>), half an interval from the rounds of checks that share the interval.
 /// </summary>
 internal sealed class CycleSchedule(TimeSpan interval)
 {
@@ -40,11 +45,18 @@ internal sealed class CycleSchedule(TimeSpan interval)
         return tick ? CycleKind.Tick : CycleKind.Pending;
     }
 
-    /// <summary>A full cycle that started at <paramref name="started"/> took <paramref name="took"/>: the next one is due an interval later, or later still for a slow read.</summary>
+    /// <summary>A full cycle that started at <paramref name="started"/> took <paramref name="took"/>: the next one is due an interval after this one was (the first: one and a half), or later still for a slow read.</summary>
     public void FullCycleDone(DateTimeOffset started, TimeSpan took)
     {
         var period = took / ReadShare;
-        _nextRead = started + (period > interval ? period : interval);
+        if (period < interval)
+            period = interval;
+        if (_nextRead is not { } due)
+            _nextRead = started + period + interval / 2;
+        else
+            // At a fixed rate: a period after the read was due, not after it started (a little late each time, which would
+            // bring the reads back onto the probes); after a stall longer than that, a period from its start.
+            _nextRead = due + period > started ? due + period : started + period;
     }
 
     /// <summary>How long the loop may sleep at <paramref name="now"/> before the next tick or read (zero: none).</summary>

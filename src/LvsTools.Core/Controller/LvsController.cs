@@ -19,8 +19,11 @@ namespace LvsTools;
 /// when reading it takes longer than a tenth of that, every ten times its reading time (<see cref="CycleSchedule"/>): a big
 /// table is not read back to back, and a weight changed by hand is set back within that period.
 /// A cycle that fails (a kernel error) is an Error event; the loop goes on. Cancellation ends the loop between cycles,
-/// never in the middle of an apply. Events go to a callback from the loop's thread: a probe's ServerDown or ServerUp (stamped
-/// with the time the probe saw it) right after the write that acts on it, so that the write does not wait for the event.
+/// never in the middle of an apply. A probe that sees a server cross its rise or fall applies the change itself, on its own
+/// thread, when no cycle is running and the writer lock is free at once; otherwise the loop does (<see cref="ActNow"/>).
+/// Cycles run one at a time, and events go to a callback from the thread of the cycle that raises them, one at a time: a
+/// probe's ServerDown or ServerUp (stamped with the time the probe saw it) right after the write that acts on it, so that
+/// the write does not wait for the event.
 /// Equivalent to: keepalived's virtual_server blocks, run by keepalived --dont-fork --log-console.
 /// </summary>
 public sealed partial class LvsController : IDisposable
@@ -43,6 +46,13 @@ public sealed partial class LvsController : IDisposable
     // Health events seen by the probes, raised by the cycle that acts on them, after its write: the write does not wait
     // for the event log or the pipeline (on a one-CPU machine, the thread that formats an event runs before the write).
     private readonly System.Collections.Concurrent.ConcurrentQueue<LvsControllerEvent> _observed = new();
+    // One cycle at a time: the loop waits for its turn, a probe's thread only takes a free one (ActNow).
+    private readonly SemaphoreSlim _turn = new(1, 1);
+    // Set by the loop after its first full cycle; cleared, holding the turn, when the loop ends.
+    private bool _probesAct;
+    private CancellationToken _stop;
+    // The time the probes' threads spent in cycles of their own in the current second (ActNow's budget).
+    private long _actSecond, _actSpent;
 
     internal LvsController(LvsControllerOptions options, NetNamespace ns, ProbeFunction probe, TimeProvider time, Action<LvsControllerEvent> onEvent)
     {
@@ -56,7 +66,8 @@ public sealed partial class LvsController : IDisposable
 
     /// <summary>
     /// A controller in <see cref="LvsControllerOptions.NetNamespace"/>, probing with <see cref="HealthProber"/> (sockets opened
-    /// in that namespace). <paramref name="onEvent"/> receives every event, from the loop's thread.
+    /// in that namespace). <paramref name="onEvent"/> receives every event, one at a time, from the thread of the cycle that
+    /// raised it (the loop's, or a probe's).
     /// </summary>
     /// <exception cref="LvsException">NetNamespaceNotFound and the other errors of resolving the namespace.</exception>
     public static LvsController Create(LvsControllerOptions options, Action<LvsControllerEvent> onEvent)
@@ -110,6 +121,7 @@ public sealed partial class LvsController : IDisposable
     {
         Load();
         StartMetrics();
+        _stop = stop;
         try
         {
             await LoopAsync(once, stop).ConfigureAwait(false);
@@ -128,7 +140,7 @@ public sealed partial class LvsController : IDisposable
     /// set, the metrics written), or one of some services only (those read, nothing else). False when <paramref name="stop"/>
     /// ended it before it applied anything.
     /// </summary>
-    private bool Cycle(IReadOnlySet<ServiceKey>? only, CancellationToken stop)
+    private bool Cycle(IReadOnlySet<ServiceKey>? only, CancellationToken stop, bool byProbe = false)
     {
         var started = _time.GetUtcNow();
         long number = ++_cycles, requests = 0, writes = 0;
@@ -199,7 +211,8 @@ public sealed partial class LvsController : IDisposable
             CycleFailed(e);
         }
         WritesSent += writes;
-        LastCycle = new LvsControllerCycle(number, started, _time.GetUtcNow() - started, planned, failed, requests, writes);
+        LastCycle = new LvsControllerCycle(number, started, _time.GetUtcNow() - started, planned, failed, requests, writes,
+            only is null ? LvsControllerCycleKind.Full : byProbe ? LvsControllerCycleKind.Probe : LvsControllerCycleKind.Partial);
         OnCycle?.Invoke(LastCycle);
         return true;
     }
@@ -233,22 +246,6 @@ public sealed partial class LvsController : IDisposable
         _ipvs = null;
         _route?.Dispose();
         _route = null;
-    }
-
-    private void OnProbe(RealServerId id, ProbeOutcome outcome)
-    {
-        if (_reconciler.Observe(id, outcome.Healthy, outcome.Detail, _time.GetUtcNow()) is not { } e)
-            return;
-        _observed.Enqueue(e);
-        _pending[id.Service] = true;
-        try
-        {
-            _wake.Release();
-        }
-        catch (SemaphoreFullException)
-        {
-            // a cycle is called for already
-        }
     }
 
     private void RaiseObserved()

@@ -39,8 +39,25 @@ public sealed class LvsControllerOptions
 /// <param name="Failed">Steps the kernel refused.</param>
 /// <param name="RequestsSent">Netlink requests sent, the read of the table included.</param>
 /// <param name="WritesSent">Netlink requests that changed something (0 when nothing had to change, and under WhatIf).</param>
-public sealed record LvsControllerCycle(long Number, DateTimeOffset Started, TimeSpan Elapsed, int Planned, int Failed, long RequestsSent, long WritesSent)
+/// <param name="Kind">Which cycle: the whole table, some services by the loop, or by a probe.</param>
+public sealed record LvsControllerCycle(long Number, DateTimeOffset Started, TimeSpan Elapsed, int Planned, int Failed, long RequestsSent, long WritesSent,
+    LvsControllerCycleKind Kind)
 {
     public override string ToString() =>
-        $"cycle {Number}: {Planned} change(s) planned, {Failed} failed, {RequestsSent} netlink request(s), {WritesSent} write(s), {Elapsed.TotalMilliseconds:0} ms";
+        $"cycle {Number} ({Kind.ToString().ToLowerInvariant()}): {Planned} change(s) planned, {Failed} failed, {RequestsSent} netlink request(s), {WritesSent} write(s), {Elapsed.TotalMilliseconds:0} ms";
+}
+
+/// <summary>Which services a controller cycle reconciled, and on which thread.</summary>
+public enum LvsControllerCycleKind
+{
+    /// <summary>The loop's: the document looked at, the whole table read.</summary>
+    Full,
+
+    /// <summary>The loop's, of some services only, read and reconciled alone: those with a server that crossed its rise or
+    /// fall (when its probe could not apply it itself) or a drain under way.</summary>
+    Partial,
+
+    /// <summary>A probe's: the service of a server that crossed its rise or fall, applied by the probe that saw it, on its
+    /// own thread (with any other service pending then).</summary>
+    Probe,
 }

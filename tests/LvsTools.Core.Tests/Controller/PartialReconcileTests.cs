@@ -121,7 +121,25 @@ public class PartialReconcileTests
         // A probe result 100 ms later does not wait for the next tick: the loop runs the pending services now.
         Assert.Equal(CycleKind.Pending, s.Next(T0.AddMilliseconds(100)));
         Assert.Equal(TimeSpan.FromMilliseconds(900), s.Wait(T0.AddMilliseconds(100)));
-        Assert.Equal(CycleKind.Full, s.Next(T0.AddSeconds(1)));
+        // The second read half an interval late (out of step with the probes' rounds), a tick at the interval meanwhile.
+        Assert.Equal(T0.AddSeconds(1.5), s.NextRead);
+        Assert.Equal(CycleKind.Tick, s.Next(T0.AddSeconds(1)));
+        Assert.Equal(CycleKind.Full, s.Next(T0.AddSeconds(1.5)));
+    }
+
+    [Fact]
+    public void Reads_go_on_at_a_fixed_rate_from_when_they_were_due_not_from_a_late_start()
+    {
+        var s = new CycleSchedule(TimeSpan.FromSeconds(1));
+        s.Next(T0);
+        s.FullCycleDone(T0, TimeSpan.FromMilliseconds(50));
+        // Started 30 ms late: the next read is still due at 2.5 s, not 2.53 s.
+        Assert.Equal(CycleKind.Full, s.Next(T0.AddSeconds(1.53)));
+        s.FullCycleDone(T0.AddSeconds(1.53), TimeSpan.FromMilliseconds(50));
+        Assert.Equal(T0.AddSeconds(2.5), s.NextRead);
+        // After a stall longer than the interval: an interval from the late start.
+        s.FullCycleDone(T0.AddSeconds(4), TimeSpan.FromMilliseconds(50));
+        Assert.Equal(T0.AddSeconds(5), s.NextRead);
     }
 
     [Fact]
@@ -130,11 +148,11 @@ public class PartialReconcileTests
         var s = new CycleSchedule(TimeSpan.FromSeconds(1));
         Assert.Equal(CycleKind.Full, s.Next(T0));
         s.FullCycleDone(T0, TimeSpan.FromSeconds(3));
-        Assert.Equal(T0.AddSeconds(30), s.NextRead);
+        Assert.Equal(T0.AddSeconds(30.5), s.NextRead);
         Assert.Equal(CycleKind.Tick, s.Next(T0.AddSeconds(3)));
         Assert.Equal(CycleKind.Pending, s.Next(T0.AddSeconds(3.5)));
         Assert.Equal(TimeSpan.FromMilliseconds(500), s.Wait(T0.AddSeconds(3.5)));
         Assert.Equal(CycleKind.Tick, s.Next(T0.AddSeconds(4)));
-        Assert.Equal(CycleKind.Full, s.Next(T0.AddSeconds(30)));
+        Assert.Equal(CycleKind.Full, s.Next(T0.AddSeconds(30.5)));
     }
 }
