@@ -7,7 +7,9 @@
     of one lab (New-LvsLab -Mode Nat: the module's own HTTP servers in namespaces; a failure is Set-LvsLabServer
     -State Down, which refuses connections as a stopped server does), one after the other, on the same service and
     the same failures; the IPVS table is sampled from /proc/net/ip_vs every -SampleMs (tests/Pester/Keepalived.psm1),
-    and the killed server's checks are seen on the wire (bench/check-wire.py: each SYN and its answer, kernel times).
+    and the killed server's checks are seen on the wire (bench/check-wire.py: each SYN and its answer, kernel times),
+    with, through an nlmon device in the namespace, each engine's IPVS write of that server's weight: weight 0 is then
+    the write's time, not when the sampler next looked (without nlmon, the sampler's, and the rows say so).
       detection  kill -> weight 0 of a real server, TCP check every -Interval s, fall -Fall (keepalived: delay_loop,
                  retry = fall - 1, delay_before_retry = interval), median of -Runs kills        target <= 1.0x
       detectionAdjusted  the same, without the spread of where the kill falls between two checks: first refused
@@ -89,6 +91,7 @@ function Read-CheckWire($Wire) {
         $t = [double]::Parse($f[0], $inv)
         switch ($f[1]) {
             'SYN' { $c = [pscustomobject]@{ Time = $t; Accepted = $null; Answered = $null }; $checks.Add($c); $open[$f[2]] = $c }
+            'WEIGHT' { }
             default {
                 # the first answer to a check's SYN decides it (a later RST of an accepted connection is not a refusal)
                 $c = $open[$f[2]]
@@ -97,6 +100,23 @@ function Read-CheckWire($Wire) {
         }
     }
     $checks
+}
+
+# The IPVS writes of the server's weight seen on netlink (nlmon): Time (the kernel's), Weight.
+function Read-WireWeight($Wire) {
+    foreach ($line in [IO.File]::ReadAllLines($Wire.Path)) {
+        $f = $line -split "`t"
+        if ($f.Count -ge 3 -and $f[1] -eq 'WEIGHT') { [pscustomobject]@{ Time = [double]::Parse($f[0], $inv); Weight = [int]$f[2] } }
+    }
+}
+
+# An nlmon device in the namespace: check-wire.py then sees every IPVS write too (false when the kernel has no nlmon).
+function Add-NetlinkMonitor([string] $Namespace) {
+    & modprobe nlmon 2>$null
+    & ip -n $Namespace link add lvsnlmon0 type nlmon 2>$null
+    if ($LASTEXITCODE -ne 0) { return $false }
+    & ip -n $Namespace link set lvsnlmon0 up 2>$null
+    $LASTEXITCODE -eq 0
 }
 
 # The median time between two checks that follow each other, both accepted: the engine's check period while healthy.
@@ -128,7 +148,8 @@ function Measure-Detection($Lab, $Sampler, [string] $Engine, $Controller, $Wire)
             throw "$Engine did not take $rs1 out within 60 s (run $i)"
         }
         $down += $d.Time - $killed
-        $kills += [pscustomobject]@{ Asked = $asked; Killed = $killed; Down = $d.Time }
+        $kill = [pscustomobject]@{ Asked = $asked; Killed = $killed; Down = $d.Time; Until = $null; Written = $null }
+        $kills += $kill
         if ($Controller) {
             Start-Sleep -Milliseconds 500
             # Where the time went: kill -> the probe result that crossed the fall (ServerDown), and from there to the write.
@@ -141,6 +162,7 @@ function Measure-Detection($Lab, $Sampler, [string] $Engine, $Controller, $Wire)
         # A different phase against the check timer for the restart too: a fixed pause would tie it to the detection's.
         Start-Sleep -Milliseconds (500 + (Get-Random -Maximum 1000))
         $asked = Get-UnixTime
+        $kill.Until = $asked
         Set-LvsLabServer -Lab $Lab -Index 0 -State Up -Confirm:$false
         $started = Get-UnixTime
         $u = Wait-IpvsWeight -Sampler $Sampler -RealServer $rs1 -Weight 1 -Since $asked -TimeoutSec 60
@@ -152,24 +174,43 @@ function Measure-Detection($Lab, $Sampler, [string] $Engine, $Controller, $Wire)
         $up += $u.Time - $started
         Write-Host ("  {0} run {1}: kill -> weight 0 {2} s, restart -> weight 1 {3} s" -f $Engine, $i, (Format-Seconds $down[-1]), (Format-Seconds $up[-1]))
     }
-    $result = [pscustomobject]@{ Down = $down; Up = $up; Writes = $writes; Seen = $seen; Lag = $lag; Period = $null; Wire = @() }
+    $result = [pscustomobject]@{ Down = $down; Up = $up; Writes = $writes; Seen = $seen; Lag = $lag; Period = $null; Wire = @()
+        Sampled = $down; Kills = $kills; Written = $false }
     if ($Wire) {
-        # Per kill, from the wire: the first refused check (its SYN), the fall-th (the one that decided, by its RST), and
-        # so the part of the detection that does not depend on where the kill fell between two checks.
-        $checks = @(Read-CheckWire $Wire)
-        $result.Period = Get-CheckPeriod $checks
-        $result.Wire = @(foreach ($k in $kills) {
-                $refused = @($checks | Where-Object { $_.Time -ge $k.Asked -and $_.Time -le $k.Down -and $_.Accepted -eq $false })
-                if ($refused.Count -lt $Fall) { continue }
-                [pscustomobject]@{
-                    Phase      = $refused[0].Time - $k.Killed             # kill -> the next check
-                    FirstDown  = $k.Down - $refused[0].Time              # that check -> weight 0 seen
-                    Retry      = $refused[$Fall - 1].Time - $refused[0].Time
-                    Decided    = $k.Down - $refused[$Fall - 1].Answered  # the deciding RST -> weight 0 seen
-                }
-            })
+        # The write of weight 0 on netlink: the first between the kill and the restart (the sampler stamps a sample before
+        # it reads the table, so its time can come a little before the write's).
+        $zero = @(Read-WireWeight $Wire | Where-Object Weight -EQ 0)
+        foreach ($k in $kills) {
+            $k.Written = $zero | Where-Object { $_.Time -ge $k.Asked -and $_.Time -le $k.Until } | Select-Object -First 1 | ForEach-Object Time
+        }
+        $result.Written = $kills.Count -and -not ($kills | Where-Object { $null -eq $_.Written })
     }
     $result
+}
+
+# The wire's figures of one engine's kills, weight 0 taken from the writes on netlink when -Exact (both engines have them
+# for every kill), else from the table sampler.
+function Complete-Detection($Result, $Wire, [bool] $Exact) {
+    $kills = $Result.Kills
+    if ($Exact) {
+        foreach ($k in $kills) { $k.Down = $k.Written }
+        $Result.Down = @($kills | ForEach-Object { $_.Down - $_.Killed })
+    }
+    if (-not $Wire) { return }
+    # Per kill, from the wire: the first refused check (its SYN), the fall-th (the one that decided, by its RST), and so
+    # the part of the detection that does not depend on where the kill fell between two checks.
+    $checks = @(Read-CheckWire $Wire)
+    $Result.Period = Get-CheckPeriod $checks
+    $Result.Wire = @(foreach ($k in $kills) {
+            $refused = @($checks | Where-Object { $_.Time -ge $k.Asked -and $_.Time -le $k.Down -and $_.Accepted -eq $false })
+            if ($refused.Count -lt $Fall) { continue }
+            [pscustomobject]@{
+                Phase     = $refused[0].Time - $k.Killed             # kill -> the next check
+                FirstDown = $k.Down - $refused[0].Time              # that check -> weight 0
+                Retry     = $refused[$Fall - 1].Time - $refused[0].Time
+                Decided   = $k.Down - $refused[$Fall - 1].Answered  # the deciding RST -> weight 0
+            }
+        })
 }
 
 function Get-Mean([double[]] $Values) { ($Values | Measure-Object -Average).Average }
@@ -188,12 +229,15 @@ try {
     # --- detection ---------------------------------------------------------------------------------------
     if (-not $SkipDetection) {
     Write-Host "Detection: TCP check every $Interval s, fall $Fall, $Runs kills each"
+    $netlink = Add-NetlinkMonitor $d
+    if (-not $netlink) { $notes.Add("no nlmon device in this kernel: weight 0 is the time the table sampler saw it (every $SampleMs ms), not the write's") }
     $sampler = Start-IpvsSampler -Namespace $d -Path (Join-Path $work 'ka-table.tsv') -IntervalMs $SampleMs
     $sampler | Add-Member Started (Get-UnixTime)
     $wire = Start-CheckWire $d (Join-Path $work 'ka-wire.tsv') $svc.RealServers[0] $svc.Port
     $ka = Start-Keepalived -Namespace $d -Directory $work -Name detect -Config (New-KeepalivedConfig -VirtualServer (
             New-KeepalivedVirtualServer -VirtualAddress $svc.Vip -Port $svc.Port -RealServer $svc.RealServers -Interval $Interval -Fall $Fall -Timeout 1))
     $kaDetect = Measure-Detection $lab $sampler 'keepalived' $null $wire
+    $kaWire = $wire
     $null = Stop-Keepalived $ka
     Stop-IpvsSampler $sampler; Stop-NamespacePython $wire
     Clear-DirectorTable $d
@@ -209,9 +253,18 @@ try {
         finally { $null = Stop-LvsControllerProcess $ctl; Stop-IpvsSampler $sampler; Stop-NamespacePython $wire }
         Clear-DirectorTable $d
     }
+    if ($netlink) { & ip -n $d link del lvsnlmon0 2>$null }
+    $exact = $kaDetect.Written -and (-not $ctlDetect -or $ctlDetect.Written)
+    Complete-Detection $kaDetect $kaWire $exact
+    if ($ctlDetect) { Complete-Detection $ctlDetect $wire $exact }
+    $weight0 = if ($exact) { 'weight 0 written (netlink)' } else { 'weight 0 seen (table sampled)' }
+    if ($exact) {
+        $notes.Add("weight 0 is the kernel's time of the write on netlink (nlmon); the table sampler (every $SampleMs ms) saw it, median: keepalived " +
+            "$(Format-Seconds (Get-Median $kaDetect.Sampled)) s" + $(if ($ctlDetect) { ", Start-LvsController $(Format-Seconds (Get-Median $ctlDetect.Sampled)) s" } else { '' }))
+    }
     $kaMed = Get-Median $kaDetect.Down
     $ctlMed = if ($ctlDetect) { Get-Median $ctlDetect.Down } else { $null }
-    $rows.Add([pscustomobject]@{ Row = 'detection'; Measurement = "kill -> weight 0, TCP check every $Interval s, fall $Fall (median of $Runs)"
+    $rows.Add([pscustomobject]@{ Row = 'detection'; Measurement = "kill -> $weight0, TCP check every $Interval s, fall $Fall (median of $Runs)"
             LvsTools = $ctlMed; Reference = $kaMed; Unit = 's'; Ratio = if ($ctlMed) { $ctlMed / $kaMed } else { $null }; Target = '<= 1.0'
             Met = if ($ctlMed) { ($ctlMed / $kaMed) -le 1.0 } else { $null } })
     $kaUp = Get-Median $kaDetect.Up
@@ -238,14 +291,14 @@ try {
         $seen = @($m.Wire)
         $adjusted[$name] = (Get-Mean @($seen.FirstDown)) + $m.Period / 2
         $notes.Add("$name on the wire ($($seen.Count) of $Runs kills): check period while healthy $($m.Period.ToString('0.000', $inv)) s; " +
-            "kill -> first refused check mean $(Format-Seconds (Get-Mean @($seen.Phase))) s; first refused check -> weight 0 seen mean " +
+            "kill -> first refused check mean $(Format-Seconds (Get-Mean @($seen.Phase))) s; first refused check -> $weight0 mean " +
             "$((Get-Mean @($seen.FirstDown)).ToString('0.000', $inv)) s (median $((Get-Median @($seen.FirstDown)).ToString('0.000', $inv))); " +
-            "first -> fall-th refused check median $((Get-Median @($seen.Retry)).ToString('0.000', $inv)) s; the deciding refusal -> weight 0 seen " +
-            "median $(((Get-Median @($seen.Decided)) * 1000).ToString('0', $inv)) ms, mean $(((Get-Mean @($seen.Decided)) * 1000).ToString('0', $inv)) ms (the table sampled every $SampleMs ms)")
+            "first -> fall-th refused check median $((Get-Median @($seen.Retry)).ToString('0.000', $inv)) s; the deciding refusal -> $weight0 " +
+            "median $(((Get-Median @($seen.Decided)) * 1000).ToString('0.0', $inv)) ms, mean $(((Get-Mean @($seen.Decided)) * 1000).ToString('0.0', $inv)) ms")
     }
     if ($adjusted['keepalived'] -and $adjusted['Start-LvsController']) {
         $ratio = $adjusted['Start-LvsController'] / $adjusted['keepalived']
-        $rows.Add([pscustomobject]@{ Row = 'detectionAdjusted'; Measurement = "kill -> weight 0, phase-adjusted: first refused check -> weight 0 + half a check period (mean of $Runs)"
+        $rows.Add([pscustomobject]@{ Row = 'detectionAdjusted'; Measurement = "kill -> $weight0, phase-adjusted: first refused check -> $weight0 + half a check period (mean of $Runs)"
                 LvsTools = $adjusted['Start-LvsController']; Reference = $adjusted['keepalived']; Unit = 's'; Ratio = $ratio; Target = '<= 1.0'; Met = $ratio -le 1.0 })
     }
     if ($ctlDetect) {
