@@ -81,9 +81,12 @@ function Start-CheckWire([string] $Namespace, [string] $Path, [string] $Address,
     Start-NamespacePython -Namespace $Namespace -ScriptPath (Join-Path $PSScriptRoot 'check-wire.py') -Path $Path -Argument $Address, "$Port"
 }
 
-# The checks seen so far: Time (the SYN's), Accepted ($true, $false: refused, $null: no answer yet), Answered (the answer's time).
-function Read-CheckWire($Wire) {
+# What the wire saw, in one pass over its file: Checks, each with Time (the SYN's), Accepted ($true, $false: refused, $null:
+# no answer yet) and Answered (the answer's time); and Weights, the IPVS writes of the server's weight seen on netlink
+# (nlmon), each with Time (the kernel's) and Weight.
+function Read-Wire($Wire) {
     $checks = [Collections.Generic.List[object]]::new()
+    $weights = [Collections.Generic.List[object]]::new()
     $open = @{}
     foreach ($line in [IO.File]::ReadAllLines($Wire.Path)) {
         $f = $line -split "`t"
@@ -91,7 +94,7 @@ function Read-CheckWire($Wire) {
         $t = [double]::Parse($f[0], $inv)
         switch ($f[1]) {
             'SYN' { $c = [pscustomobject]@{ Time = $t; Accepted = $null; Answered = $null }; $checks.Add($c); $open[$f[2]] = $c }
-            'WEIGHT' { }
+            'WEIGHT' { $weights.Add([pscustomobject]@{ Time = $t; Weight = [int]$f[2] }) }
             default {
                 # the first answer to a check's SYN decides it (a later RST of an accepted connection is not a refusal)
                 $c = $open[$f[2]]
@@ -99,15 +102,7 @@ function Read-CheckWire($Wire) {
             }
         }
     }
-    $checks
-}
-
-# The IPVS writes of the server's weight seen on netlink (nlmon): Time (the kernel's), Weight.
-function Read-WireWeight($Wire) {
-    foreach ($line in [IO.File]::ReadAllLines($Wire.Path)) {
-        $f = $line -split "`t"
-        if ($f.Count -ge 3 -and $f[1] -eq 'WEIGHT') { [pscustomobject]@{ Time = [double]::Parse($f[0], $inv); Weight = [int]$f[2] } }
-    }
+    [pscustomobject]@{ Checks = $checks; Weights = $weights }
 }
 
 # An nlmon device in the namespace: check-wire.py then sees every IPVS write too (false when the kernel has no nlmon).
@@ -175,11 +170,13 @@ function Measure-Detection($Lab, $Sampler, [string] $Engine, $Controller, $Wire)
         Write-Host ("  {0} run {1}: kill -> weight 0 {2} s, restart -> weight 1 {3} s" -f $Engine, $i, (Format-Seconds $down[-1]), (Format-Seconds $up[-1]))
     }
     $result = [pscustomobject]@{ Down = $down; Up = $up; Writes = $writes; Seen = $seen; Lag = $lag; Period = $null; Wire = @()
-        Sampled = $down; Kills = $kills; Written = $false }
+        Sampled = $down; Kills = $kills; Written = $false; Checks = $null }
     if ($Wire) {
+        $seenOnWire = Read-Wire $Wire
+        $result.Checks = $seenOnWire.Checks
         # The write of weight 0 on netlink: the first between the kill and the restart (the sampler stamps a sample before
         # it reads the table, so its time can come a little before the write's).
-        $zero = @(Read-WireWeight $Wire | Where-Object Weight -EQ 0)
+        $zero = @($seenOnWire.Weights | Where-Object Weight -EQ 0)
         foreach ($k in $kills) {
             $k.Written = $zero | Where-Object { $_.Time -ge $k.Asked -and $_.Time -le $k.Until } | Select-Object -First 1 | ForEach-Object Time
         }
@@ -190,16 +187,16 @@ function Measure-Detection($Lab, $Sampler, [string] $Engine, $Controller, $Wire)
 
 # The wire's figures of one engine's kills, weight 0 taken from the writes on netlink when -Exact (both engines have them
 # for every kill), else from the table sampler.
-function Complete-Detection($Result, $Wire, [bool] $Exact) {
+function Complete-Detection($Result, [bool] $Exact) {
     $kills = $Result.Kills
     if ($Exact) {
         foreach ($k in $kills) { $k.Down = $k.Written }
         $Result.Down = @($kills | ForEach-Object { $_.Down - $_.Killed })
     }
-    if (-not $Wire) { return }
+    if ($null -eq $Result.Checks) { return }
     # Per kill, from the wire: the first refused check (its SYN), the fall-th (the one that decided, by its RST), and so
     # the part of the detection that does not depend on where the kill fell between two checks.
-    $checks = @(Read-CheckWire $Wire)
+    $checks = @($Result.Checks)
     $Result.Period = Get-CheckPeriod $checks
     $Result.Wire = @(foreach ($k in $kills) {
             $refused = @($checks | Where-Object { $_.Time -ge $k.Asked -and $_.Time -le $k.Down -and $_.Accepted -eq $false })
@@ -237,7 +234,6 @@ try {
     $ka = Start-Keepalived -Namespace $d -Directory $work -Name detect -Config (New-KeepalivedConfig -VirtualServer (
             New-KeepalivedVirtualServer -VirtualAddress $svc.Vip -Port $svc.Port -RealServer $svc.RealServers -Interval $Interval -Fall $Fall -Timeout 1))
     $kaDetect = Measure-Detection $lab $sampler 'keepalived' $null $wire
-    $kaWire = $wire
     $null = Stop-Keepalived $ka
     Stop-IpvsSampler $sampler; Stop-NamespacePython $wire
     Clear-DirectorTable $d
@@ -255,8 +251,8 @@ try {
     }
     if ($netlink) { & ip -n $d link del lvsnlmon0 2>$null }
     $exact = $kaDetect.Written -and (-not $ctlDetect -or $ctlDetect.Written)
-    Complete-Detection $kaDetect $kaWire $exact
-    if ($ctlDetect) { Complete-Detection $ctlDetect $wire $exact }
+    Complete-Detection $kaDetect $exact
+    if ($ctlDetect) { Complete-Detection $ctlDetect $exact }
     $weight0 = if ($exact) { 'weight 0 written (netlink)' } else { 'weight 0 seen (table sampled)' }
     if ($exact) {
         $notes.Add("weight 0 is the kernel's time of the write on netlink (nlmon); the table sampler (every $SampleMs ms) saw it, median: keepalived " +
