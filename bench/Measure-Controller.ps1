@@ -34,6 +34,9 @@ param(
     [switch] $SkipCpu,
     [switch] $SkipDetection,
     [ValidateRange(20, 1000)] [int] $SampleMs = 50,
+    # Environment variables of the controller's process, to try runtime settings (none by default: the unit file of
+    # Start-LvsController's help sets none).
+    [hashtable] $ControllerEnvironment = @{},
     [string] $OutputDirectory = (Join-Path $PSScriptRoot 'results')
 )
 
@@ -122,21 +125,62 @@ function Get-CheckPeriod([object[]] $Checks) {
     Get-Median @($gaps | Where-Object { $_ -lt 3 * $Interval })
 }
 
+# Where each kill falls between two checks, as a fraction of the check period: the same evenly spread set for both
+# engines (i + 0.5) / Runs, in one shuffled order (a fixed seed), so that the raw row compares the engines on the same
+# failures and not on where random kills happened to fall (over 30 random kills that alone moved the raw ratio 0.82-1.20).
+function Get-KillPhases([int] $Count) {
+    $random = [Random]::new(9)
+    @(0..($Count - 1) | ForEach-Object { ($_ + 0.5) / $Count } | Sort-Object { $random.Next() })
+}
+
+# The last check of the watched server the wire has seen (Time: its SYN's) and the engine's check period so far (Period:
+# the median gap between checks, the nominal interval until there are any), or $null.
+function Get-LastCheck($Wire) {
+    $stream = [IO.File]::Open($Wire.Path, 'Open', 'Read', 'ReadWrite')
+    try {
+        $null = $stream.Seek([Math]::Max(0, $stream.Length - 4096), 'Begin')
+        $text = [IO.StreamReader]::new($stream).ReadToEnd()
+    } finally { $stream.Dispose() }
+    $syn = @(foreach ($line in $text.Split("`n")) {
+            $f = $line -split "`t"
+            if ($f.Count -ge 3 -and $f[1] -eq 'SYN') { [double]::Parse($f[0], $inv) }
+        })
+    if (-not $syn.Count) { return $null }
+    $gaps = @(for ($i = 1; $i -lt $syn.Count; $i++) { $g = $syn[$i] - $syn[$i - 1]; if ($g -gt 0.5 * $Interval -and $g -lt 1.5 * $Interval) { $g } })
+    [pscustomobject]@{ Time = $syn[-1]; Period = if ($gaps.Count) { Get-Median $gaps } else { $Interval } }
+}
+
+# Sleeps until the kill of run I is to be asked for: at least -Least seconds from now, at its phase of the engine's own
+# check period after one of its checks (the wire's last SYN plus whole periods), less half of how long the kill command
+# took so far (the change takes effect inside it). Without a wire: a random pause, as before.
+function Wait-KillPhase($Wire, [double] $Phase, [double] $Least, [double[]] $KillTimes) {
+    $last = if ($Wire) { Get-LastCheck $Wire }
+    if ($null -eq $last) { Start-Sleep -Milliseconds ([int]($Least * 1000) + (Get-Random -Maximum 1000)); return }
+    $lead = if ($KillTimes.Count) { (Get-Median $KillTimes) / 2 } else { 0 }
+    $earliest = (Get-UnixTime) + $Least
+    $at = $last.Time + $Phase * $last.Period
+    while ($at - $lead -lt $earliest) { $at += $last.Period }
+    $ms = [int](($at - $lead - (Get-UnixTime)) * 1000)
+    if ($ms -gt 0) { Start-Sleep -Milliseconds $ms }
+}
+
 # Takes rs1 down -Runs times while ENGINE watches it; returns the down -> weight 0 and up -> weight 1 times (from the
 # moment Set-LvsLabServer returned: the change is in force by then).
 function Measure-Detection($Lab, $Sampler, [string] $Engine, $Controller, $Wire) {
     $rs1 = "$($Lab.RealServerAddresses[0]):$($Lab.Port)"
-    $down = @(); $up = @(); $writes = @(); $seen = @(); $lag = @(); $kills = @()
+    $down = @(); $up = @(); $writes = @(); $seen = @(); $lag = @(); $kills = @(); $killTimes = @()
+    $phases = Get-KillPhases $Runs
     if (-not (Wait-IpvsWeight -Sampler $Sampler -RealServer $rs1 -Weight 1 -Since $Sampler.Started -TimeoutSec 120)) { throw "$Engine never put $rs1 at weight 1" }
     for ($i = 1; $i -le $Runs; $i++) {
-        # A different phase against the check timer each run.
-        Start-Sleep -Milliseconds (1500 + (Get-Random -Maximum 1000))
+        # Each run at its own phase against the engine's checks (see Get-KillPhases).
+        Wait-KillPhase $Wire $phases[$i - 1] 1.5 $killTimes
         # The change takes effect somewhere inside Set-LvsLabServer, and the cmdlet can take a while to return in a loaded
         # guest: the table is searched from before the call (an engine may act before it returns), the time counted from
         # after it (when the change is surely in force).
         $asked = Get-UnixTime
         Set-LvsLabServer -Lab $Lab -Index 0 -State Down -Confirm:$false
         $killed = Get-UnixTime
+        $killTimes += $killed - $asked
         $d = Wait-IpvsWeight -Sampler $Sampler -RealServer $rs1 -Weight 0 -Since $asked -TimeoutSec 60
         if (-not $d) {
             if ($Controller) { Get-LvsControllerEvent $Controller -Since ($killed - 1) | Format-Table Time, Kind, RealServer, Detail -AutoSize -Wrap | Out-String -Width 200 | Write-Host }
@@ -225,7 +269,10 @@ try {
 
     # --- detection ---------------------------------------------------------------------------------------
     if (-not $SkipDetection) {
-    Write-Host "Detection: TCP check every $Interval s, fall $Fall, $Runs kills each"
+    Write-Host "Detection: TCP check every $Interval s, fall $Fall, $Runs kills each, spread evenly over the check period"
+    if ($ControllerEnvironment.Count) {
+        $notes.Add("Start-LvsController ran with $(($ControllerEnvironment.GetEnumerator() | Sort-Object Key | ForEach-Object { "$($_.Key)=$($_.Value)" }) -join ' '))")
+    }
     $netlink = Add-NetlinkMonitor $d
     if (-not $netlink) { $notes.Add("no nlmon device in this kernel: weight 0 is the time the table sampler saw it (every $SampleMs ms), not the write's") }
     $sampler = Start-IpvsSampler -Namespace $d -Path (Join-Path $work 'ka-table.tsv') -IntervalMs $SampleMs
@@ -244,7 +291,7 @@ try {
         $sampler = Start-IpvsSampler -Namespace $d -Path (Join-Path $work 'ctl-table.tsv') -IntervalMs $SampleMs
         $sampler | Add-Member Started (Get-UnixTime)
         $wire = Start-CheckWire $d (Join-Path $work 'ctl-wire.tsv') $svc.RealServers[0] $svc.Port
-        $ctl = Start-LvsControllerProcess -ModulePath $ModulePath -Path $doc -Directory $work -NetNamespace $d -Interval $Interval -Name detect
+        $ctl = Start-LvsControllerProcess -ModulePath $ModulePath -Path $doc -Directory $work -NetNamespace $d -Interval $Interval -Name detect -Environment $ControllerEnvironment
         try { $ctlDetect = Measure-Detection $lab $sampler 'Start-LvsController' $ctl $wire }
         finally { $null = Stop-LvsControllerProcess $ctl; Stop-IpvsSampler $sampler; Stop-NamespacePython $wire }
         Clear-DirectorTable $d
@@ -260,7 +307,7 @@ try {
     }
     $kaMed = Get-Median $kaDetect.Down
     $ctlMed = if ($ctlDetect) { Get-Median $ctlDetect.Down } else { $null }
-    $rows.Add([pscustomobject]@{ Row = 'detection'; Measurement = "kill -> $weight0, TCP check every $Interval s, fall $Fall (median of $Runs)"
+    $rows.Add([pscustomobject]@{ Row = 'detection'; Measurement = "kill -> $weight0, TCP check every $Interval s, fall $Fall (median of $Runs kills at the same phases for both)"
             LvsTools = $ctlMed; Reference = $kaMed; Unit = 's'; Ratio = if ($ctlMed) { $ctlMed / $kaMed } else { $null }; Target = '<= 1.0'
             Met = if ($ctlMed) { ($ctlMed / $kaMed) -le 1.0 } else { $null } })
     $kaUp = Get-Median $kaDetect.Up
@@ -286,7 +333,8 @@ try {
         if (-not $m -or -not @($m.Wire).Count) { continue }
         $seen = @($m.Wire)
         $adjusted[$name] = (Get-Mean @($seen.FirstDown)) + $m.Period / 2
-        $notes.Add("$name on the wire ($($seen.Count) of $Runs kills): check period while healthy $($m.Period.ToString('0.000', $inv)) s; " +
+        $notes.Add("$name on the wire ($($seen.Count) of $Runs kills): the kill command took $(((Get-Median @($m.Kills | ForEach-Object { $_.Killed - $_.Asked })) * 1000).ToString('0', $inv)) ms (median; detection counts from its end); " +
+            "check period while healthy $($m.Period.ToString('0.000', $inv)) s; " +
             "kill -> first refused check mean $(Format-Seconds (Get-Mean @($seen.Phase))) s; first refused check -> $weight0 mean " +
             "$((Get-Mean @($seen.FirstDown)).ToString('0.000', $inv)) s (median $((Get-Median @($seen.FirstDown)).ToString('0.000', $inv))); " +
             "first -> fall-th refused check median $((Get-Median @($seen.Retry)).ToString('0.000', $inv)) s; the deciding refusal -> $weight0 " +
@@ -337,7 +385,7 @@ try {
         if ($haveController) {
             $doc = Join-Path $work 'cpu.json'
             New-ControllerDocument $doc $many $CheckInterval 3 2
-            $ctl = Start-LvsControllerProcess -ModulePath $ModulePath -Path $doc -Directory $work -NetNamespace $d -Interval 1 -Name cpu -StartTimeoutSec 600
+            $ctl = Start-LvsControllerProcess -ModulePath $ModulePath -Path $doc -Directory $work -NetNamespace $d -Interval 1 -Name cpu -StartTimeoutSec 600 -Environment $ControllerEnvironment
             try {
                 # The first cycle creates the table: wait for it (a creation not seen is an error, never a window that
                 # starts before it and counts it), then the warm-up.

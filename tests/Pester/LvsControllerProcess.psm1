@@ -23,7 +23,9 @@ function Start-LvsControllerProcess {
         [string[]] $ExtraArgument = @(),
         [int] $StartTimeoutSec = 180,
         # pwsh -Command TEXT rather than -File SCRIPT (how PowerShell ends a stopped command differs between the two).
-        [switch] $Command
+        [switch] $Command,
+        # Environment variables of the controller's process (a systemd unit's Environment= lines).
+        [hashtable] $Environment = @{}
     )
     $null = New-Item -ItemType Directory -Path $Directory -Force
     $events = Join-Path $Directory "$Name.events.jsonl"
@@ -43,8 +45,9 @@ function Start-LvsControllerProcess {
     # A shell without job control starts its background commands with SIGINT ignored: env gives pwsh SIGINT back,
     # so that the signal Ctrl+C sends reaches it as it does in a terminal.
     $run = if ($Command) { '-Command ' + (ConvertTo-ShellWord ($cmd -join ' ')) } else { '-File ' + (ConvertTo-ShellWord $script) }
-    $sh = 'env --default-signal=INT {0} -NoLogo -NoProfile -NonInteractive {1} </dev/null >{2} 2>&1 & echo $! >{3}; wait $!; echo $? >{4}' -f (ConvertTo-ShellWord $pwsh),
-        $run, (ConvertTo-ShellWord $out), (ConvertTo-ShellWord $pidFile), (ConvertTo-ShellWord $rc)
+    $vars = @($Environment.GetEnumerator() | Sort-Object Key | ForEach-Object { ConvertTo-ShellWord "$($_.Key)=$($_.Value)" }) -join ' '
+    $sh = 'env --default-signal=INT {5} {0} -NoLogo -NoProfile -NonInteractive {1} </dev/null >{2} 2>&1 & echo $! >{3}; wait $!; echo $? >{4}' -f (ConvertTo-ShellWord $pwsh),
+        $run, (ConvertTo-ShellWord $out), (ConvertTo-ShellWord $pidFile), (ConvertTo-ShellWord $rc), $vars
     $t0 = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds() / 1000.0
     & /bin/sh -c "( $sh ) >/dev/null 2>&1 &"
     $deadline = [DateTime]::UtcNow.AddSeconds($StartTimeoutSec)
