@@ -271,7 +271,7 @@ try {
     if (-not $SkipDetection) {
     Write-Host "Detection: TCP check every $Interval s, fall $Fall, $Runs kills each, spread evenly over the check period"
     if ($ControllerEnvironment.Count) {
-        $notes.Add("Start-LvsController ran with $(($ControllerEnvironment.GetEnumerator() | Sort-Object Key | ForEach-Object { "$($_.Key)=$($_.Value)" }) -join ' '))")
+        $notes.Add("Start-LvsController ran with $(($ControllerEnvironment.GetEnumerator() | Sort-Object Key | ForEach-Object { "$($_.Key)=$($_.Value)" }) -join ' ')")
     }
     $netlink = Add-NetlinkMonitor $d
     if (-not $netlink) { $notes.Add("no nlmon device in this kernel: weight 0 is the time the table sampler saw it (every $SampleMs ms), not the write's") }
