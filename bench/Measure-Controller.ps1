@@ -86,15 +86,23 @@ function Start-CheckWire([string] $Namespace, [string] $Path, [string] $Address,
 
 # What the wire saw, in one pass over its file: Checks, each with Time (the SYN's), Accepted ($true, $false: refused, $null:
 # no answer yet) and Answered (the answer's time); and Weights, the IPVS writes of the server's weight seen on netlink
-# (nlmon), each with Time (the kernel's) and Weight.
-function Read-Wire($Wire) {
+# (nlmon), each with Time (the kernel's) and Weight. -Tail reads only the file's last bytes (while check-wire.py writes it:
+# the first line, cut short, is left out).
+function Read-Wire($Wire, [long] $Tail = 0) {
     $checks = [Collections.Generic.List[object]]::new()
     $weights = [Collections.Generic.List[object]]::new()
     $open = @{}
-    foreach ($line in [IO.File]::ReadAllLines($Wire.Path)) {
-        $f = $line -split "`t"
-        if ($f.Count -lt 3 -or $f[0] -eq 'pid') { continue }
-        $t = [double]::Parse($f[0], $inv)
+    $stream = [IO.File]::Open($Wire.Path, 'Open', 'Read', 'ReadWrite')
+    try {
+        $from = if ($Tail -gt 0) { [Math]::Max(0, $stream.Length - $Tail) } else { 0 }
+        $null = $stream.Seek($from, 'Begin')
+        $lines = [IO.StreamReader]::new($stream).ReadToEnd().Split("`n")
+    } finally { $stream.Dispose() }
+    # The text after the last newline (empty when the file ends with one) is a line still being written.
+    for ($i = [int]($from -gt 0); $i -lt $lines.Count - 1; $i++) {
+        $f = $lines[$i] -split "`t"
+        $t = 0.0
+        if ($f.Count -lt 3 -or -not [double]::TryParse($f[0], [Globalization.NumberStyles]::Float, $inv, [ref] $t)) { continue }
         switch ($f[1]) {
             'SYN' { $c = [pscustomobject]@{ Time = $t; Accepted = $null; Answered = $null }; $checks.Add($c); $open[$f[2]] = $c }
             'WEIGHT' { $weights.Add([pscustomobject]@{ Time = $t; Weight = [int]$f[2] }) }
@@ -117,12 +125,14 @@ function Add-NetlinkMonitor([string] $Namespace) {
     $LASTEXITCODE -eq 0
 }
 
-# The median time between two checks that follow each other, both accepted: the engine's check period while healthy.
+# The median time between two checks that follow each other, both accepted: the engine's check period while healthy
+# ($null without two such checks).
 function Get-CheckPeriod([object[]] $Checks) {
-    $gaps = for ($i = 1; $i -lt $Checks.Count; $i++) {
-        if ($Checks[$i - 1].Accepted -and $Checks[$i].Accepted) { $Checks[$i].Time - $Checks[$i - 1].Time }
-    }
-    Get-Median @($gaps | Where-Object { $_ -lt 3 * $Interval })
+    $gaps = @(for ($i = 1; $i -lt $Checks.Count; $i++) {
+            $gap = $Checks[$i].Time - $Checks[$i - 1].Time
+            if ($Checks[$i - 1].Accepted -and $Checks[$i].Accepted -and $gap -lt 3 * $Interval) { $gap }
+        })
+    if ($gaps.Count) { Get-Median $gaps }
 }
 
 # Where each kill falls between two checks, as a fraction of the check period: the same evenly spread set for both
@@ -133,30 +143,22 @@ function Get-KillPhases([int] $Count) {
     @(0..($Count - 1) | ForEach-Object { ($_ + 0.5) / $Count } | Sort-Object { $random.Next() })
 }
 
-# The last check of the watched server the wire has seen (Time: its SYN's) and the engine's check period so far (Period:
-# the median gap between checks, the nominal interval until there are any), or $null.
+# The last check of the watched server the wire has seen (Time: its SYN's) and the engine's check period while healthy so
+# far (Get-CheckPeriod over the file's last 4 KB, about 30 checks; the nominal interval until it has two), or $null.
 function Get-LastCheck($Wire) {
-    $stream = [IO.File]::Open($Wire.Path, 'Open', 'Read', 'ReadWrite')
-    try {
-        $null = $stream.Seek([Math]::Max(0, $stream.Length - 4096), 'Begin')
-        $text = [IO.StreamReader]::new($stream).ReadToEnd()
-    } finally { $stream.Dispose() }
-    $syn = @(foreach ($line in $text.Split("`n")) {
-            $f = $line -split "`t"
-            if ($f.Count -ge 3 -and $f[1] -eq 'SYN') { [double]::Parse($f[0], $inv) }
-        })
-    if (-not $syn.Count) { return $null }
-    $gaps = @(for ($i = 1; $i -lt $syn.Count; $i++) { $g = $syn[$i] - $syn[$i - 1]; if ($g -gt 0.5 * $Interval -and $g -lt 1.5 * $Interval) { $g } })
-    [pscustomobject]@{ Time = $syn[-1]; Period = if ($gaps.Count) { Get-Median $gaps } else { $Interval } }
+    $checks = @((Read-Wire $Wire -Tail 4096).Checks)
+    if (-not $checks.Count) { return $null }
+    $period = Get-CheckPeriod $checks
+    [pscustomobject]@{ Time = $checks[-1].Time; Period = if ($period) { $period } else { $Interval } }
 }
 
 # Sleeps until the kill of run I is to be asked for: at least -Least seconds from now, at its phase of the engine's own
 # check period after one of its checks (the wire's last SYN plus whole periods), less half of how long the kill command
-# took so far (the change takes effect inside it). Without a wire: a random pause, as before.
-function Wait-KillPhase($Wire, [double] $Phase, [double] $Least, [double[]] $KillTimes) {
+# took so far (the change takes effect inside it; -Kills, the runs so far). Without a wire: a random pause, as before.
+function Wait-KillPhase($Wire, [double] $Phase, [double] $Least, [object[]] $Kills) {
     $last = if ($Wire) { Get-LastCheck $Wire }
     if ($null -eq $last) { Start-Sleep -Milliseconds ([int]($Least * 1000) + (Get-Random -Maximum 1000)); return }
-    $lead = if ($KillTimes.Count) { (Get-Median $KillTimes) / 2 } else { 0 }
+    $lead = if ($Kills.Count) { (Get-Median @($Kills | ForEach-Object { $_.Killed - $_.Asked })) / 2 } else { 0 }
     $earliest = (Get-UnixTime) + $Least
     $at = $last.Time + $Phase * $last.Period
     while ($at - $lead -lt $earliest) { $at += $last.Period }
@@ -168,19 +170,18 @@ function Wait-KillPhase($Wire, [double] $Phase, [double] $Least, [double[]] $Kil
 # moment Set-LvsLabServer returned: the change is in force by then).
 function Measure-Detection($Lab, $Sampler, [string] $Engine, $Controller, $Wire) {
     $rs1 = "$($Lab.RealServerAddresses[0]):$($Lab.Port)"
-    $down = @(); $up = @(); $writes = @(); $seen = @(); $lag = @(); $kills = @(); $killTimes = @()
+    $down = @(); $up = @(); $writes = @(); $seen = @(); $lag = @(); $kills = @()
     $phases = Get-KillPhases $Runs
     if (-not (Wait-IpvsWeight -Sampler $Sampler -RealServer $rs1 -Weight 1 -Since $Sampler.Started -TimeoutSec 120)) { throw "$Engine never put $rs1 at weight 1" }
     for ($i = 1; $i -le $Runs; $i++) {
         # Each run at its own phase against the engine's checks (see Get-KillPhases).
-        Wait-KillPhase $Wire $phases[$i - 1] 1.5 $killTimes
+        Wait-KillPhase $Wire $phases[$i - 1] 1.5 $kills
         # The change takes effect somewhere inside Set-LvsLabServer, and the cmdlet can take a while to return in a loaded
         # guest: the table is searched from before the call (an engine may act before it returns), the time counted from
         # after it (when the change is surely in force).
         $asked = Get-UnixTime
         Set-LvsLabServer -Lab $Lab -Index 0 -State Down -Confirm:$false
         $killed = Get-UnixTime
-        $killTimes += $killed - $asked
         $d = Wait-IpvsWeight -Sampler $Sampler -RealServer $rs1 -Weight 0 -Since $asked -TimeoutSec 60
         if (-not $d) {
             if ($Controller) { Get-LvsControllerEvent $Controller -Since ($killed - 1) | Format-Table Time, Kind, RealServer, Detail -AutoSize -Wrap | Out-String -Width 200 | Write-Host }
