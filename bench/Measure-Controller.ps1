@@ -25,6 +25,10 @@
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
     [int] $Runs = 5,
+    # Kills before the measured ones, for both engines alike, not in the rows: a controller that has run for a while has
+    # its reaction's code loaded and recompiled (the .NET runtime recompiles a method, optimized, after 30 calls), as a
+    # benchmark harness warms up before it measures. Their figures are printed beside the rows.
+    [ValidateRange(0, 100)] [int] $WarmUpRuns = 15,
     [double] $Interval = 1,
     [int] $Fall = 2,
     [int] $Services = 1000,
@@ -139,6 +143,7 @@ function Get-CheckPeriod([object[]] $Checks) {
 # engines (i + 0.5) / Runs, in one shuffled order (a fixed seed), so that the raw row compares the engines on the same
 # failures and not on where random kills happened to fall (over 30 random kills that alone moved the raw ratio 0.82-1.20).
 function Get-KillPhases([int] $Count) {
+    if ($Count -le 0) { return @() }
     $random = [Random]::new(9)
     @(0..($Count - 1) | ForEach-Object { ($_ + 0.5) / $Count } | Sort-Object { $random.Next() })
 }
@@ -170,12 +175,13 @@ function Wait-KillPhase($Wire, [double] $Phase, [double] $Least, [object[]] $Kil
 # moment Set-LvsLabServer returned: the change is in force by then).
 function Measure-Detection($Lab, $Sampler, [string] $Engine, $Controller, $Wire) {
     $rs1 = "$($Lab.RealServerAddresses[0]):$($Lab.Port)"
-    $down = @(); $up = @(); $writes = @(); $seen = @(); $lag = @(); $kills = @()
-    $phases = Get-KillPhases $Runs
+    $down = @(); $up = @(); $writes = @(); $seen = @(); $lag = @(); $kills = @(); $warmKills = @()
+    $phases = @((Get-KillPhases $WarmUpRuns) + (Get-KillPhases $Runs))
     if (-not (Wait-IpvsWeight -Sampler $Sampler -RealServer $rs1 -Weight 1 -Since $Sampler.Started -TimeoutSec 120)) { throw "$Engine never put $rs1 at weight 1" }
-    for ($i = 1; $i -le $Runs; $i++) {
+    for ($i = 1 - $WarmUpRuns; $i -le $Runs; $i++) {
+        $warm = $i -le 0
         # Each run at its own phase against the engine's checks (see Get-KillPhases).
-        Wait-KillPhase $Wire $phases[$i - 1] 1.5 $kills
+        Wait-KillPhase $Wire $phases[$i + $WarmUpRuns - 1] 1.5 @($warmKills + $kills)
         # The change takes effect somewhere inside Set-LvsLabServer, and the cmdlet can take a while to return in a loaded
         # guest: the table is searched from before the call (an engine may act before it returns), the time counted from
         # after it (when the change is surely in force).
@@ -187,10 +193,9 @@ function Measure-Detection($Lab, $Sampler, [string] $Engine, $Controller, $Wire)
             if ($Controller) { Get-LvsControllerEvent $Controller -Since ($killed - 1) | Format-Table Time, Kind, RealServer, Detail -AutoSize -Wrap | Out-String -Width 200 | Write-Host }
             throw "$Engine did not take $rs1 out within 60 s (run $i)"
         }
-        $down += $d.Time - $killed
         $kill = [pscustomobject]@{ Asked = $asked; Killed = $killed; Down = $d.Time; Until = $null; Written = $null }
-        $kills += $kill
-        if ($Controller) {
+        if ($warm) { $warmKills += $kill } else { $down += $d.Time - $killed; $kills += $kill }
+        if ($Controller -and -not $warm) {
             Start-Sleep -Milliseconds 500
             # Where the time went: kill -> the probe result that crossed the fall (ServerDown), and from there to the write.
             $events = @(Get-LvsControllerEvent $Controller -Since $killed)
@@ -211,21 +216,22 @@ function Measure-Detection($Lab, $Sampler, [string] $Engine, $Controller, $Wire)
             if ($Controller) { Get-LvsControllerEvent $Controller -Since ($killed - 1) | Format-Table Time, Kind, RealServer, Detail -AutoSize -Wrap | Out-String -Width 200 | Write-Host }
             throw "$Engine did not put $rs1 back within 60 s (run $i)"
         }
+        if ($warm) { Write-Host ("  {0} warm-up run {1}: kill -> weight 0 {2} s" -f $Engine, ($i + $WarmUpRuns), (Format-Seconds ($d.Time - $killed))); continue }
         $up += $u.Time - $started
         Write-Host ("  {0} run {1}: kill -> weight 0 {2} s, restart -> weight 1 {3} s" -f $Engine, $i, (Format-Seconds $down[-1]), (Format-Seconds $up[-1]))
     }
     $result = [pscustomobject]@{ Down = $down; Up = $up; Writes = $writes; Seen = $seen; Lag = $lag; Period = $null; Wire = @()
-        Sampled = $down; Kills = $kills; Written = $false; Checks = $null }
+        Sampled = $down; Kills = $kills; Written = $false; Checks = $null; WarmKills = $warmKills; WarmWire = @() }
     if ($Wire) {
         $seenOnWire = Read-Wire $Wire
         $result.Checks = $seenOnWire.Checks
         # The write of weight 0 on netlink: the first between the kill and the restart (the sampler stamps a sample before
         # it reads the table, so its time can come a little before the write's).
         $zero = @($seenOnWire.Weights | Where-Object Weight -EQ 0)
-        foreach ($k in $kills) {
+        foreach ($k in @($warmKills + $kills)) {
             $k.Written = $zero | Where-Object { $_.Time -ge $k.Asked -and $_.Time -le $k.Until } | Select-Object -First 1 | ForEach-Object Time
         }
-        $result.Written = $kills.Count -and -not ($kills | Where-Object { $null -eq $_.Written })
+        $result.Written = $kills.Count -and -not (@($warmKills + $kills) | Where-Object { $null -eq $_.Written })
     }
     $result
 }
@@ -235,16 +241,21 @@ function Measure-Detection($Lab, $Sampler, [string] $Engine, $Controller, $Wire)
 function Complete-Detection($Result, [bool] $Exact) {
     $kills = $Result.Kills
     if ($Exact) {
-        foreach ($k in $kills) { $k.Down = $k.Written }
+        foreach ($k in @($Result.WarmKills + $kills)) { $k.Down = $k.Written }
         $Result.Down = @($kills | ForEach-Object { $_.Down - $_.Killed })
     }
     if ($null -eq $Result.Checks) { return }
-    # Per kill, from the wire: the first refused check (its SYN), the fall-th (the one that decided, by its RST), and so
-    # the part of the detection that does not depend on where the kill fell between two checks.
     $checks = @($Result.Checks)
     $Result.Period = Get-CheckPeriod $checks
-    $Result.Wire = @(foreach ($k in $kills) {
-            $refused = @($checks | Where-Object { $_.Time -ge $k.Asked -and $_.Time -le $k.Down -and $_.Accepted -eq $false })
+    $Result.Wire = Get-KillWire $kills $checks
+    $Result.WarmWire = Get-KillWire $Result.WarmKills $checks
+}
+
+# Per kill, from the wire: the first refused check (its SYN), the fall-th (the one that decided, by its RST), and so the
+# part of the detection that does not depend on where the kill fell between two checks.
+function Get-KillWire([object[]] $Kills, [object[]] $Checks) {
+    @(foreach ($k in $Kills) {
+            $refused = @($Checks | Where-Object { $_.Time -ge $k.Asked -and $_.Time -le $k.Down -and $_.Accepted -eq $false })
             if ($refused.Count -lt $Fall) { continue }
             [pscustomobject]@{
                 Phase     = $refused[0].Time - $k.Killed             # kill -> the next check
@@ -270,7 +281,7 @@ try {
 
     # --- detection ---------------------------------------------------------------------------------------
     if (-not $SkipDetection) {
-    Write-Host "Detection: TCP check every $Interval s, fall $Fall, $Runs kills each, spread evenly over the check period"
+    Write-Host "Detection: TCP check every $Interval s, fall $Fall, $Runs kills each, spread evenly over the check period, after $WarmUpRuns warm-up kills"
     if ($ControllerEnvironment.Count) {
         $notes.Add("Start-LvsController ran with $(($ControllerEnvironment.GetEnumerator() | Sort-Object Key | ForEach-Object { "$($_.Key)=$($_.Value)" }) -join ' ')")
     }
@@ -340,6 +351,16 @@ try {
             "$((Get-Mean @($seen.FirstDown)).ToString('0.000', $inv)) s (median $((Get-Median @($seen.FirstDown)).ToString('0.000', $inv))); " +
             "first -> fall-th refused check median $((Get-Median @($seen.Retry)).ToString('0.000', $inv)) s; the deciding refusal -> $weight0 " +
             "median $(((Get-Median @($seen.Decided)) * 1000).ToString('0.0', $inv)) ms, mean $(((Get-Mean @($seen.Decided)) * 1000).ToString('0.0', $inv)) ms")
+    }
+    if ($WarmUpRuns -gt 0) {
+        $parts = foreach ($e in @(@('keepalived', $kaDetect), @('Start-LvsController', $ctlDetect))) {
+            $name, $m = $e
+            if (-not $m -or -not @($m.WarmWire).Count) { continue }
+            $ms = @($m.WarmWire | ForEach-Object { $_.Decided * 1000 })
+            "$name median $((Get-Median $ms).ToString('0.0', $inv)) ms, mean $((Get-Mean $ms).ToString('0.0', $inv)) ms, the first kill $($ms[0].ToString('0.0', $inv)) ms"
+        }
+        $notes.Add("$WarmUpRuns warm-up kills per engine came before the measured ones (not in the rows); in them the deciding refusal -> ${weight0}: " +
+            $(if ($parts) { $parts -join '; ' } else { 'not seen on the wire' }))
     }
     if ($adjusted['keepalived'] -and $adjusted['Start-LvsController']) {
         $ratio = $adjusted['Start-LvsController'] / $adjusted['keepalived']

@@ -7,7 +7,11 @@
 #   python3 -I -S check-wire.py OUT ADDRESS PORT
 # Lines of OUT: "pid<TAB>N" first, then "TIME<TAB>SYN|ACCEPT|REFUSE<TAB>LOCALPORT" and "TIME<TAB>WEIGHT<TAB>W" (TIME: Unix
 # seconds, from SO_TIMESTAMPNS).
-import os, socket, struct, sys
+# A socket filter in the kernel passes only those packets (the server's SYNs, SYN-ACKs and RSTs, and the IPVS write
+# requests): this process then wakes only for them. Unfiltered, it woke for every netlink message of the namespace,
+# the reads an engine makes before its write included, and each wake could take the guest's one CPU from that engine
+# while it reacts.
+import ctypes, os, socket, struct, sys
 
 out, address, port = sys.argv[1], socket.inet_aton(sys.argv[2]), int(sys.argv[3])
 ETH_P_ALL, SO_TIMESTAMPNS, PACKET_OUTGOING, ARPHRD_NETLINK = 0x0003, 35, 4, 824
@@ -60,6 +64,52 @@ def weights(data, family):
         at += (length + 3) & ~3
 
 
+def socket_filter(family):
+    # Classic BPF, as tcpdump compiles it: by the device's type (SKF_AD_HATYPE), an IPVS request of the family that is
+    # not a read (GET_SERVICE, GET_DEST, GET_DAEMON, GET_CONFIG, GET_INFO) on nlmon; on Ethernet an unfragmented IPv4 TCP
+    # packet with SYN or RST set, from ADDRESS:PORT or to it. Netlink headers are host order (little-endian here), so the
+    # two-byte type is compared byte-swapped.
+    addr, keep, drop = struct.unpack('!I', address)[0], 0x40000, 0
+    ld_w, ld_h, ld_b, ldx_msh, ld_h_ind, ret = 0x20, 0x28, 0x30, 0xb1, 0x48, 0x06
+    jeq, jset = 0x15, 0x45
+    code, fixups = [], []
+
+    def op(c, k=0, jt=None, jf=None):
+        code.append([c, 0, 0, k])
+        fixups.append((len(code) - 1, jt, jf))
+
+    op(ld_w, 0xFFFFF000 + 28)                          # 0: A = the device's type
+    op(jeq, ARPHRD_NETLINK, jt='nl', jf='eth')
+    labels = {'nl': len(code)}
+    op(ld_b, 6); op(jset, NLM_F_REQUEST, jf='drop')
+    if family is None:
+        op(ret, drop)
+    else:
+        op(ld_h, 4); op(jeq, ((family & 0xFF) << 8) | (family >> 8), jf='drop')
+        op(ld_b, 16)
+        for get in (4, 8, 11, 13, 15):
+            op(jeq, get, jt='drop')
+        op(ret, keep)
+    labels['eth'] = len(code)
+    op(jeq, 1, jf='drop')                              # ARPHRD_ETHER
+    op(ld_h, 12); op(jeq, 0x0800, jf='drop')
+    op(ld_b, 23); op(jeq, 6, jf='drop')
+    op(ld_h, 20); op(jset, 0x1FFF, jt='drop')
+    op(ldx_msh, 14)                                    # X = the IPv4 header's length
+    op(0x50, 14 + 13); op(jset, 0x06, jf='drop')       # SYN or RST
+    op(ld_w, 26); op(jeq, addr, jf='to')
+    op(ld_h_ind, 14); op(jeq, port, jt='keep', jf='drop')
+    labels['to'] = len(code)
+    op(ld_w, 30); op(jeq, addr, jf='drop')
+    op(ld_h_ind, 16); op(jeq, port, jt='keep', jf='drop')
+    labels['keep'] = len(code); op(ret, keep)
+    labels['drop'] = len(code); op(ret, drop)
+    for at, jt, jf in fixups:
+        code[at][1] = labels[jt] - at - 1 if jt else 0
+        code[at][2] = labels[jf] - at - 1 if jf else 0
+    return b''.join(struct.pack('=HBBI', *c) for c in code)
+
+
 def stamp(anc):
     for level, kind, value in anc:
         if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
@@ -71,6 +121,13 @@ def stamp(anc):
 family = ipvs_family()
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
 s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+program = ctypes.create_string_buffer(socket_filter(family))
+s.setsockopt(socket.SOL_SOCKET, 26, struct.pack('HL', len(program.raw) // 8, ctypes.addressof(program)))  # SO_ATTACH_FILTER
+while True:  # what arrived before the filter was attached
+    try:
+        s.recv(65536, socket.MSG_DONTWAIT)
+    except BlockingIOError:
+        break
 with open(out + '.tmp', 'w') as f:
     f.write('pid\t%d\n' % os.getpid())
 os.rename(out + '.tmp', out)
