@@ -67,9 +67,18 @@ public sealed partial class WriterLock : IDisposable
         return st.Inode;
     }
 
-    /// <summary>Takes the lock of a network namespace.</summary>
-    public static WriterLock ForNamespace(NetNamespace ns, TimeSpan? timeout = null, CancellationToken cancellation = default) =>
-        Acquire(PathFor(ns), ns.IsCurrent ? "the current network namespace" : $"network namespace '{ns}'", timeout, cancellation);
+    /// <summary>
+    /// Takes the lock of a network namespace. A thread that holds it already (a cycle inside a probe's or a pipeline's
+    /// hold) takes it again without looking at the namespace a second time: its first acquisition did, and every write
+    /// does (<see cref="Ipvs.IpvsClient"/>).
+    /// </summary>
+    public static WriterLock ForNamespace(NetNamespace ns, TimeSpan? timeout = null, CancellationToken cancellation = default)
+    {
+        string description = ns.IsCurrent ? "the current network namespace" : $"network namespace '{ns}'";
+        if (!ns.IsCurrent && ns.Identity is { } pinned && Nest($"{LockDirectory}/net-{pinned}.lock", description) is { } nested)
+            return nested;
+        return Acquire(PathFor(ns), description, timeout, cancellation);
+    }
 
     /// <summary>The lock file of a file that LvsTools rewrites (a sysctl.d file): file-HASH.lock, HASH of its full path.</summary>
     public static string PathForFile(string path)
@@ -88,6 +97,8 @@ public sealed partial class WriterLock : IDisposable
     {
         var wait = timeout ?? DefaultTimeout;
         var watch = Stopwatch.StartNew();
+        if (Nest(path, description) is { } nested)
+            return nested;
         Gate gate;
         lock (Gates)
         {
@@ -95,14 +106,6 @@ public sealed partial class WriterLock : IDisposable
                 Gates[path] = gate = new Gate(path);
         }
         int me = Environment.CurrentManagedThreadId;
-        lock (gate)
-        {
-            if (gate.Owner == me)
-            {
-                gate.Depth++;
-                return new WriterLock(gate, description);
-            }
-        }
         // Threads of this process queue on the gate; only its holder competes with other processes for the flock.
         if (!gate.Turn.Wait(wait, cancellation))
             throw TimedOut(path, description, wait, Holder(path) ?? Environment.ProcessId);
@@ -124,6 +127,24 @@ public sealed partial class WriterLock : IDisposable
                 Native.close(fd);
             gate.Turn.Release();
             throw;
+        }
+    }
+
+    // The lock at PATH taken again by the thread that holds it (re-entrant), or null when this thread does not hold it.
+    private static WriterLock? Nest(string path, string description)
+    {
+        Gate? gate;
+        lock (Gates)
+        {
+            if (!Gates.TryGetValue(path, out gate))
+                return null;
+        }
+        lock (gate)
+        {
+            if (gate.Owner != Environment.CurrentManagedThreadId)
+                return null;
+            gate.Depth++;
+            return new WriterLock(gate, description);
         }
     }
 
