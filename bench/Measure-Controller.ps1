@@ -266,6 +266,55 @@ function Get-KillWire([object[]] $Kills, [object[]] $Checks) {
         })
 }
 
+# CPU seconds of each thread of a process by thread id, with its name (/proc/PID/task/TID/comm: ".NET TP Worker",
+# "LvsTools TCP c", ...), for the CPU row's notes: where the controller's time goes.
+function Get-ThreadCpuSecond([int] $ProcessId) {
+    $threads = @{}
+    foreach ($t in Get-ChildItem -LiteralPath "/proc/$ProcessId/task" -ErrorAction SilentlyContinue) {
+        try { $stat = [IO.File]::ReadAllText("$($t.FullName)/stat") } catch { continue } # the thread ended meanwhile
+        $open = $stat.IndexOf('('); $close = $stat.LastIndexOf(')')
+        $f = $stat.Substring($close + 2).Split(' ')
+        $threads[$t.Name] = [pscustomobject]@{ Name = $stat.Substring($open + 1, $close - $open - 1); Seconds = ([long]$f[11] + [long]$f[12]) / 100.0 }
+    }
+    $threads
+}
+
+# The CPU in a window of the threads alive at its end (less what each had used before it), summed by name, largest first:
+# "'name' S s (N threads)". A thread that ended inside the window is not in it.
+function Format-ThreadCpu($Before, $After) {
+    @($After.Keys | ForEach-Object {
+            $was = if ($Before.ContainsKey($_)) { $Before[$_].Seconds } else { 0 }
+            [pscustomobject]@{ Name = $After[$_].Name; Seconds = $After[$_].Seconds - $was }
+        } | Group-Object Name | ForEach-Object {
+            [pscustomobject]@{ Name = $_.Name; Seconds = ($_.Group | Measure-Object Seconds -Sum).Sum; Threads = $_.Count }
+        } | Sort-Object Seconds -Descending | Select-Object -First 8 |
+        ForEach-Object { "'$($_.Name)' $(Format-Seconds $_.Seconds) s ($($_.Threads) thread$(if ($_.Threads -ne 1) { 's' }))" }) -join ', '
+}
+
+# The connections a namespace has opened so far (Tcp ActiveOpens in its /proc/net/snmp): over the CPU window, the checks
+# an engine made. An engine short of CPU falls behind its schedule and makes fewer.
+function Get-ActiveOpens([string] $Namespace) {
+    $lines = @(& ip netns exec $Namespace cat /proc/net/snmp | Where-Object { $_ -like 'Tcp:*' })
+    $names = $lines[0] -split '\s+'
+    [long](($lines[1] -split '\s+')[[array]::IndexOf($names, 'ActiveOpens')])
+}
+
+# Minor page faults of processes so far (stat(5) field 10): in User-mode Linux each costs a round trip to the host.
+function Get-MinorFaults([int[]] $ProcessId) {
+    $n = 0L
+    foreach ($p in $ProcessId) {
+        $stat = [IO.File]::ReadAllText("/proc/$p/stat")
+        $n += [long]$stat.Substring($stat.LastIndexOf(')') + 2).Split(' ')[7]
+    }
+    $n
+}
+
+# The checks an engine made in the window, for the notes: "N checks (R a second, C ms of CPU each)".
+function Format-Checks([long] $Opened, [double] $Cpu) {
+    if ($Opened -le 0) { return '0 checks' }
+    "$Opened checks ($(($Opened / $CpuSeconds).ToString('0', $inv)) a second, $(($Cpu * 1000 / $Opened).ToString('0.00', $inv)) ms of CPU each)"
+}
+
 function Get-Mean([double[]] $Values) { ($Values | Measure-Object -Average).Average }
 
 $stamp = [DateTime]::UtcNow.ToString('yyyyMMdd-HHmmss')
@@ -394,14 +443,18 @@ try {
             })
         $ka = Start-Keepalived -Namespace $d -Directory $work -Name cpu -Config (New-KeepalivedConfig -VirtualServer $blocks) -StartTimeoutSec 300
         Start-Sleep -Seconds $WarmUpSeconds
+        $o0 = Get-ActiveOpens $d
         $c0 = Get-ProcessCpuSecond $ka.Pid, $ka.CheckerPid
+        $f0 = Get-MinorFaults $ka.Pid, $ka.CheckerPid
         Start-Sleep -Seconds $CpuSeconds
         $c1 = Get-ProcessCpuSecond $ka.Pid, $ka.CheckerPid
+        $kaFaults = (Get-MinorFaults $ka.Pid, $ka.CheckerPid) - $f0
+        $kaOpened = (Get-ActiveOpens $d) - $o0
         $kaTable = @(& ip netns exec $d cat /proc/net/ip_vs | Where-Object { $_ -match '^\s+->\s+\S+\s+\S+\s+1\s' }).Count
         $null = Stop-Keepalived $ka -TimeoutSec 120
         $kaCpu = $c1 - $c0
         Write-Host "  keepalived: $(Format-Seconds $kaCpu) CPU seconds in $CpuSeconds s"
-        $notes.Add("keepalived: $kaTable real servers at weight 1 at the end of the CPU window (of $($Services * 4))")
+        $notes.Add("keepalived: $kaTable real servers at weight 1 at the end of the CPU window (of $($Services * 4)); $(Format-Checks $kaOpened $kaCpu) in it (the schedule asks for $(($Services * 4 / $CheckInterval).ToString('0', $inv)) a second), $kaFaults minor page faults")
         Clear-DirectorTable $d
         $ctlCpu = $null; $ctlWrites = $null
         if ($haveController) {
@@ -415,12 +468,18 @@ try {
                 if (-not $created) { throw "Start-LvsController did not create the table within 900 s: $(Get-Content -Raw $ctl.OutputPath)" }
                 $notes.Add("Start-LvsController: the first cycle created the table in $($created.Writes) writes, $(Format-Seconds ($created.Time - $ctl.StartTime)) s after the process started")
                 Start-Sleep -Seconds $WarmUpSeconds
+                $o0 = Get-ActiveOpens $d
                 $t0 = Get-UnixTime
                 $c0 = Get-ProcessCpuSecond $ctl.Pid
+                $f0 = Get-MinorFaults $ctl.Pid
+                $threads0 = Get-ThreadCpuSecond $ctl.Pid
                 Start-Sleep -Seconds $CpuSeconds
                 $c1 = Get-ProcessCpuSecond $ctl.Pid
+                $ctlFaults = (Get-MinorFaults $ctl.Pid) - $f0
+                $threads1 = Get-ThreadCpuSecond $ctl.Pid
                 $t1 = Get-UnixTime
                 $ctlCpu = $c1 - $c0
+                $ctlOpened = (Get-ActiveOpens $d) - $o0
                 $applied = @(Get-LvsControllerEvent $ctl -Since $t0 -Kind Applied | Where-Object Time -LE $t1)
                 $ctlWrites = 0
                 foreach ($a in $applied) {
@@ -430,7 +489,8 @@ try {
                 $downs = @(Get-LvsControllerEvent $ctl -Kind ServerDown).Count
                 $ctlTable = @(& ip netns exec $d cat /proc/net/ip_vs | Where-Object { $_ -match '^\s+->\s+\S+\s+\S+\s+1\s' }).Count
                 Write-Host "  Start-LvsController: $(Format-Seconds $ctlCpu) CPU seconds in $CpuSeconds s, $ctlWrites writes"
-                $notes.Add("Start-LvsController: $ctlTable real servers at weight 1 at the end of the CPU window; $downs ServerDown events in the whole run")
+                $notes.Add("Start-LvsController: $ctlTable real servers at weight 1 at the end of the CPU window; $downs ServerDown events in the whole run; $(Format-Checks $ctlOpened $ctlCpu) in the window, $ctlFaults minor page faults")
+                $notes.Add("Start-LvsController's CPU in the window by thread (the threads alive at its end): $(Format-ThreadCpu $threads0 $threads1)")
             } finally { $null = Stop-LvsControllerProcess $ctl -TimeoutSec 120 }
             Clear-DirectorTable $d
         }
