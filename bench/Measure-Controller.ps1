@@ -38,6 +38,9 @@ param(
     [switch] $SkipCpu,
     [switch] $SkipDetection,
     [ValidateRange(20, 1000)] [int] $SampleMs = 50,
+    # After the CPU window: the controller's system calls counted by strace -c -f for this many seconds (0: not), with the
+    # checks made meanwhile, for the notes (the tracing slows it: calls per check, not time).
+    [ValidateRange(0, 600)] [int] $StraceSeconds = 0,
     # Environment variables of the controller's process, to try runtime settings (none by default: the unit file of
     # Start-LvsController's help sets none).
     [hashtable] $ControllerEnvironment = @{},
@@ -491,6 +494,22 @@ try {
                 Write-Host "  Start-LvsController: $(Format-Seconds $ctlCpu) CPU seconds in $CpuSeconds s, $ctlWrites writes"
                 $notes.Add("Start-LvsController: $ctlTable real servers at weight 1 at the end of the CPU window; $downs ServerDown events in the whole run; $(Format-Checks $ctlOpened $ctlCpu) in the window, $ctlFaults minor page faults")
                 $notes.Add("Start-LvsController's CPU in the window by thread (the threads alive at its end): $(Format-ThreadCpu $threads0 $threads1)")
+                if ($StraceSeconds -gt 0 -and (Get-Command strace -ErrorAction SilentlyContinue)) {
+                    $trace = Join-Path $work 'cpu-strace.txt'
+                    $o0 = Get-ActiveOpens $d
+                    & timeout -s INT $StraceSeconds strace -c -f -p $ctl.Pid -o $trace 2>$null
+                    $traced = (Get-ActiveOpens $d) - $o0
+                    $calls = @(Get-Content -LiteralPath $trace -ErrorAction SilentlyContinue | ForEach-Object {
+                            if ($_ -match '^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(\d+\s+)?(\w+)\s*$' -and $Matches[3] -ne 'total') {
+                                [pscustomobject]@{ Name = $Matches[3]; Calls = [long]$Matches[1] }
+                            }
+                        } | Sort-Object Calls -Descending)
+                    $total = ($calls | Measure-Object Calls -Sum).Sum
+                    if ($traced -gt 0 -and $total) {
+                        $notes.Add("Start-LvsController under strace -c -f for $StraceSeconds s after the window: $traced checks, $(($total / $traced).ToString('0.0', $inv)) system calls a check: " +
+                            (($calls | Select-Object -First 12 | ForEach-Object { "$($_.Name) $(($_.Calls / $traced).ToString('0.00', $inv))" }) -join ', '))
+                    }
+                }
             } finally { $null = Stop-LvsControllerProcess $ctl -TimeoutSec 120 }
             Clear-DirectorTable $d
         }
