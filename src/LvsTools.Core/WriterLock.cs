@@ -46,7 +46,9 @@ public sealed partial class WriterLock : IDisposable
     /// The lock file of a network namespace: net-INODE.lock, INODE being the namespace's nsfs inode (what
     /// `readlink /proc/PID/ns/net` shows as net:[INODE]), so that every name and path of one namespace share it.
     /// </summary>
-    public static string PathFor(NetNamespace ns) => $"{LockDirectory}/net-{NamespaceInode(ns)}.lock";
+    public static string PathFor(NetNamespace ns) => PathForInode(NamespaceInode(ns));
+
+    private static string PathForInode(ulong inode) => $"{LockDirectory}/net-{inode}.lock";
 
     /// <summary>The nsfs inode that identifies a network namespace.</summary>
     public static ulong NamespaceInode(NetNamespace ns)
@@ -75,7 +77,7 @@ public sealed partial class WriterLock : IDisposable
     public static WriterLock ForNamespace(NetNamespace ns, TimeSpan? timeout = null, CancellationToken cancellation = default)
     {
         string description = ns.IsCurrent ? "the current network namespace" : $"network namespace '{ns}'";
-        if (!ns.IsCurrent && ns.Identity is { } pinned && Nest($"{LockDirectory}/net-{pinned}.lock", description) is { } nested)
+        if (!ns.IsCurrent && ns.Identity is { } pinned && Find(PathForInode(pinned)) is { } held && Nest(held, description) is { } nested)
             return nested;
         return Acquire(PathFor(ns), description, timeout, cancellation);
     }
@@ -97,14 +99,14 @@ public sealed partial class WriterLock : IDisposable
     {
         var wait = timeout ?? DefaultTimeout;
         var watch = Stopwatch.StartNew();
-        if (Nest(path, description) is { } nested)
-            return nested;
         Gate gate;
         lock (Gates)
         {
             if (!Gates.TryGetValue(path, out gate!))
                 Gates[path] = gate = new Gate(path);
         }
+        if (Nest(gate, description) is { } nested)
+            return nested;
         int me = Environment.CurrentManagedThreadId;
         // Threads of this process queue on the gate; only its holder competes with other processes for the flock.
         if (!gate.Turn.Wait(wait, cancellation))
@@ -130,15 +132,16 @@ public sealed partial class WriterLock : IDisposable
         }
     }
 
-    // The lock at PATH taken again by the thread that holds it (re-entrant), or null when this thread does not hold it.
-    private static WriterLock? Nest(string path, string description)
+    // The gate of the lock at PATH, or null when this process has not taken that lock yet.
+    private static Gate? Find(string path)
     {
-        Gate? gate;
         lock (Gates)
-        {
-            if (!Gates.TryGetValue(path, out gate))
-                return null;
-        }
+            return Gates.GetValueOrDefault(path);
+    }
+
+    // The gate's lock taken again by the thread that holds it (re-entrant), or null when this thread does not hold it.
+    private static WriterLock? Nest(Gate gate, string description)
+    {
         lock (gate)
         {
             if (gate.Owner != Environment.CurrentManagedThreadId)
