@@ -259,12 +259,7 @@ public sealed partial class NetNamespace : IEquatable<NetNamespace>, IDisposable
     {
         Check(fd);
         if (Native.setns(fd, Native.CLONE_NEWNET) != 0)
-        {
-            int errno = Native.LastErrno;
-            throw new LvsException(KernelErrors.Kind(errno), errno is Errno.EPERM ? "PermissionDenied" : "NetNamespaceEnterFailed",
-                $"Cannot enter network namespace '{Name}': {Errno.Describe(errno)}" +
-                (errno == Errno.EPERM ? " (CAP_SYS_ADMIN is needed: run as root)." : "."), Name);
-        }
+            throw EnterFailed(Native.LastErrno);
         return 0;
     });
 

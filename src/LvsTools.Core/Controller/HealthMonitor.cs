@@ -1,9 +1,29 @@
+using System.Globalization;
 using System.Net;
 
 namespace LvsTools.Core.Controller;
 
-/// <summary>What one probe said: healthy or not, and why (its error, or its status and latency).</summary>
-internal readonly record struct ProbeOutcome(bool Healthy, string? Detail);
+/// <summary>
+/// What one probe said: healthy or not, and why (its error, or its status and latency). A TCP check's latency is put in
+/// words only when asked for (<see cref="Detail"/>): a server's state changes rarely, and its checks come by the thousand.
+/// </summary>
+internal readonly record struct ProbeOutcome
+{
+    private readonly string? _detail;
+    private readonly TimeSpan? _latency;
+
+    public ProbeOutcome(bool healthy, string? detail) => (Healthy, _detail) = (healthy, detail);
+
+    private ProbeOutcome(TimeSpan latency) => (Healthy, _latency) = (true, latency);
+
+    /// <summary>A connection accepted after <paramref name="latency"/>.</summary>
+    public static ProbeOutcome Accepted(TimeSpan latency) => new(latency);
+
+    public bool Healthy { get; }
+
+    /// <summary>The error, or the status and latency ("1.2 ms").</summary>
+    public string? Detail => _detail ?? (_latency is { } l ? l.TotalMilliseconds.ToString("0.#", CultureInfo.InvariantCulture) + " ms" : null);
+}
 
 /// <summary>Probes one real server once: its check, its address and port (the check may name another port to probe). Must honour the check's timeout.</summary>
 internal delegate Task<ProbeOutcome> ProbeFunction(HealthCheck check, IPAddress address, ushort port, CancellationToken cancellation);
@@ -14,8 +34,11 @@ internal delegate Task<ProbeOutcome> ProbeFunction(HealthCheck check, IPAddress 
 /// server at once. A probe that outlives its timeout (plus a grace second) counts as failed. Results go to a callback as
 /// they come: nothing waits for a slow probe. The servers wait in a queue ordered by when they are due, so that a round
 /// of many servers costs a look at the few due, not at all of them, each time a probe starts or ends.
+/// With a <paramref name="tcp"/> loop, the servers with TCP checks go to it (one thread that schedules, connects and reports
+/// them itself, at most <c>maxConcurrent</c> connects at a time besides the other probes), and the rest are probed here.
 /// </summary>
-internal sealed class HealthMonitor(ProbeFunction probe, int maxConcurrent, TimeProvider time, Action<RealServerId, ProbeOutcome> report)
+internal sealed class HealthMonitor(ProbeFunction probe, int maxConcurrent, TimeProvider time, Action<RealServerId, ProbeOutcome> report,
+    TcpCheckLoop? tcp = null)
 {
     /// <summary>How long past its own timeout a probe is given before it counts as failed.</summary>
     public static readonly TimeSpan Grace = TimeSpan.FromSeconds(1);
@@ -46,7 +69,7 @@ internal sealed class HealthMonitor(ProbeFunction probe, int maxConcurrent, Time
         get
         {
             lock (_gate)
-                return _targets.Count;
+                return _targets.Count + (tcp?.Count ?? 0);
         }
     }
 
@@ -56,6 +79,12 @@ internal sealed class HealthMonitor(ProbeFunction probe, int maxConcurrent, Time
     /// </summary>
     public void SetTargets(IEnumerable<ControlledRealServer> servers)
     {
+        if (tcp is not null)
+        {
+            var all = servers.ToList();
+            tcp.SetTargets(all.Where(s => s.Check?.Type == HealthCheckType.Tcp));
+            servers = all.Where(s => s.Check?.Type != HealthCheckType.Tcp);
+        }
         var now = time.GetUtcNow();
         lock (_gate)
         {
@@ -115,7 +144,19 @@ internal sealed class HealthMonitor(ProbeFunction probe, int maxConcurrent, Time
     /// </summary>
     public async Task RoundAsync(CancellationToken cancellation)
     {
-        await Task.WhenAll(StartDue(cancellation)).ConfigureAwait(false);
+        var probes = StartDue(cancellation);
+        if (tcp is not null)
+        {
+            try
+            {
+                await tcp.RoundAsync().WaitAsync(cancellation).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // stopping: the loop's checks in flight are closed by Stop
+            }
+        }
+        await Task.WhenAll(probes).ConfigureAwait(false);
         // ConfigureAwait(ForceYielding) is not enough: it hops only when the task is complete already; a round still
         // running goes on on the thread that ends its last probe.
         await Task.Yield();
@@ -171,6 +212,9 @@ internal sealed class HealthMonitor(ProbeFunction probe, int maxConcurrent, Time
         if (early)
             Wake();
     }
+
+    /// <summary>Ends the TCP check loop's thread, if there is one (the other probes end with the run loop's cancellation).</summary>
+    public void Stop() => tcp?.Stop();
 
     /// <summary>For tests: whether a wake of the run loop is pending, and taking it.</summary>
     internal bool WakePending => _wake.CurrentCount > 0;

@@ -84,7 +84,7 @@ public sealed partial class LvsController
 
     private void OnProbe(RealServerId id, ProbeOutcome outcome)
     {
-        if (_reconciler.Observe(id, outcome.Healthy, outcome.Detail, _time.GetUtcNow()) is not { } e)
+        if (_reconciler.Observe(id, outcome, _now) is not { } e)
             return;
         _observed.Enqueue(e);
         _pending[id.Service] = true;

@@ -53,20 +53,25 @@ public sealed partial class LvsController : IDisposable
     private CancellationToken _stop;
     // The time the probes' threads spent in cycles of their own in the current second (ActNow's budget).
     private long _actSecond, _actSpent;
+    // The clock, as the probes' results ask for it (one delegate, not one per result).
+    private readonly Func<DateTimeOffset> _now;
 
-    internal LvsController(LvsControllerOptions options, NetNamespace ns, ProbeFunction probe, TimeProvider time, Action<LvsControllerEvent> onEvent)
+    internal LvsController(LvsControllerOptions options, NetNamespace ns, ProbeFunction probe, TimeProvider time, Action<LvsControllerEvent> onEvent,
+        bool tcpLoop = false)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
         _ns = ns;
         _time = time;
+        _now = time.GetUtcNow;
         _onEvent = onEvent;
-        _monitor = new HealthMonitor(probe, options.MaxConcurrentProbes, time, OnProbe);
+        _monitor = new HealthMonitor(probe, options.MaxConcurrentProbes, time, OnProbe,
+            tcpLoop ? new TcpCheckLoop(ns, options.MaxConcurrentProbes, OnProbe) : null);
     }
 
     /// <summary>
     /// A controller in <see cref="LvsControllerOptions.NetNamespace"/>, probing with <see cref="HealthProber"/> (sockets opened
-    /// in that namespace). <paramref name="onEvent"/> receives every event, one at a time, from the thread of the cycle that
+    /// in that namespace), its TCP checks on one loop of their own (<see cref="TcpCheckLoop"/>). <paramref name="onEvent"/> receives every event, one at a time, from the thread of the cycle that
     /// raised it (the loop's, or a probe's).
     /// </summary>
     /// <exception cref="LvsException">NetNamespaceNotFound and the other errors of resolving the namespace.</exception>
@@ -76,7 +81,7 @@ public sealed partial class LvsController : IDisposable
         ArgumentNullException.ThrowIfNull(onEvent);
         var ns = NetNamespace.Resolve(options.NetNamespace);
         return new LvsController(options, ns, (check, address, port, cancellation) => ProbeAsync(check, address, port, ns, cancellation),
-            TimeProvider.System, onEvent);
+            TimeProvider.System, onEvent, tcpLoop: true);
     }
 
     private static async Task<ProbeOutcome> ProbeAsync(HealthCheck check, System.Net.IPAddress address, ushort port, NetNamespace ns,
@@ -128,6 +133,7 @@ public sealed partial class LvsController : IDisposable
         }
         finally
         {
+            _monitor.Stop();
             RaiseObserved(); // seen after the last cycle
             if (stop.IsCancellationRequested)
                 Raise(LvsReconciler.Event(_time.GetUtcNow(), LvsControllerEventKind.Stopped, null, null,

@@ -27,7 +27,7 @@ public sealed class LvsControllerOptions
     /// <summary>An HTTP prefix on a loopback address that serves the same text ("http://127.0.0.1:9478/"; null: none).</summary>
     public string? MetricsListenPrefix { get; init; }
 
-    /// <summary>How many probes run at once at most.</summary>
+    /// <summary>How many probes run at once at most: so many TCP connects on the TCP checks' loop, and so many other checks besides.</summary>
     public int MaxConcurrentProbes { get; init; } = 64;
 }
 

@@ -96,20 +96,23 @@ internal sealed class LvsReconciler
         }
     }
 
-    /// <summary>Counts one probe result; returns the ServerDown or ServerUp event when the server's state changed.</summary>
-    public LvsControllerEvent? Observe(RealServerId id, bool success, string? detail, DateTimeOffset now)
+    /// <summary>
+    /// Counts one probe result; returns the ServerDown or ServerUp event when the server's state changed, stamped with
+    /// <paramref name="now"/>, which is asked only then (a clock read per check is a system call in User-mode Linux).
+    /// </summary>
+    public LvsControllerEvent? Observe(RealServerId id, ProbeOutcome outcome, Func<DateTimeOffset> now)
     {
         lock (_gate)
         {
             if (!_health.TryGetValue(id, out var h))
                 return null;
             var check = h.Check;
-            return h.Health.Observe(success, check.Rise, check.Fall, detail, now) switch
+            return h.Health.Observe(outcome.Healthy, check.Rise, check.Fall) switch
             {
-                HealthTransition.WentDown => Event(now, LvsControllerEventKind.ServerDown, id.Service, id.Endpoint,
-                    $"{check.Fall} failed {check.Type} check(s) in a row: {detail}"),
-                HealthTransition.WentUp => Event(now, LvsControllerEventKind.ServerUp, id.Service, id.Endpoint,
-                    $"{check.Rise} passed {check.Type} check(s) in a row" + (string.IsNullOrEmpty(detail) ? "" : $": {detail}")),
+                HealthTransition.WentDown => Event(now(), LvsControllerEventKind.ServerDown, id.Service, id.Endpoint,
+                    $"{check.Fall} failed {check.Type} check(s) in a row: {outcome.Detail}"),
+                HealthTransition.WentUp => Event(now(), LvsControllerEventKind.ServerUp, id.Service, id.Endpoint,
+                    $"{check.Rise} passed {check.Type} check(s) in a row" + (string.IsNullOrEmpty(outcome.Detail) ? "" : $": {outcome.Detail}")),
                 _ => null,
             };
         }

@@ -34,17 +34,9 @@ internal sealed class ServerHealth(bool healthy)
     /// <summary>Failures in a row while healthy (towards Fall).</summary>
     public int Failures { get; private set; }
 
-    /// <summary>What the last probe said (its error, or its status).</summary>
-    public string? LastDetail { get; private set; }
-
-    /// <summary>When the last probe ended (null: never probed).</summary>
-    public DateTimeOffset? LastProbe { get; private set; }
-
     /// <summary>Counts one probe result.</summary>
-    public HealthTransition Observe(bool success, int rise, int fall, string? detail, DateTimeOffset now)
+    public HealthTransition Observe(bool success, int rise, int fall)
     {
-        LastDetail = detail;
-        LastProbe = now;
         if (Healthy)
         {
             Successes = 0;

@@ -237,7 +237,7 @@ internal sealed class TcpConnector
     }
 
     // struct sockaddr_in / sockaddr_in6: the family and the scope id in host order, the port and address in network order.
-    private static int Sockaddr(IPEndPoint endpoint, Span<byte> buffer)
+    internal static int Sockaddr(IPEndPoint endpoint, Span<byte> buffer)
     {
         buffer.Clear();
         BinaryPrimitives.WriteUInt16BigEndian(buffer[2..], (ushort)endpoint.Port);

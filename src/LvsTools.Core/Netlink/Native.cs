@@ -16,6 +16,7 @@ internal static unsafe class Native
     public const int MSG_TRUNC = 0x20, MSG_DONTWAIT = 0x40;
     public const short POLLIN = 1, POLLOUT = 4, POLLERR = 8, POLLHUP = 16;
     public const int AF_INET = 2, AF_INET6 = 10, SO_ERROR = 4, EFD_NONBLOCK = 0x800, EFD_CLOEXEC = 0x80000;
+    public const int SOCK_STREAM = 1, SOCK_NONBLOCK = 0x800, IPPROTO_TCP = 6;
     public const int CLONE_NEWNET = 0x40000000;
     public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40, O_CLOEXEC = 0x80000;
     public const int LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8;

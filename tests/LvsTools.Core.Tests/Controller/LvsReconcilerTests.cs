@@ -58,7 +58,7 @@ public class LvsReconcilerTests
     private static void Probe(LvsReconciler r, int last, bool ok, int times, List<LvsControllerEvent>? events = null)
     {
         for (int i = 0; i < times; i++)
-            if (r.Observe(Id(last), ok, ok ? "connected" : "connection refused", T0) is { } e)
+            if (r.Observe(Id(last), new ProbeOutcome(ok, ok ? "connected" : "connection refused"), () => T0) is { } e)
                 events?.Add(e);
     }
 
@@ -173,7 +173,7 @@ public class LvsReconcilerTests
         var live = Table([Live(11, 3), Live(12, 3)]);
         var targets = r.Track(doc, live);
         Assert.Equal([Id(12)], targets.Select(t => t.Id));
-        Assert.Null(r.Observe(Id(11), true, "ok", T0));
+        Assert.Null(r.Observe(Id(11), new ProbeOutcome(true, "ok"), () => T0));
         Assert.Equal("weight 3 -> 0", Assert.Single(Cycle(r, doc, live, T0).Plan).Changes);
     }
 
@@ -304,9 +304,9 @@ public class LvsReconcilerTests
         var doc = Doc(string.Join(",", Enumerable.Range(10, 40).Select(i => Rs(i, 2))));
         var live = Table(Enumerable.Range(10, 40).Select(i => Live(i, 2)));
         Assert.Empty(Cycle(r, doc, live, T0).Plan);
-        r.Observe(Id(30), false, "refused", T0);
-        r.Observe(Id(30), false, "refused", T0);
-        r.Observe(Id(30), false, "refused", T0);
+        r.Observe(Id(30), new ProbeOutcome(false, "refused"), () => T0);
+        r.Observe(Id(30), new ProbeOutcome(false, "refused"), () => T0);
+        r.Observe(Id(30), new ProbeOutcome(false, "refused"), () => T0);
         var step = Assert.Single(Cycle(r, doc, live, T0).Plan);
         Assert.Equal("weight 2 -> 0", step.Changes);
         Assert.Contains("10.0.1.30:80", step.Target);

@@ -61,7 +61,7 @@ public class PartialReconcileTests
     {
         LvsControllerEvent? e = null;
         for (int i = 0; i < times; i++)
-            e = r.Observe(new RealServerId(service, IPAddress.Parse($"10.0.1.{last}"), 80), false, "connection refused", T0) ?? e;
+            e = r.Observe(new RealServerId(service, IPAddress.Parse($"10.0.1.{last}"), 80), new ProbeOutcome(false, "connection refused"), () => T0) ?? e;
         return e;
     }
 
