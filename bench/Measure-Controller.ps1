@@ -38,7 +38,7 @@ param(
     [switch] $SkipCpu,
     [switch] $SkipDetection,
     [ValidateRange(20, 1000)] [int] $SampleMs = 50,
-    # After the CPU window: the controller's system calls counted by strace -c -f for this many seconds (0: not), with the
+    # After the CPU window: the controller's system calls traced by strace -f for this many seconds (0: not), by call and by thread, with the
     # checks made meanwhile, for the notes (the tracing slows it: calls per check, not time).
     [ValidateRange(0, 600)] [int] $StraceSeconds = 0,
     # Environment variables of the controller's process, to try runtime settings (none by default: the unit file of
@@ -497,17 +497,26 @@ try {
                 if ($StraceSeconds -gt 0 -and (Get-Command strace -ErrorAction SilentlyContinue)) {
                     $trace = Join-Path $work 'cpu-strace.txt'
                     $o0 = Get-ActiveOpens $d
-                    & timeout -s INT $StraceSeconds strace -c -f -p $ctl.Pid -o $trace 2>$null
+                    & timeout -s INT $StraceSeconds strace -f -qq -p $ctl.Pid -o $trace 2>$null
                     $traced = (Get-ActiveOpens $d) - $o0
-                    $calls = @(Get-Content -LiteralPath $trace -ErrorAction SilentlyContinue | ForEach-Object {
-                            if ($_ -match '^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(\d+\s+)?(\w+)\s*$' -and $Matches[3] -ne 'total') {
-                                [pscustomobject]@{ Name = $Matches[3]; Calls = [long]$Matches[1] }
+                    # One line a call, "TID name(args) = result" (a call split by another thread's: "TID name(args <unfinished ...>").
+                    $names = @{}
+                    foreach ($task in Get-ChildItem "/proc/$($ctl.Pid)/task" -ErrorAction SilentlyContinue) {
+                        $names[$task.Name] = (Get-Content -LiteralPath "$($task.FullName)/comm" -ErrorAction SilentlyContinue)
+                    }
+                    $lines = @(Get-Content -LiteralPath $trace -ErrorAction SilentlyContinue | ForEach-Object {
+                            if ($_ -match '^(\d+)\s+(\w+)\(') {
+                                [pscustomobject]@{ Thread = if ($names[$Matches[1]]) { $names[$Matches[1]] } else { 'ended' }; Name = $Matches[2] }
                             }
-                        } | Sort-Object Calls -Descending)
-                    $total = ($calls | Measure-Object Calls -Sum).Sum
-                    if ($traced -gt 0 -and $total) {
-                        $notes.Add("Start-LvsController under strace -c -f for $StraceSeconds s after the window: $traced checks, $(($total / $traced).ToString('0.0', $inv)) system calls a check: " +
-                            (($calls | Select-Object -First 12 | ForEach-Object { "$($_.Name) $(($_.Calls / $traced).ToString('0.00', $inv))" }) -join ', '))
+                        })
+                    if ($traced -gt 0 -and $lines.Count) {
+                        $perCheck = { param($n) ($n / $traced).ToString('0.00', $inv) }
+                        $notes.Add("Start-LvsController under strace -f for $StraceSeconds s after the window: $traced checks, $(($lines.Count / $traced).ToString('0.0', $inv)) system calls a check: " +
+                            (($lines | Group-Object Name | Sort-Object Count -Descending | Select-Object -First 12 | ForEach-Object { "$($_.Name) $(& $perCheck $_.Count)" }) -join ', '))
+                        $notes.Add('the same by thread: ' + (($lines | Group-Object Thread | Sort-Object Count -Descending | ForEach-Object {
+                                        "'$($_.Name)' $(& $perCheck $_.Count) (" + (($_.Group | Group-Object Name | Sort-Object Count -Descending | Select-Object -First 6 |
+                                                    ForEach-Object { "$($_.Name) $(& $perCheck $_.Count)" }) -join ', ') + ')'
+                                    }) -join '; '))
                     }
                 }
             } finally { $null = Stop-LvsControllerProcess $ctl -TimeoutSec 120 }
