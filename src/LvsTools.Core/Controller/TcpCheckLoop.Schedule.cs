@@ -134,14 +134,15 @@ internal sealed partial class TcpCheckLoop
 
     private int TakeSocket(int family, long now)
     {
+        if (netNamespace.IsCurrent)
+            return NewSocket(family); // the loop's own namespace: no stock, no visit
         var stock = family == Native.AF_INET6 ? _stock6 : _stock4;
         if (stock.Count == 0)
         {
             (_visitor ??= netNamespace.OpenVisitor()).Visit(() =>
             {
-                do
+                while (stock.Count < Batch)
                     stock.Push(NewSocket(family));
-                while (stock.Count < (netNamespace.IsCurrent ? 1 : Batch));
                 return 0;
             });
             _verified = now;
