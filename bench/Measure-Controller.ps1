@@ -41,9 +41,9 @@ param(
     # After the CPU window: the controller's system calls traced by strace -f for this many seconds (0: not), by call and by thread, with the
     # checks made meanwhile, for the notes (the tracing slows it: calls per check, not time).
     [ValidateRange(0, 600)] [int] $StraceSeconds = 0,
-    # Environment variables of the controller's process, to try runtime settings (none by default: the unit file of
-    # Start-LvsController's help sets none).
-    [hashtable] $ControllerEnvironment = @{},
+    # Environment variables of the controller's process: by default those of the systemd unit in Start-LvsController's
+    # help (what an operator runs); @{} for none, others to try runtime settings.
+    [hashtable] $ControllerEnvironment = @{ DOTNET_GCgen0size = '0x4000000' },
     [string] $OutputDirectory = (Join-Path $PSScriptRoot 'results')
 )
 
