@@ -158,9 +158,12 @@ f.write(b"two\n"); print("after", f.readline().decode().strip(), flush=True)
         $moved | Should -BeLessOrEqual 3 -Because (Get-Content (Join-Path $dir 'd2.log') -Tail 8 | Out-String)
         Test-HasVip $ns.d1 | Should -BeFalse
         Set-Content $go -Value 'go'
+        $goAt = Get-UnixTime
         Wait-Until { $clientProcess.HasExited } 20 'the second answer'
+        $waited = (Get-UnixTime) - $goAt
         $after = Get-Content $clientOut | Where-Object { $_ -like 'after *' }
-        $after | Should -Be "after $before two" -Because "the same real server answers on the same connection ($(Get-Content (Join-Path $dir 'client.err') -Raw))"
+        $after | Should -Be "after $before two" -Because ("the same real server answers on the same connection (the client's exit code $($clientProcess.ExitCode), " +
+            "it waited $($waited.ToString("0.00", [cultureinfo]::InvariantCulture)) s, its output: $(Get-Content $clientOut -Raw) its errors: $(Get-Content (Join-Path $dir 'client.err') -Raw))")
         $clientProcess.ExitCode | Should -Be 0
     }
 }

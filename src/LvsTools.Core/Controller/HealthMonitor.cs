@@ -139,8 +139,8 @@ internal sealed class HealthMonitor(ProbeFunction probe, int maxConcurrent, Time
 
     /// <summary>
     /// Probes every server that is due now and waits for those probes (each bounded by its timeout). The caller goes on
-    /// on a thread of the pool, never on the thread that finished the last probe (the TCP checks' own, see TcpConnector):
-    /// the controller's first cycle follows, and on that thread it would hold every TCP check while it runs.
+    /// on a thread of the pool, never on the thread that finished the last probe (a TCP check's: TcpConnector's, or the
+    /// TcpCheckLoop's): the controller's first cycle follows, and on that thread it would hold every TCP check while it runs.
     /// </summary>
     public async Task RoundAsync(CancellationToken cancellation)
     {
